@@ -46,3 +46,169 @@ def project_dir(path: str | os.PathLike | None = None, create: bool = True) -> P
             )
         chosen.mkdir(parents=True)
     return chosen
+
+EMBEDDED = "embedded"
+MEMORY = "memory"
+JOBFLOW_SETTINGS = "jobflow"
+LAUNCHPAD_ENV = "MLIP_GLASS_LAUNCHPAD"
+#: collection names (docs and blobs) in both embedded and MongoDB stores
+DOCS_COLLECTION = "outputs"
+BLOBS_COLLECTION = "outputs_blobs"
+
+
+def _is_mongo_uri(spec: str) -> bool:
+    return spec.startswith("mongodb://") or spec.startswith("mongodb+srv://")
+
+
+def database_from_uri(uri: str, default: str = DEFAULT_DATABASE) -> str:
+    """Database named in a MongoDB URI path (``mongodb://host/db``), else ``default``."""
+    from pymongo.uri_parser import parse_uri
+
+    try:
+        parsed = parse_uri(uri, validate=False, warn=True)
+    except Exception as exc:  # pymongo raises InvalidURI / ConfigurationError
+        raise StoreConfigError(f"malformed MongoDB URI {uri!r}: {exc}") from exc
+    return parsed.get("database") or default
+
+
+def check_mongo(uri: str, timeout_ms: int = MONGO_TIMEOUT_MS) -> None:
+    """Ping a MongoDB server; raise :class:`StoreConfigError` naming the URI if unreachable."""
+    import pymongo
+    from pymongo.errors import PyMongoError
+
+    try:
+        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms)
+        client.admin.command("ping")
+    except PyMongoError as exc:
+        raise StoreConfigError(
+            f"MongoDB at {uri} is not reachable within {timeout_ms / 1000:g} s ({type(exc).__name__}). "
+            "Start it (e.g. `docker compose up -d`) or use the embedded store (--store embedded)."
+        ) from exc
+    finally:
+        try:
+            client.close()
+        except UnboundLocalError:
+            pass
+
+
+def embedded_job_store(path: str | os.PathLike | None = None) -> JobStore:
+    """Persistent on-disk JobStore (montydb/sqlite) under ``<project_dir>/store``; no server needed."""
+    from maggma.stores import MontyStore
+
+    database_path = str(project_dir(path) / "store")
+    kwargs = {"database_path": database_path, "database_name": DEFAULT_DATABASE, "storage": "sqlite"}
+    return JobStore(
+        MontyStore(DOCS_COLLECTION, **kwargs),
+        additional_stores={DATA_STORE: MontyStore(BLOBS_COLLECTION, **kwargs)},
+    )
+
+
+def mongo_job_store(uri: str, database: str | None = None, check: bool = True) -> JobStore:
+    """JobStore on MongoDB at ``uri`` (documents in ``outputs``, blobs in GridFS ``outputs_blobs``)."""
+    from maggma.stores import GridFSStore, MongoStore
+
+    database = database or database_from_uri(uri)
+    if check:
+        check_mongo(uri)
+    client_kwargs = {"serverSelectionTimeoutMS": MONGO_TIMEOUT_MS}
+    return JobStore(
+        MongoStore(database, DOCS_COLLECTION, uri=uri, mongoclient_kwargs=client_kwargs),
+        additional_stores={
+            DATA_STORE: GridFSStore(database, BLOBS_COLLECTION, uri=uri, mongoclient_kwargs=client_kwargs)
+        },
+    )
+
+
+def get_job_store(store: str | None = None, project: str | os.PathLike | None = None) -> JobStore:
+    """Resolve a store specification to a jobflow JobStore.
+
+    Parameters
+    ----------
+    store
+        ``"embedded"`` (default; on-disk, no server), ``"memory"``, ``"jobflow"`` (jobflow's ``JOB_STORE``
+        setting from ``jobflow.yaml``), or a ``mongodb://``/``mongodb+srv://`` URI. ``None`` reads
+        ``$MLIP_GLASS_STORE_URI`` and falls back to ``"embedded"``.
+    project
+        Project directory of the embedded store.
+    """
+    spec = store or os.environ.get(STORE_URI_ENV) or EMBEDDED
+    if spec == EMBEDDED:
+        return embedded_job_store(project)
+    if spec == MEMORY:
+        return memory_job_store()
+    if spec == JOBFLOW_SETTINGS:
+        from jobflow import SETTINGS
+
+        return SETTINGS.JOB_STORE
+    if _is_mongo_uri(spec):
+        return mongo_job_store(spec)
+    raise StoreConfigError(
+        f"unknown store {spec!r}: use 'embedded', 'memory', 'jobflow' or a mongodb:// URI"
+    )
+
+
+def embedded_launchpad_file(project: str | os.PathLike | None = None) -> Path:
+    """The mongomock file backing the embedded (single-worker) FireWorks LaunchPad."""
+    path = project_dir(project) / "launchpad_mongomock.json"
+    if not path.exists():
+        path.write_text("{}")
+    return path
+
+
+def enable_embedded_launchpad(project: str | os.PathLike | None = None) -> Path:
+    """Point FireWorks at a file-backed mongomock server (``MONGOMOCK_SERVERSTORE_FILE``).
+
+    Must run before :mod:`fireworks` is first imported in this process; workers started from this
+    process inherit the variable. Single worker only (the file is not safe for concurrent writers).
+    """
+    import sys
+
+    path = embedded_launchpad_file(project)
+    current = os.environ.get("MONGOMOCK_SERVERSTORE_FILE")
+    if "fireworks" in sys.modules and current != str(path):
+        raise StoreConfigError(
+            "the embedded LaunchPad must be chosen before fireworks is imported "
+            f"(set MONGOMOCK_SERVERSTORE_FILE={path} in the environment)"
+        )
+    os.environ["MONGOMOCK_SERVERSTORE_FILE"] = str(path)
+    return path
+
+
+def get_launchpad(launchpad: str | None = None, project: str | os.PathLike | None = None):
+    """Resolve a LaunchPad specification.
+
+    Parameters
+    ----------
+    launchpad
+        A ``launchpad.yaml`` path, a ``mongodb://`` URI, or ``"embedded"`` (file-backed mongomock, one
+        worker at a time). ``None`` reads ``$MLIP_GLASS_LAUNCHPAD``, else ``./launchpad.yaml`` if present,
+        else FireWorks' own default (``my_launchpad.yaml`` / ``LAUNCHPAD_LOC``).
+    """
+    spec = launchpad or os.environ.get(LAUNCHPAD_ENV)
+    if spec is None and Path("launchpad.yaml").is_file():
+        spec = "launchpad.yaml"
+    if spec == EMBEDDED:
+        enable_embedded_launchpad(project)
+        from fireworks import LaunchPad
+
+        return LaunchPad(host="localhost", name="mlip_glass_fireworks")
+    from fireworks import LaunchPad
+
+    if spec is None:
+        return LaunchPad.auto_load()
+    if _is_mongo_uri(spec):
+        check_mongo(spec)
+        name = database_from_uri(spec, default="fireworks")
+        return LaunchPad(
+            host=spec, uri_mode=True, name=name, mongoclient_kwargs={"serverSelectionTimeoutMS": MONGO_TIMEOUT_MS}
+        )
+    path = Path(spec)
+    if not path.is_file():
+        raise StoreConfigError(f"LaunchPad file {path} does not exist")
+    try:
+        lpad = LaunchPad.from_file(str(path))
+    except Exception as exc:
+        raise StoreConfigError(f"malformed LaunchPad file {path}: {exc}") from exc
+    uri = lpad.host if lpad.uri_mode else f"mongodb://{lpad.host}:{lpad.port}"
+    check_mongo(uri)
+    return lpad
