@@ -191,7 +191,10 @@ def get_launchpad(launchpad: str | None = None, project: str | os.PathLike | Non
         enable_embedded_launchpad(project)
         from fireworks import LaunchPad
 
-        return LaunchPad(host="localhost", name="mlip_glass_fireworks")
+        lpad = LaunchPad(host="localhost", name="mlip_glass_fireworks")
+        if lpad.fw_id_assigner.count_documents({}) == 0:  # a new embedded LaunchPad: initialise it
+            lpad.reset("", require_password=False)
+        return lpad
     from fireworks import LaunchPad
 
     if spec is None:
