@@ -46,7 +46,7 @@ def test_submit_and_launch_on_embedded_launchpad(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert sub.returncode == 0, sub.stderr[-2000:]
     launch = subprocess.run([MLIP_GLASS, "launch", "--launchpad", "embedded", *common],
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert launch.returncode == 0, launch.stderr[-2000:]
     status = subprocess.run([MLIP_GLASS, "status", "--launchpad", "embedded", "--campaign", "fw", *common],
                             capture_output=True, text=True, timeout=300)
