@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 WIRE_VENV := .venv-mongo
-# Python >= 3.13 for the mongoeco wire server used by the tests: python3.13 on PATH, else pyenv's
-WIRE_PYTHON ?= $(shell command -v python3.13 2>/dev/null || ls -d $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1)
+# Python >= 3.13 for the mongoeco wire server used by the tests: pyenv's 3.13+, else python3.13 on PATH
+# (each candidate is run once, so a pyenv shim without that version is skipped)
+WIRE_PYTHON ?= $(shell for p in $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.1[3-9]*/bin/python3 2>/dev/null) $$(command -v python3.13 python3.14 2>/dev/null); do "$$p" -c 'import sys; assert sys.version_info >= (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
 # torch first, from its CPU wheel, so that the CPU NEP trainer does not pull a CUDA build
 TORCH_SPEC ?= torch==2.13.0
 
