@@ -1,0 +1,89 @@
+"""Elastic constants at 0 K by finite deformation with relaxed ions, and isotropic (VRH) moduli.
+
+Deformations: pymatgen ``DeformedStructureSet`` with ``symmetry=False`` (amorphous cells have no
+symmetry: all six independent strain components at every magnitude); fit: pymatgen
+``ElasticTensor.from_independent_strains`` (finite differences per strain component). Stresses are
+in GPa with the tensile-positive sign (pymatgen/ASE convention).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlip_glass.properties import constants as C
+from mlip_glass.properties.lammps_session import LammpsSession, to_atoms
+from mlip_glass.properties.relax import relax
+
+#: GPa per eV/Å^3
+EV_A3_TO_GPA = 160.21766208
+
+
+def isotropic_moduli(c_voigt) -> dict[str, float]:
+    """Voigt, Reuss and Hill bulk and shear moduli and Hill Young's modulus and Poisson ratio of a
+    6x6 stiffness matrix (GPa): B_V, G_V, B_R, G_R, B, G, E = 9BG/(3B+G), nu = (3B-2G)/(2(3B+G))."""
+    c = np.asarray(c_voigt, float)
+    if c.shape != (6, 6):
+        raise ValueError(f"c_voigt must be 6x6, got shape {c.shape}")
+    s = np.linalg.inv(c)
+    b_v = (c[0, 0] + c[1, 1] + c[2, 2] + 2 * (c[0, 1] + c[1, 2] + c[0, 2])) / 9
+    g_v = (c[0, 0] + c[1, 1] + c[2, 2] - (c[0, 1] + c[1, 2] + c[0, 2]) + 3 * (c[3, 3] + c[4, 4] + c[5, 5])) / 15
+    b_r = 1 / (s[0, 0] + s[1, 1] + s[2, 2] + 2 * (s[0, 1] + s[1, 2] + s[0, 2]))
+    g_r = 15 / (4 * (s[0, 0] + s[1, 1] + s[2, 2]) - 4 * (s[0, 1] + s[1, 2] + s[0, 2]) + 3 * (s[3, 3] + s[4, 4] + s[5, 5]))
+    b, g = (b_v + b_r) / 2, (g_v + g_r) / 2
+    return {
+        "B_voigt": b_v, "G_voigt": g_v, "B_reuss": b_r, "G_reuss": g_r,
+        "B": b, "G": g, "E": 9 * b * g / (3 * b + g), "nu": (3 * b - 2 * g) / (2 * (3 * b + g)),
+    }
+
+
+def elastic_tensor(
+    structure,
+    potential,
+    norm_strains=C.ELASTIC_NORM_STRAINS,
+    shear_strains=C.ELASTIC_SHEAR_STRAINS,
+    fmax: float = C.ELASTIC_FMAX,
+    relax_first: bool = True,
+    relax_fmax: float = C.RELAX_FMAX,
+) -> dict:
+    """0 K stiffness of one structure: (optionally) relax ions+cell with ``potential``, apply every
+    deformation of the set, relax ions at fixed cell to ``fmax`` (eV/Å), fit C_ij.
+
+    Returns ``C`` (6x6 Voigt, GPa), the VRH moduli (:func:`isotropic_moduli`), ``eq_stress`` (3x3
+    GPa), ``strains``/``stresses`` (GPa) of every deformation, ``energy_per_atom`` (eV) and
+    ``relaxed_structure`` (ASE Atoms)."""
+    from pymatgen.analysis.elasticity import DeformedStructureSet, ElasticTensor
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    for name, values in (("norm_strains", norm_strains), ("shear_strains", shear_strains)):
+        if not values or any(abs(v) > 0.05 or v == 0 for v in values):
+            raise ValueError(f"{name} must be non-zero strains with |strain| <= 0.05, got {values}")
+    atoms = to_atoms(structure)
+    relax_summary = None
+    if relax_first:
+        atoms, relax_summary = relax(atoms, potential, fmax=relax_fmax, relax_cell=True)
+    with LammpsSession(atoms, potential) as session:
+        session.minimize(fmax)
+        eq_stress = session.stress() * EV_A3_TO_GPA
+        energy = session.energy()
+    relaxed = AseAtomsAdaptor.get_structure(atoms)
+    deformed = DeformedStructureSet(
+        relaxed, symmetry=False, norm_strains=list(norm_strains), shear_strains=list(shear_strains)
+    )
+    strains, stresses = [], []
+    for deformation, dstructure in zip(deformed.deformations, deformed):
+        with LammpsSession(dstructure, potential) as session:
+            session.minimize(fmax)
+            stresses.append(session.stress() * EV_A3_TO_GPA)
+        strains.append(np.asarray(deformation.green_lagrange_strain))
+    tensor = ElasticTensor.from_independent_strains(strains, stresses, eq_stress=eq_stress)
+    c = np.asarray(tensor.voigt)
+    return {
+        "C": c,
+        **isotropic_moduli(c),
+        "eq_stress": eq_stress,
+        "strains": np.array(strains),
+        "stresses": np.array(stresses),
+        "energy_per_atom": energy / len(atoms),
+        "relaxed_structure": atoms,
+        "relax_summary": relax_summary,
+    }
