@@ -1,0 +1,23 @@
+"""Reference labelling: one protocol (static / relax / aimd → LabelledFrame) for VASP, EAM, ASE, NEP."""
+
+from mlip_glass.reference.engines import (
+    ASECalculatorEngine,
+    EAMEngine,
+    EngineInputError,
+    ReferenceEngine,
+    get_engine,
+)
+from mlip_glass.reference.labelling import label_structures, rescale_structure
+from mlip_glass.reference.schemas import FrameSource, LabelledFrame
+
+__all__ = [
+    "ASECalculatorEngine",
+    "EAMEngine",
+    "EngineInputError",
+    "FrameSource",
+    "LabelledFrame",
+    "ReferenceEngine",
+    "get_engine",
+    "label_structures",
+    "rescale_structure",
+]
