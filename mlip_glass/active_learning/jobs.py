@@ -1,0 +1,489 @@
+"""Makers of the active-learning stage: MLIP feedback runs, candidate selection, labelling, dataset
+assembly and the dynamic loop over iterations.
+
+The loop (:class:`ActiveLearningMaker`) is a chain of ``al step`` jobs. The step of iteration ``k + 1``
+runs with the JobStore exposed (``CURRENT_JOB.store``), finds the campaign's dataset ``k`` and model ``k``
+*in the store* (never in local files), checks the stop criteria and, unless it stops, replaces itself
+(jobflow ``Response(replace=...)``) by the jobs of the iteration::
+
+    feedback runs (M) → select (dedupe by structure hash, classify) → label (reference engine)
+      → assemble dataset k+1 (previous frames + new; earlier test frames stay in test)
+      → NEP fit(s) (committee members with other seeds if selection == "committee")
+      → iteration summary → al step k+2
+
+Every job is stamped with ``metadata = {campaign, iteration: k+1, stage}``. Re-running the loop after a
+crash (a new ``ActiveLearningMaker().make(campaign)``) starts from the last iteration that has a dataset
+and a model in the store; frames labelled by the crashed iteration are reused, not labelled again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobflow import CURRENT_JOB, Flow, JobConfig, Maker, Response
+
+from mlip_glass import queries
+from mlip_glass.active_learning.constants import (
+    DEFAULT_MAX_ITERATIONS,
+    DEFAULT_RMSE_TOL,
+    FEEDBACK_EQUIL_STEPS,
+    FEEDBACK_QUENCH_STEPS,
+    FEEDBACK_SUBSET,
+    FEEDBACK_T_EQUIL_K,
+    FEEDBACK_T_FINAL_K,
+    FEEDBACK_TIMESTEP_FS,
+    GAMMA_HI,
+    GAMMA_LO,
+    SELECTION_METHODS,
+    STOP_METRIC,
+    TRUST_HI_EV_A,
+    TRUST_LO_EV_A,
+)
+from mlip_glass.provenance import stamp, structure_hash
+from mlip_glass.stage import stage_job
+
+logger = logging.getLogger(__name__)
+
+#: jobs that read the store while they run
+_STORE = {"config": JobConfig(expose_store=True)}
+al_job = stage_job("active_learning", **_STORE)
+al_reference_job = stage_job("reference", **_STORE)
+al_dataset_job = stage_job("dataset", data=["train_xyz", "test_xyz"], **_STORE)
+al_summary_job = stage_job("active_learning", name=queries.SUMMARY_JOB_NAME)
+
+#: default dataset assembly function ``f(frames, seed, previous=None)`` (import path)
+DEFAULT_ASSEMBLE = "mlip_glass.datasets.assemble:assemble_dataset"
+
+
+def import_object(path: str):
+    """``"package.module:attribute"`` → the attribute (engines, assembly functions given by name)."""
+    if not isinstance(path, str) or ":" not in path:
+        raise ValueError(f"expected an import path 'package.module:name', got {path!r}")
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def resolve_engine(engine: Any, engine_kwargs: dict | None = None):
+    """A reference engine from ``"eam"``/``"vasp"``, an import path ``"module:factory"`` (called with
+    ``engine_kwargs``) or an engine/ASE calculator object."""
+    if isinstance(engine, str) and ":" in engine:
+        return import_object(engine)(**(engine_kwargs or {}))
+    from mlip_glass.reference.engines import get_engine
+
+    return get_engine(engine, **(engine_kwargs or {}))
+
+
+def _store():
+    store = CURRENT_JOB.store
+    if store is None:
+        raise RuntimeError("this job needs the JobStore (JobConfig(expose_store=True))")
+    return store
+
+
+def _campaign() -> str:
+    return CURRENT_JOB.job.metadata.get("campaign")
+
+
+def _dump(doc: Any) -> Any:
+    """A pydantic document (possibly holding pymatgen objects) as plain JSON-able data."""
+    from monty.json import jsanitize
+
+    return jsanitize(doc.model_dump() if hasattr(doc, "model_dump") else doc, strict=True, enum_values=True)
+
+
+# -- feedback runs ------------------------------------------------------------------------------------
+@dataclass
+class FeedbackMaker(Maker):
+    """One MLIP feedback run: equilibrate hot and quench fast with the NEP model of the iteration.
+
+    Parameters
+    ----------
+    name
+        Job name (queries find feedback runs by it).
+    t_equil
+        Equilibration temperature (K).
+    t_final
+        End temperature of the quench (K).
+    equil_steps, quench_steps
+        MD steps of the equilibration and of the linear quench.
+    timestep_fs
+        MD time step (fs).
+    pressure_gpa
+        NPT pressure (GPa); None for NVT.
+    """
+
+    name: str = queries.FEEDBACK_JOB_NAME
+    t_equil: float = FEEDBACK_T_EQUIL_K
+    t_final: float = FEEDBACK_T_FINAL_K
+    equil_steps: int = FEEDBACK_EQUIL_STEPS
+    quench_steps: int = FEEDBACK_QUENCH_STEPS
+    timestep_fs: float = FEEDBACK_TIMESTEP_FS
+    pressure_gpa: float | None = 0.0
+
+    @al_job
+    def make(self, model_uuid: str, start: dict, seed: int):
+        """Run from ``start`` (surrogate document: structure, structure_hash, method, cooling_length, seed)
+        with the model document ``model_uuid``, fetched with its nep.txt from the store."""
+        model = _store().query_one({"uuid": model_uuid}, load=True)
+        if model is None:
+            raise queries.ProvenanceError(f"model document {model_uuid} not found in the store")
+        final, summary = self.run(model["output"], start, seed)
+        return {
+            "structure": final.as_dict(),
+            "structure_hash": structure_hash(final),
+            "parent_hash": start["structure_hash"],
+            "model_hash": model["output"].get("model_hash"),
+            "model_uuid": model_uuid,
+            "seed": int(seed),
+            "surrogate": {k: start.get(k) for k in ("method", "cooling_length", "seed", "job_uuid")},
+            "summary": summary,
+        }
+
+    def run(self, model: dict, start: dict, seed: int):
+        """(final pymatgen Structure, summary dict) of one run; subclasses may swap the engine."""
+        from pymatgen.core import Structure
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        from mlip_glass.active_learning.feedback import equilibrate_and_quench
+        from mlip_glass.properties.potentials import NEPPotential
+
+        structure = start["structure"]
+        structure = Structure.from_dict(structure) if isinstance(structure, dict) else structure
+        atoms, summary = equilibrate_and_quench(
+            structure, NEPPotential.from_document(model), seed, t_equil=self.t_equil, t_final=self.t_final,
+            equil_steps=self.equil_steps, quench_steps=self.quench_steps, timestep_fs=self.timestep_fs,
+            pressure_gpa=self.pressure_gpa,
+        )
+        return AseAtomsAdaptor.get_structure(atoms), summary
+
+
+# -- selection ----------------------------------------------------------------------------------------
+@dataclass
+class SelectCandidatesMaker(Maker):
+    """Drop already-labelled structures, then keep all / committee-uncertain / extrapolating candidates.
+
+    Parameters
+    ----------
+    method
+        ``"all"`` (paper), ``"committee"`` (max force deviation of the iteration's models) or ``"maxvol"``
+        (extrapolation grade on NEP descriptors of dataset k's training structures).
+    trust_lo, trust_hi
+        Committee force-deviation bounds (eV/Å): below lo accurate, above hi rejected.
+    gamma_lo, gamma_hi
+        MaxVol extrapolation-grade bounds (dimensionless).
+    """
+
+    name: str = "al select"
+    method: str = "all"
+    trust_lo: float = TRUST_LO_EV_A
+    trust_hi: float = TRUST_HI_EV_A
+    gamma_lo: float = GAMMA_LO
+    gamma_hi: float = GAMMA_HI
+
+    def __post_init__(self):
+        if self.method not in SELECTION_METHODS:
+            raise ValueError(f"method must be one of {SELECTION_METHODS}, got {self.method!r}")
+
+    @al_job
+    def make(self, candidates: list[dict], model_uuids: list[str], dataset_uuid: str):
+        """Classify feedback outputs ``candidates``; ``model_uuids``/``dataset_uuid`` of iteration k."""
+        from mlip_glass.active_learning.selection import class_fractions, classify, new_hashes_only
+
+        store, campaign = _store(), _campaign()
+        hashes = [c["structure_hash"] for c in candidates]
+        dataset = store.query_one({"uuid": dataset_uuid}, properties=["output"])["output"]
+        in_dataset = set(dataset.get("frame_hashes_train") or []) | set(dataset.get("frame_hashes_test") or [])
+        fresh = new_hashes_only(hashes, in_dataset)
+        scores = [None] * len(candidates)
+        if self.method == "all":
+            classes = ["candidate"] * len(candidates)
+        else:
+            values = self._scores(store, candidates, model_uuids, dataset_uuid)
+            lo, hi = (self.trust_lo, self.trust_hi) if self.method == "committee" else (self.gamma_lo, self.gamma_hi)
+            classes, scores = classify(values, lo, hi), [float(v) for v in values]
+        chosen = [i for i in fresh if classes[i] == "candidate"]
+        # frames labelled earlier but never assembled (a crashed iteration) are reused, not relabelled
+        reused = queries.frames_by_hash(store, campaign, [hashes[i] for i in chosen])
+        to_label = [candidates[i] for i in chosen if hashes[i] not in reused]
+        return {
+            "method": self.method,
+            "n_candidates": len(candidates),
+            "n_duplicates": len(candidates) - len(fresh),
+            "classes": classes,
+            "scores": scores,
+            "fractions": class_fractions(classes),
+            "to_label": [_label_input(c) for c in to_label],
+            "reused_frames": list(reused.values()),
+            "n_to_label": len(to_label),
+            "n_reused": len(reused),
+        }
+
+    def _scores(self, store, candidates, model_uuids, dataset_uuid) -> list[float]:
+        from pymatgen.core import Structure
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        from mlip_glass.active_learning import selection
+        from mlip_glass.properties.potentials import NEPPotential
+
+        atoms = [AseAtomsAdaptor.get_atoms(Structure.from_dict(c["structure"])) for c in candidates]
+        models = [store.query_one({"uuid": u}, load=True)["output"] for u in model_uuids]
+        paths = [NEPPotential.from_document(m).model_path() for m in models]
+        if self.method == "committee":
+            if len(paths) < 2:
+                raise ValueError(f"selection 'committee' needs >= 2 models, iteration has {len(paths)}")
+            per_model = [selection.nep_forces(atoms, p) for p in paths]
+            return [selection.committee_force_deviation([f[i] for f in per_model]) for i in range(len(atoms))]
+        from mlip_glass.datasets.extxyz import frames_from_text
+
+        dataset = store.query_one({"uuid": dataset_uuid}, load=True)["output"]
+        train = frames_from_text(dataset["train_xyz"])
+        active = selection.ActiveSet(selection.nep_descriptors(train, paths[0]),
+                                     [a.get_chemical_symbols() for a in train])
+        descs = selection.nep_descriptors(atoms, paths[0])
+        return [active.grade(d, a.get_chemical_symbols()) for d, a in zip(descs, atoms)]
+
+
+def _label_input(candidate: dict) -> dict:
+    """A feedback output as a labelling input: its structure, parent = the run's start structure."""
+    sur = candidate.get("surrogate") or {}
+    return {
+        "structure": candidate["structure"],
+        "structure_hash": candidate["parent_hash"],  # becomes the frame's parent_hash
+        "method": sur.get("method"),
+        "cooling_length": sur.get("cooling_length"),
+        "seed": sur.get("seed"),
+        "feedback_job_uuid": candidate.get("job_uuid"),
+    }
+
+
+# -- labelling ----------------------------------------------------------------------------------------
+@dataclass
+class LabelMaker(Maker):
+    """Label structures with a reference engine (single points) → ``{"frames": [LabelledFrame], ...}``.
+
+    Parameters
+    ----------
+    engine
+        ``"eam"`` (local Cheng–Ma–Sheng EAM), ``"vasp"``, or an import path ``"module:factory"`` returning
+        an engine or ASE calculator.
+    engine_kwargs
+        Keyword arguments of the engine / factory.
+    subset
+        Training-database subset of the frames (``"mlip_feedback"`` in the loop).
+    """
+
+    name: str = "al label"
+    engine: str = "eam"
+    engine_kwargs: dict = field(default_factory=dict)
+    subset: str = FEEDBACK_SUBSET
+
+    @al_reference_job
+    def make(self, structures: list | dict):
+        """Label ``structures`` (documents with ``structure`` and optional provenance, or a selection
+        output with ``to_label``)."""
+        from mlip_glass.reference.labelling import frames_summary, label_structures
+
+        items = structures["to_label"] if isinstance(structures, dict) else structures
+        frames = label_structures(items, engine=resolve_engine(self.engine, self.engine_kwargs),
+                                  subset=self.subset, on_error="reject", job_uuid=CURRENT_JOB.job.uuid)
+        for frame, item in zip(frames, items):
+            if isinstance(item, dict) and item.get("feedback_job_uuid"):
+                frame.source.extra["feedback_job_uuid"] = item["feedback_job_uuid"]
+        return {"frames": [_dump(f) for f in frames], "subset": self.subset,
+                **frames_summary(frames)}
+
+
+# -- dataset ------------------------------------------------------------------------------------------
+@dataclass
+class AssembleMaker(Maker):
+    """Dataset k+1 = dataset k + new frames; earlier train/test assignments are kept (no leak).
+
+    Parameters
+    ----------
+    assemble
+        Import path of ``assemble(frames, seed, previous=None) -> DatasetDocument``.
+    seed
+        Split seed of the new frames (recorded in the document).
+    """
+
+    name: str = "al assemble dataset"
+    assemble: str = DEFAULT_ASSEMBLE
+    seed: int = 0
+
+    @al_dataset_job
+    def make(self, labelled: Any, reused: list | None = None, previous_uuid: str | None = None):
+        """``labelled``: a LabelMaker output (or frame list); ``reused``: frames already in the store;
+        ``previous_uuid``: dataset document k, loaded with its extxyz text from the store."""
+        frames = queries.frames_in_output(labelled) + list(reused or [])
+        previous = None
+        if previous_uuid is not None:
+            previous = _store().query_one({"uuid": previous_uuid}, load=True)["output"]
+        doc = _dump(import_object(self.assemble)(frames, seed=self.seed, previous=previous))
+        return doc
+
+
+# -- the loop -----------------------------------------------------------------------------------------
+def _shield_iteration() -> None:
+    """Stop the running job's inherited ``iteration`` metadata from overwriting the new jobs' own."""
+    for update in CURRENT_JOB.job.metadata_updates:
+        if "iteration" in update.get("update", {}):
+            update["update"] = {k: v for k, v in update["update"].items() if k != "iteration"}
+
+
+@dataclass
+class ActiveLearningMaker(Maker):
+    """The MLIP-feedback loop over iterations (SPEC §5 item 7, generalised to N iterations).
+
+    Parameters
+    ----------
+    name
+        Name of the step jobs.
+    n_feedback_runs
+        Feedback runs per iteration (paper: 138, :data:`~.constants.PAPER_N_FEEDBACK_RUNS`).
+    max_iterations
+        Stop after this iteration (the iteration-0 model comes from the main pipeline).
+    rmse_tol
+        Stop when |Δ| of the test force RMSE (meV/Å) between consecutive iterations is below this.
+    seed
+        Base seed: feedback-run seeds and start-structure choice derive from it and the iteration.
+    committee_size
+        Models trained per iteration when ``select.method == "committee"`` (seeds seed, seed+1, ...).
+    feedback, select, label, assemble
+        Makers of the steps; ``fit`` is the NEP training Maker (``make(dataset)``; must have a ``seed``
+        field, or ``cpu_settings.seed``, for committee members).
+    """
+
+    name: str = "al step"
+    n_feedback_runs: int = 4
+    max_iterations: int = DEFAULT_MAX_ITERATIONS
+    rmse_tol: float = DEFAULT_RMSE_TOL
+    seed: int = 1
+    committee_size: int = 1
+    feedback: Maker = field(default_factory=FeedbackMaker)
+    select: Maker = field(default_factory=SelectCandidatesMaker)
+    label: Maker = field(default_factory=LabelMaker)
+    assemble: Maker = field(default_factory=AssembleMaker)
+    fit: Maker | None = None
+
+    def __post_init__(self):
+        if self.n_feedback_runs < 1:
+            raise ValueError(f"n_feedback_runs must be >= 1, got {self.n_feedback_runs}")
+        if self.max_iterations < 0:
+            raise ValueError(f"max_iterations must be >= 0, got {self.max_iterations}")
+        if self.committee_size < 1:
+            raise ValueError(f"committee_size must be >= 1, got {self.committee_size}")
+        if self.fit is None:
+            from mlip_glass.nep.jobs import NEPFitMaker
+
+            self.fit = NEPFitMaker()
+
+    @al_job
+    def make(self, campaign: str, iteration: int | None = None, after: Any = None):
+        """Run iteration ``iteration`` (None: resume after the last finished iteration in the store)."""
+        store = _store()
+        done = queries.last_finished_iteration(store, campaign)
+        if done is None:
+            raise queries.ProvenanceError(
+                f"campaign {campaign!r} has no dataset + model of any iteration in the store; "
+                "run the main pipeline (iteration 0) first"
+            )
+        previous = done if iteration is None else int(iteration) - 1
+        if previous > done:
+            raise queries.ProvenanceError(f"iteration {previous} of campaign {campaign!r} is not finished")
+        stop = self.stop_reason(store, campaign, previous)
+        if stop:
+            logger.info("active learning of %r stops after iteration %d: %s", campaign, previous, stop)
+            return {"campaign": campaign, "stopped": True, "reason": stop, "last_iteration": previous}
+        k = previous + 1
+        model = queries.find_model(store, campaign, previous)
+        models = queries.find_model(store, campaign, previous, committee=True)
+        dataset = queries.find_dataset(store, campaign, previous)
+        flow = self.iteration_flow(store, campaign, k, model["uuid"], [m["uuid"] for m in models], dataset["uuid"])
+        _shield_iteration()
+        plan = {"campaign": campaign, "stopped": False, "iteration": k, "model_uuid": model["uuid"],
+                "dataset_uuid": dataset["uuid"], "n_jobs": len(flow.jobs)}
+        return Response(output=plan, replace=flow)
+
+    def stop_reason(self, store, campaign: str, k: int) -> str | None:
+        """Why the loop stops after finished iteration ``k`` (None: continue)."""
+        if k >= self.max_iterations:
+            return f"reached max_iterations = {self.max_iterations}"
+        if k == 0:
+            return None
+        summary = queries.model_of_iteration(store, campaign, k)["summary"] or {}
+        if summary.get("n_new_frames") == 0:
+            return "no new frames were labelled in the last iteration"
+        now = queries.metric(queries.find_model(store, campaign, k)["output"].get("rmse"), STOP_METRIC)
+        before = queries.metric(queries.find_model(store, campaign, k - 1)["output"].get("rmse"), STOP_METRIC)
+        if now is not None and before is not None and abs(now - before) < self.rmse_tol:
+            return f"|Δ {'/'.join(STOP_METRIC)}| = {abs(now - before):.3g} < rmse_tol = {self.rmse_tol}"
+        return None
+
+    def iteration_flow(self, store, campaign, k, model_uuid, model_uuids, dataset_uuid) -> Flow:
+        """The jobs of iteration ``k`` (stamped with campaign and iteration)."""
+        from mlip_glass.active_learning.feedback import choose_start_structures
+
+        starts = choose_start_structures(queries.surrogate_states(store, campaign), self.n_feedback_runs,
+                                         seed=self.seed * 1000 + k)
+        runs = []
+        for i, start in enumerate(starts):
+            run = self.feedback.make(model_uuid, start, seed=self.seed * 100000 + k * 1000 + i + 1)
+            runs.append(run)
+        candidates = [dict_with_uuid(run) for run in runs]
+        select = self.select.make(candidates, model_uuids, dataset_uuid)
+        label = self.label.make(select.output)
+        assemble = self.assemble.make(label.output, select.output["reused_frames"], dataset_uuid)
+        fits = []
+        for member in range(self.committee_size if getattr(self.select, "method", "all") == "committee" else 1):
+            fit = self._member(member).make(assemble.output)
+            if member:
+                fit.update_metadata({"committee_member": member}, dynamic=False)
+            fits.append(fit)
+        summary = iteration_summary(k, select.output, label.output, assemble.output, fits[0].output)
+        nxt = self.make(campaign, k + 1, after=summary.output["iteration"])
+        flow = Flow([*runs, select, label, assemble, *fits, summary, nxt], name=f"active learning {k}")
+        return stamp(flow, campaign=campaign, iteration=k)
+
+    def _member(self, member: int) -> Maker:
+        if member == 0:
+            return self.fit
+        if hasattr(self.fit, "seed"):
+            return dataclasses.replace(self.fit, seed=self.fit.seed + member)
+        cpu = getattr(self.fit, "cpu_settings", None)
+        if cpu is not None:
+            cpu = dataclasses.asdict(cpu) if dataclasses.is_dataclass(cpu) else dict(cpu)
+            cpu["seed"] = int(cpu.get("seed") or 0) + member
+            return dataclasses.replace(self.fit, cpu_settings=cpu)
+        raise ValueError("committee members need a fit Maker with a 'seed' or 'cpu_settings.seed' field")
+
+
+def dict_with_uuid(run) -> dict:
+    """A feedback job's output reference plus its job uuid (kept in the labels' provenance)."""
+    return {**{k: run.output[k] for k in ("structure", "structure_hash", "parent_hash", "surrogate")},
+            "job_uuid": run.uuid}
+
+
+@al_summary_job
+def iteration_summary(iteration: int, selection: dict, labelled: dict, dataset: dict, model: dict) -> dict:
+    """Per-iteration record: candidates, class fractions, new frames, dataset and model hashes, errors."""
+    frames = queries.frames_in_output(labelled)
+    return {
+        "iteration": int(iteration),
+        "method": selection["method"],
+        "n_candidates": selection["n_candidates"],
+        "n_duplicates": selection["n_duplicates"],
+        "fractions": selection["fractions"],
+        "n_labelled": len(frames),
+        "n_rejected_labels": sum(bool(f.get("rejected")) for f in frames),
+        "n_reused": selection["n_reused"],
+        "n_new_frames": len(frames) + selection["n_reused"],
+        "dataset_hash": dataset.get("dataset_hash"),
+        "previous_dataset_hash": dataset.get("previous_dataset_hash"),
+        "model_hash": model.get("model_hash"),
+        "rmse": model.get("rmse"),
+    }
+

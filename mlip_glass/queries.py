@@ -1,0 +1,324 @@
+"""Provenance queries on a JobStore (MongoDB, embedded or memory): what the active-learning loop reads
+and what a user asks afterwards.
+
+Every job document carries ``metadata = {campaign, stage, iteration, ...}`` (see
+:mod:`mlip_glass.provenance`). The queries here filter on those fields (indexed by
+:func:`mlip_glass.store.ensure_indexes`) and on the structure hashes inside outputs:
+
+- :func:`model_of_iteration` — the NEP model of iteration k with its dataset and error metrics;
+- :func:`frames_of_subset` — every labelled frame of a subset with its producing job and engine;
+- :func:`lineage` — a frame back through feedback runs to the surrogate run (method, cooling length, seed);
+- :func:`learning_curve` — test/train errors and dataset sizes per iteration.
+
+No jobflow import: functions take any maggma-like store with ``query``/``query_one`` (a jobflow
+``JobStore`` in practice). Output documents may be pydantic dumps or plain dicts.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+#: stages whose outputs hold labelled frames / surrogate states / datasets / models
+REFERENCE_STAGE = "reference"
+SURROGATE_STAGE = "surrogate"
+DATASET_STAGE = "dataset"
+NEP_STAGE = "nep"
+AL_STAGE = "active_learning"
+#: name of the per-iteration summary job of the active-learning loop
+SUMMARY_JOB_NAME = "al iteration summary"
+#: name of the MLIP feedback-run jobs
+FEEDBACK_JOB_NAME = "mlip feedback run"
+
+#: fields the queries filter or sort on (created by mlip_glass.store.ensure_indexes)
+INDEXED_FIELDS = (
+    "metadata.campaign",
+    "metadata.stage",
+    "metadata.iteration",
+    "output.structure_hash",
+    "output.frames.structure_hash",
+    "output.model_hash",
+    "output.dataset_hash",
+    "completed_at",
+)
+
+
+class ProvenanceError(LookupError):
+    """A document the query needs is not in the store (names campaign/iteration/hash)."""
+
+
+def _criteria(campaign: str | None, stage: str | None = None, iteration: int | None = None, **extra) -> dict:
+    crit: dict[str, Any] = {}
+    if campaign is not None:
+        crit["metadata.campaign"] = campaign
+    if stage is not None:
+        crit["metadata.stage"] = stage
+    if iteration is not None:
+        crit["metadata.iteration"] = int(iteration)
+    crit.update(extra)
+    return crit
+
+
+def _latest(docs: Iterable[dict]) -> dict | None:
+    docs = list(docs)
+    return max(docs, key=lambda d: (str(d.get("completed_at") or ""), d.get("index", 1))) if docs else None
+
+
+def _connect(store) -> None:
+    try:  # JobStore.connect is idempotent for Mongo/Memory; harmless when already connected
+        if getattr(store, "_coll", None) is None and getattr(getattr(store, "docs_store", None), "_coll", None) is None:
+            store.connect()
+    except Exception:
+        store.connect()
+
+
+# -- models and datasets --------------------------------------------------------------------------------
+def _is_main_model(doc: dict) -> bool:
+    meta = doc.get("metadata") or {}
+    out = doc.get("output") or {}
+    return int(meta.get("committee_member") or 0) == 0 and (out.get("status") or "completed") == "completed"
+
+
+def find_model(store, campaign: str, iteration: int, load: bool = False, committee: bool = False):
+    """The completed NEP model document of ``campaign`` at ``iteration`` (latest if several).
+
+    With ``committee=True`` a list of every completed model of the iteration (main model first).
+    ``load=True`` fetches ``nep_txt`` and other blobs from the data store.
+    """
+    _connect(store)
+    docs = list(store.query(_criteria(campaign, NEP_STAGE, iteration), load=load))
+    docs = [d for d in docs if ((d.get("output") or {}).get("status") or "completed") == "completed"]
+    if committee:
+        docs.sort(key=lambda d: int((d.get("metadata") or {}).get("committee_member") or 0))
+        return docs
+    return _latest(d for d in docs if _is_main_model(d))
+
+
+def find_dataset(store, campaign: str, iteration: int, load: bool = False) -> dict | None:
+    """The dataset document of ``campaign`` at ``iteration`` (latest if several)."""
+    _connect(store)
+    return _latest(store.query(_criteria(campaign, DATASET_STAGE, iteration), load=load))
+
+
+def finished_iterations(store, campaign: str) -> list[int]:
+    """Iterations with both a dataset and a completed main model in the store, ascending."""
+    _connect(store)
+    props = ["metadata", "output.status", "completed_at", "index"]
+    with_model = {
+        int(d["metadata"]["iteration"])
+        for d in store.query(_criteria(campaign, NEP_STAGE), properties=props)
+        if _is_main_model(d)
+    }
+    with_data = {
+        int(d["metadata"]["iteration"]) for d in store.query(_criteria(campaign, DATASET_STAGE), properties=["metadata"])
+    }
+    return sorted(with_model & with_data)
+
+
+def last_finished_iteration(store, campaign: str) -> int | None:
+    """Highest finished iteration of ``campaign`` (see :func:`finished_iterations`), or None."""
+    done = finished_iterations(store, campaign)
+    return done[-1] if done else None
+
+
+def model_of_iteration(store, campaign: str, iteration: int) -> dict:
+    """The model of ``iteration`` with its dataset and metrics.
+
+    Returns ``{"iteration", "model": {uuid, model_hash, dataset_hash, rmse, n_train, n_test},
+    "dataset": {uuid, dataset_hash, previous_dataset_hash, counts, n_train, n_test}, "summary": ...}``
+    (summary = the active-learning summary of the iteration, None for iteration 0).
+    """
+    model = find_model(store, campaign, iteration)
+    if model is None:
+        raise ProvenanceError(f"no completed NEP model for campaign {campaign!r}, iteration {iteration}")
+    dataset = find_dataset(store, campaign, iteration)
+    out = model["output"]
+    result = {
+        "iteration": int(iteration),
+        "model": {
+            "uuid": model["uuid"],
+            "model_hash": out.get("model_hash"),
+            "dataset_hash": out.get("dataset_hash"),
+            "rmse": out.get("rmse"),
+            "n_train": out.get("n_train"),
+            "n_test": out.get("n_test"),
+        },
+        "dataset": None,
+        "summary": None,
+    }
+    if dataset is not None:
+        d = dataset["output"]
+        result["dataset"] = {
+            "uuid": dataset["uuid"],
+            "dataset_hash": d.get("dataset_hash"),
+            "previous_dataset_hash": d.get("previous_dataset_hash"),
+            "counts": d.get("counts"),
+            "n_train": len(d.get("frame_hashes_train") or []),
+            "n_test": len(d.get("frame_hashes_test") or []),
+        }
+    summary = _latest(store.query(_criteria(campaign, AL_STAGE, iteration, name=SUMMARY_JOB_NAME)))
+    if summary is not None:
+        result["summary"] = summary["output"]
+    return result
+
+
+def metric(rmse: dict | None, path: Iterable[str]) -> float | None:
+    """A number from a nested rmse table (``("test", "all", "rmse_force_meV_per_A")``), None if absent."""
+    value: Any = rmse
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return None if value is None else float(value)
+
+
+def learning_curve(store, campaign: str) -> list[dict]:
+    """Errors per iteration: ``[{iteration, model_hash, n_train, n_test, rmse: {split: {...}}, fractions}]``."""
+    rows = []
+    for k in finished_iterations(store, campaign):
+        entry = model_of_iteration(store, campaign, k)
+        summary = entry["summary"] or {}
+        rows.append({
+            "iteration": k,
+            "model_hash": entry["model"]["model_hash"],
+            "n_train": (entry["dataset"] or {}).get("n_train"),
+            "n_test": (entry["dataset"] or {}).get("n_test"),
+            "rmse": entry["model"]["rmse"],
+            "n_new_frames": summary.get("n_new_frames"),
+            "fractions": summary.get("fractions"),
+        })
+    return rows
+
+
+# -- frames -----------------------------------------------------------------------------------------------
+def frames_in_output(output: Any) -> list[dict]:
+    """Labelled frames held by a reference job output: a list of frames or ``{"frames": [...]}``."""
+    if isinstance(output, list):
+        return [f for f in output if isinstance(f, dict) and "structure_hash" in f and "subset" in f]
+    if isinstance(output, dict):
+        if isinstance(output.get("frames"), list):
+            return frames_in_output(output["frames"])
+        if "structure_hash" in output and "subset" in output and "engine" in output:
+            return [output]
+    return []
+
+
+def iter_frames(store, campaign: str | None = None, iteration: int | None = None) -> Iterator[tuple[dict, dict]]:
+    """``(frame, job document)`` for every labelled frame of the campaign's reference jobs."""
+    _connect(store)
+    props = ["uuid", "index", "name", "metadata", "output", "completed_at"]
+    for doc in store.query(_criteria(campaign, REFERENCE_STAGE, iteration), properties=props):
+        for frame in frames_in_output(doc.get("output")):
+            yield frame, doc
+
+
+def labelled_hashes(store, campaign: str) -> set[str]:
+    """Structure hashes already labelled in ``campaign`` (rejected frames included: never relabel)."""
+    return {frame["structure_hash"] for frame, _ in iter_frames(store, campaign)}
+
+
+def frames_by_hash(store, campaign: str, hashes: Iterable[str]) -> dict[str, dict]:
+    """Labelled frames of ``campaign`` whose structure hash is in ``hashes`` (latest job wins)."""
+    wanted = set(hashes)
+    found: dict[str, tuple[str, dict]] = {}
+    for frame, doc in iter_frames(store, campaign):
+        h = frame["structure_hash"]
+        if h in wanted and str(doc.get("completed_at")) >= found.get(h, ("", None))[0]:
+            found[h] = (str(doc.get("completed_at")), frame)
+    return {h: f for h, (_, f) in found.items()}
+
+
+def frames_of_subset(store, campaign: str, subset: str, iteration: int | None = None) -> list[dict]:
+    """Every frame of ``subset`` with its producing job and engine.
+
+    Rows: ``{structure_hash, parent_hash, subset, engine, rejected, energy_per_atom, job_uuid, job_name,
+    iteration}``.
+    """
+    rows = []
+    for frame, doc in iter_frames(store, campaign, iteration):
+        if frame.get("subset") != subset:
+            continue
+        n_atoms = len((frame.get("structure") or {}).get("sites") or []) or None
+        energy = frame.get("energy")
+        rows.append({
+            "structure_hash": frame["structure_hash"],
+            "parent_hash": frame.get("parent_hash"),
+            "subset": frame["subset"],
+            "engine": frame.get("engine"),
+            "rejected": bool(frame.get("rejected")),
+            "energy_per_atom": energy / n_atoms if energy is not None and n_atoms else None,
+            "job_uuid": doc["uuid"],
+            "job_name": doc.get("name"),
+            "iteration": (doc.get("metadata") or {}).get("iteration"),
+        })
+    return rows
+
+
+def _find_by_structure_hash(store, campaign: str, stage: str, h: str) -> dict | None:
+    return _latest(store.query(_criteria(campaign, stage, **{"output.structure_hash": h})))
+
+
+def lineage(store, campaign: str, frame_hash: str, max_depth: int = 20) -> list[dict]:
+    """The chain from a labelled frame back to the surrogate run that made its ancestor.
+
+    Returns a list of steps, the frame first, the surrogate run last: ``{kind: "frame"|"feedback"|
+    "surrogate", structure_hash, job_uuid, job_name, iteration, ...}``; the surrogate step carries
+    ``method``, ``cooling_length`` and ``seed``. Raises :class:`ProvenanceError` if the frame is unknown.
+    """
+    frames = frames_by_hash(store, campaign, [frame_hash])
+    if frame_hash not in frames:
+        raise ProvenanceError(f"no labelled frame with structure hash {frame_hash} in campaign {campaign!r}")
+    chain: list[dict] = []
+    frame = frames[frame_hash]
+    frame_doc = next(d for f, d in iter_frames(store, campaign) if f["structure_hash"] == frame_hash)
+    source = frame.get("source") or {}
+    chain.append({
+        "kind": "frame", "structure_hash": frame_hash, "subset": frame.get("subset"), "engine": frame.get("engine"),
+        "job_uuid": frame_doc["uuid"], "job_name": frame_doc.get("name"),
+        "iteration": (frame_doc.get("metadata") or {}).get("iteration"), "parent_hash": frame.get("parent_hash"),
+    })
+    current, parent = frame_hash, frame.get("parent_hash")
+    for _ in range(max_depth):
+        feedback = _find_by_structure_hash(store, campaign, AL_STAGE, current)
+        if feedback is not None:  # the structure is the end of an MLIP feedback run
+            out = feedback["output"]
+            chain.append({
+                "kind": "feedback", "structure_hash": current, "job_uuid": feedback["uuid"],
+                "job_name": feedback.get("name"), "iteration": (feedback.get("metadata") or {}).get("iteration"),
+                "model_hash": out.get("model_hash"), "seed": out.get("seed"), "parent_hash": out.get("parent_hash"),
+            })
+            parent = out.get("parent_hash")
+        else:
+            surrogate = _find_by_structure_hash(store, campaign, SURROGATE_STAGE, current)
+            if surrogate is not None:
+                chain.append(_surrogate_step(surrogate))
+                break
+        if parent is None or parent == current:
+            break
+        current = parent
+        parent = (frames_by_hash(store, campaign, [current]).get(current) or {}).get("parent_hash")
+    if chain[-1]["kind"] != "surrogate" and source.get("method") is not None:
+        chain.append({"kind": "surrogate", "structure_hash": None, "job_uuid": None, "method": source.get("method"),
+                      "cooling_length": source.get("cooling_length"), "seed": source.get("seed")})
+    return chain
+
+
+def _surrogate_step(doc: dict) -> dict:
+    out = doc["output"]
+    return {
+        "kind": "surrogate", "structure_hash": out.get("structure_hash"), "job_uuid": doc["uuid"],
+        "job_name": doc.get("name"), "iteration": (doc.get("metadata") or {}).get("iteration"),
+        "method": out.get("method"), "cooling_length": out.get("cooling_length"), "seed": out.get("seed"),
+        "energy_per_atom": out.get("energy_per_atom"),
+    }
+
+
+def surrogate_states(store, campaign: str) -> list[dict]:
+    """Surrogate-state outputs of ``campaign`` (structure, structure_hash, method, cooling_length, seed),
+    each with the producing ``job_uuid``."""
+    _connect(store)
+    out = []
+    for doc in store.query(_criteria(campaign, SURROGATE_STAGE), properties=["uuid", "output"]):
+        o = doc.get("output")
+        if isinstance(o, dict) and o.get("structure") is not None and o.get("structure_hash"):
+            out.append({**o, "job_uuid": doc["uuid"]})
+    return out

@@ -1,0 +1,177 @@
+"""Tiny stand-ins for the active-learning plumbing tests: same document shapes as the real stages,
+milliseconds per job (8-atom cells, an ASE Lennard-Jones "reference", a linear "NEP").
+
+- :func:`toy_surrogate` → a SurrogateStateDocument-shaped dict (structure, structure_hash, method,
+  cooling_length, seed, energy_per_atom);
+- :func:`toy_calculator` → the "reference engine" (ASE LennardJones, energies/forces/stress);
+- :func:`toy_assemble_dataset` → a DatasetDocument-shaped dict (train/test extxyz text, frame hashes,
+  counts, dataset_hash, previous_dataset_hash), keeping earlier train/test assignments;
+- :class:`ToyFitMaker` → a NEPModelDocument-shaped dict (nep_txt = JSON of a composition-linear energy
+  model, model_hash, dataset_hash, rmse table);
+- :class:`ToyFeedbackMaker` → feedback runs that jiggle the start structure (seeded), optional sleep.
+
+Not physics: only the provenance, deduplication and FireWorks behaviour are under test with these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from jobflow import Flow, Maker
+from pymatgen.core import Lattice, Structure
+
+from mlip_glass.active_learning.jobs import ActiveLearningMaker, AssembleMaker, FeedbackMaker, LabelMaker
+from mlip_glass.provenance import stamp, structure_hash
+from mlip_glass.stage import stage_job
+
+TOY_SPECIES = ("Cu", "Zr", "Al")
+TOY_ENGINE = "mlip_glass.testing.al_standins:toy_calculator"
+TOY_ASSEMBLE = "mlip_glass.testing.al_standins:toy_assemble_dataset"
+TOY_TEST_FRACTION = 0.2
+
+
+def random_cell(seed: int, n_atoms: int = 8, length: float = 5.2, min_dist: float = 2.0) -> Structure:
+    """A cubic Cu/Zr/Al cell with random positions at least ``min_dist`` Å apart (seeded)."""
+    rng = np.random.default_rng(seed)
+    species = [TOY_SPECIES[i % 3] for i in range(n_atoms)]
+    lattice = Lattice.cubic(length)
+    coords: list[np.ndarray] = []
+    while len(coords) < n_atoms:
+        trial = rng.random(3)
+        if all(lattice.get_distance_and_image(trial, c)[0] >= min_dist for c in coords):
+            coords.append(trial)
+    return Structure(lattice, species, coords)
+
+
+@stage_job("surrogate")
+def toy_surrogate(seed: int, cooling_length: float, n_atoms: int = 8) -> dict:
+    """A surrogate-state-shaped document (random cell; cooling_length only recorded)."""
+    s = random_cell(seed, n_atoms)
+    return {"structure": s.as_dict(), "structure_hash": structure_hash(s), "method": "swap_mc",
+            "cooling_length": float(cooling_length), "seed": int(seed), "energy_per_atom": -1.0}
+
+
+def toy_calculator(sigma: float = 2.3, epsilon: float = 0.05, rc: float = 5.0):
+    """The stand-in reference engine: ASE Lennard-Jones (smooth cut-off)."""
+    from ase.calculators.lj import LennardJones
+
+    return LennardJones(sigma=sigma, epsilon=epsilon, rc=rc, smooth=True)
+
+
+def _frame_atoms(frame: dict):
+    from mlip_glass.reference.schemas import LabelledFrame
+
+    return LabelledFrame(**frame).to_atoms()
+
+
+def toy_assemble_dataset(frames: list, seed: int, previous: dict | None = None) -> dict:
+    """Previous train/test frames kept where they were; new, unrejected, unseen frames split ~80/20."""
+    from mlip_glass.datasets.extxyz import frames_from_text, frames_to_text
+
+    train = frames_from_text(previous["train_xyz"]) if previous else []
+    test = frames_from_text(previous["test_xyz"]) if previous else []
+    seen = {a.info["structure_hash"] for a in train + test}
+    for frame in sorted(frames, key=lambda f: f["structure_hash"]):
+        h = frame["structure_hash"]
+        if frame.get("rejected") or h in seen:
+            continue
+        seen.add(h)
+        draw = np.random.default_rng([int(seed), int(h[:12], 16)]).random()
+        (test if draw < TOY_TEST_FRACTION else train).append(_frame_atoms(frame))
+    hashes_train = [a.info["structure_hash"] for a in train]
+    hashes_test = [a.info["structure_hash"] for a in test]
+    counts: dict[str, dict[str, int]] = {}
+    for split, atoms_list in (("train", train), ("test", test)):
+        for a in atoms_list:
+            sub = counts.setdefault(a.info.get("config_type", "unknown"), {"train": 0, "test": 0})
+            sub[split] += 1
+    digest = hashlib.sha256(json.dumps([sorted(hashes_train), sorted(hashes_test)]).encode()).hexdigest()
+    return {
+        "train_xyz": frames_to_text(train), "test_xyz": frames_to_text(test), "species": list(TOY_SPECIES),
+        "counts": counts, "frame_hashes_train": hashes_train, "frame_hashes_test": hashes_test,
+        "split_seed": int(seed), "dataset_hash": digest,
+        "previous_dataset_hash": previous.get("dataset_hash") if previous else None,
+    }
+
+
+def _composition(atoms) -> np.ndarray:
+    symbols = atoms.get_chemical_symbols()
+    return np.array([symbols.count(s) for s in TOY_SPECIES], dtype=float)
+
+
+@dataclass
+class ToyFitMaker(Maker):
+    """A "NEP" that is a per-species energy (least squares on the training energies); forces predicted 0."""
+
+    name: str = "toy nep fit"
+    seed: int = 0
+
+    @stage_job("nep", data=["nep_txt"])
+    def make(self, dataset: dict) -> dict:
+        from mlip_glass.datasets.extxyz import frames_from_text
+
+        train, test = frames_from_text(dataset["train_xyz"]), frames_from_text(dataset["test_xyz"])
+        x = np.array([_composition(a) for a in train])
+        y = np.array([a.info["energy"] for a in train])
+        coef = np.linalg.lstsq(x, y, rcond=None)[0] + 1e-6 * self.seed
+        rmse = {}
+        for split, frames in (("train", train), ("test", test)):
+            if not frames:
+                continue
+            de = [(_composition(a) @ coef - a.info["energy"]) / len(a) for a in frames]
+            f = np.concatenate([a.arrays["forces"].ravel() for a in frames])
+            rmse[split] = {"all": {"rmse_energy_meV_per_atom": float(np.sqrt(np.mean(np.square(de))) * 1e3),
+                                   "rmse_force_meV_per_A": float(np.sqrt(np.mean(f**2)) * 1e3)}}
+        nep_txt = json.dumps({"species": TOY_SPECIES, "coef": coef.tolist()})
+        return {"status": "completed", "nep_txt": nep_txt,
+                "model_hash": hashlib.sha256(nep_txt.encode()).hexdigest(), "dataset_hash": dataset["dataset_hash"],
+                "rmse": rmse, "n_train": len(train), "n_test": len(test), "species": list(TOY_SPECIES),
+                "seed": self.seed}
+
+
+@dataclass
+class ToyFeedbackMaker(FeedbackMaker):
+    """Feedback "MD" = seeded random displacements (``amplitude`` Å) of the start structure."""
+
+    name: str = "mlip feedback run"
+    amplitude: float = 0.05
+    sleep_s: float = 0.0
+
+    def run(self, model: dict, start: dict, seed: int):
+        assert json.loads(model["nep_txt"])["species"], "model text must come from the store"
+        if self.sleep_s:
+            time.sleep(self.sleep_s)
+        s = Structure.from_dict(start["structure"]) if isinstance(start["structure"], dict) else start["structure"]
+        rng = np.random.default_rng(seed)
+        moved = Structure(s.lattice, s.species, s.cart_coords + rng.normal(0, self.amplitude, (len(s), 3)),
+                          coords_are_cartesian=True)
+        return moved, {"seed": int(seed), "amplitude": self.amplitude}
+
+
+def toy_loop_maker(max_iterations: int = 2, n_feedback_runs: int = 2, sleep_s: float = 0.0,
+                   method: str = "all") -> ActiveLearningMaker:
+    """The loop with every stage replaced by its stand-in."""
+    from mlip_glass.active_learning.jobs import SelectCandidatesMaker
+
+    return ActiveLearningMaker(
+        n_feedback_runs=n_feedback_runs, max_iterations=max_iterations, rmse_tol=0.0,
+        feedback=ToyFeedbackMaker(sleep_s=sleep_s), select=SelectCandidatesMaker(method=method),
+        label=LabelMaker(engine=TOY_ENGINE), assemble=AssembleMaker(assemble=TOY_ASSEMBLE),
+        fit=ToyFitMaker(),
+    )
+
+
+def toy_campaign_flow(campaign: str, n_surrogate: int = 3, max_iterations: int = 2, n_feedback_runs: int = 2,
+                      sleep_s: float = 0.0) -> Flow:
+    """Iteration 0 (surrogates → labels → dataset 0 → model 0) followed by the active-learning loop."""
+    surrogates = [toy_surrogate(seed=11 + i, cooling_length=10.0 ** (4 + i)) for i in range(n_surrogate)]
+    label = LabelMaker(engine=TOY_ENGINE, subset="surrogate").make([s.output for s in surrogates])
+    dataset = AssembleMaker(assemble=TOY_ASSEMBLE).make(label.output)
+    fit = ToyFitMaker().make(dataset.output)
+    loop = toy_loop_maker(max_iterations, n_feedback_runs, sleep_s).make(campaign, after=fit.output["model_hash"])
+    flow = Flow([*surrogates, label, dataset, fit, loop], name=f"toy campaign {campaign}")
+    return stamp(flow, campaign=campaign, iteration=0)
