@@ -109,11 +109,14 @@ class ToyFitMaker(Maker):
 
     name: str = "toy nep fit"
     seed: int = 0
+    fail: bool = False  #: raise instead of training (a crash after labelling, for resume tests)
 
     @stage_job("nep", data=["nep_txt"])
     def make(self, dataset: dict) -> dict:
         from mlip_glass.datasets.extxyz import frames_from_text
 
+        if self.fail:
+            raise RuntimeError("toy fit asked to fail (simulated crash)")
         train, test = frames_from_text(dataset["train_xyz"]), frames_from_text(dataset["test_xyz"])
         x = np.array([_composition(a) for a in train])
         y = np.array([a.info["energy"] for a in train])
@@ -153,7 +156,7 @@ class ToyFeedbackMaker(FeedbackMaker):
 
 
 def toy_loop_maker(max_iterations: int = 2, n_feedback_runs: int = 2, sleep_s: float = 0.0,
-                   method: str = "all") -> ActiveLearningMaker:
+                   method: str = "all", fail_fit: bool = False) -> ActiveLearningMaker:
     """The loop with every stage replaced by its stand-in."""
     from mlip_glass.active_learning.jobs import SelectCandidatesMaker
 
@@ -161,7 +164,7 @@ def toy_loop_maker(max_iterations: int = 2, n_feedback_runs: int = 2, sleep_s: f
         n_feedback_runs=n_feedback_runs, max_iterations=max_iterations, rmse_tol=0.0,
         feedback=ToyFeedbackMaker(sleep_s=sleep_s), select=SelectCandidatesMaker(method=method),
         label=LabelMaker(engine=TOY_ENGINE), assemble=AssembleMaker(assemble=TOY_ASSEMBLE),
-        fit=ToyFitMaker(),
+        fit=ToyFitMaker(fail=fail_fit),
     )
 
 
