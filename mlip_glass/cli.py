@@ -122,6 +122,10 @@ def cmd_query(args) -> int:
 
     store = get_job_store(args.store, args.project_dir)
     store.connect()
+    from mlip_glass.queries import run_cli_query
+
+    if run_cli_query(args, store):  # --model / --subset / --lineage / --learning-curve / --ensure-indexes
+        return 0
     docs = _query_docs(store, args.campaign, args.stage, args.iteration, args.name, args.limit)
     if args.json:
         from monty.json import jsanitize
@@ -221,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--limit", type=int, default=0, help="at most this many documents (0 = all)")
     query.add_argument("--json", action="store_true", help="JSON instead of a table")
     query.add_argument("--full", action="store_true", help="with --json: whole documents incl. outputs")
+    from mlip_glass.queries import add_cli_options
+
+    add_cli_options(query)
     query.set_defaults(func=cmd_query)
     return parser
 

@@ -42,7 +42,7 @@ INDEXED_FIELDS = (
 )
 
 
-class ProvenanceError(LookupError):
+class ProvenanceError(LookupError, ValueError):
     """A document the query needs is not in the store (names campaign/iteration/hash)."""
 
 
@@ -322,3 +322,79 @@ def surrogate_states(store, campaign: str) -> list[dict]:
         if isinstance(o, dict) and o.get("structure") is not None and o.get("structure_hash"):
             out.append({**o, "job_uuid": doc["uuid"]})
     return out
+
+
+# -- command line (``mlip-glass query``) ---------------------------------------------------------------
+def add_cli_options(parser) -> None:
+    """Provenance options of ``mlip-glass query`` (each needs ``--campaign``)."""
+    group = parser.add_argument_group("provenance queries (need --campaign)")
+    group.add_argument("--model", type=int, metavar="K", default=None,
+                       help="the NEP model of iteration K with its dataset and error metrics")
+    group.add_argument("--subset", default=None, help="every labelled frame of this subset (e.g. mlip_feedback) "
+                       "with its producing job and engine; --iteration narrows it")
+    group.add_argument("--lineage", metavar="HASH", default=None,
+                       help="lineage of the frame with this structure hash back to its surrogate run")
+    group.add_argument("--learning-curve", action="store_true", help="errors and dataset sizes per iteration")
+    group.add_argument("--ensure-indexes", action="store_true", help="create the indexes these queries use")
+
+
+def _print(rows: list[dict], columns: list[str]) -> None:
+    widths = {c: max([len(c)] + [len(_cell(r.get(c))) for r in rows]) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        print("  ".join(_cell(r.get(c)).ljust(widths[c]) for c in columns))
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, str) and len(value) == 64:  # a sha256: short form
+        return value[:12]
+    return "" if value is None else str(value)
+
+
+def run_cli_query(args, store) -> bool:
+    """Answer a provenance option of ``mlip-glass query``; False if none was given."""
+    import json
+
+    from monty.json import jsanitize
+
+    wanted = [args.model is not None, bool(args.subset), bool(args.lineage), args.learning_curve]
+    if args.ensure_indexes:
+        from mlip_glass.store import ensure_indexes
+
+        print("indexed: " + ", ".join(ensure_indexes(store)))
+        if not any(wanted):
+            return True
+    if not any(wanted):
+        return False
+    if not args.campaign:
+        raise ValueError("--model/--subset/--lineage/--learning-curve need --campaign")
+    if args.model is not None:
+        result: Any = model_of_iteration(store, args.campaign, args.model)
+    elif args.subset:
+        result = frames_of_subset(store, args.campaign, args.subset, args.iteration)
+    elif args.lineage:
+        result = lineage(store, args.campaign, args.lineage)
+    else:
+        result = learning_curve(store, args.campaign)
+    if args.json or args.model is not None:
+        print(json.dumps(jsanitize(result, strict=False), indent=1))
+    elif args.subset:
+        _print(result, ["structure_hash", "parent_hash", "engine", "rejected", "iteration", "job_name", "job_uuid"])
+        print(f"{len(result)} frames")
+    elif args.lineage:
+        _print(result, ["kind", "structure_hash", "iteration", "job_name", "job_uuid", "method", "cooling_length",
+                        "seed"])
+    else:
+        rows = []
+        for row in result:
+            test = metric(row["rmse"], ("test", "all", "rmse_force_meV_per_A"))
+            train = metric(row["rmse"], ("train", "all", "rmse_force_meV_per_A"))
+            e_test = metric(row["rmse"], ("test", "all", "rmse_energy_meV_per_atom"))
+            rows.append({**row, "force_rmse_train": train, "force_rmse_test": test, "energy_rmse_test": e_test,
+                         "candidate_fraction": (row["fractions"] or {}).get("candidate")})
+        _print(rows, ["iteration", "n_train", "n_test", "n_new_frames", "candidate_fraction",
+                      "energy_rmse_test", "force_rmse_train", "force_rmse_test", "model_hash"])
+        print("(RMSE: energy meV/atom, force meV/Å)")
+    return True

@@ -215,3 +215,19 @@ def get_launchpad(launchpad: str | None = None, project: str | os.PathLike | Non
     uri = lpad.host if lpad.uri_mode else f"mongodb://{lpad.host}:{lpad.port}"
     check_mongo(uri)
     return lpad
+
+
+def ensure_indexes(store: JobStore, fields=None) -> list[str]:
+    """Create the indexes the provenance queries use (:data:`mlip_glass.queries.INDEXED_FIELDS`) on the
+    documents store; idempotent. Returns the fields indexed (a backend that cannot index is skipped)."""
+    from mlip_glass.queries import INDEXED_FIELDS
+
+    store.connect()
+    done = []
+    for key in fields or INDEXED_FIELDS:
+        try:
+            if store.docs_store.ensure_index(key) is not False:
+                done.append(key)
+        except Exception:  # noqa: BLE001 - e.g. a backend without index support
+            continue
+    return done
