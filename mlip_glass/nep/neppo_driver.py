@@ -133,6 +133,7 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
         os.replace(tmp, restart)
 
     totals, n_acc, reason = None, 0, "steps"
+    report_cost = 0.0
     rate = rates[0]
     last_report = k0 if k0 else -1
     k = k0
@@ -141,7 +142,8 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
         if k >= steps:
             reason = "steps"
             break
-        if wall_time is not None and elapsed >= wall_time:
+        # stop early enough for the final report (evaluation + files) to end within the budget
+        if wall_time is not None and elapsed + report_cost >= wall_time:
             reason = "wall_time"
             break
         progress = k / max(steps - 1, 1)
@@ -157,9 +159,11 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
         n_acc += 1
         k += 1
         if k % report_interval == 0:
+            before = time.perf_counter()
             trainer._report(rate, totals / n_acc, is_last_step=False)
             totals, n_acc, last_report = None, 0, k
             save_checkpoint(time.perf_counter() - t0)
+            report_cost = time.perf_counter() - before
     if n_acc:
         trainer._report(rate, totals / n_acc, is_last_step=True)
         save_checkpoint(time.perf_counter() - t0)
