@@ -233,6 +233,8 @@ class TimescaleMapMaker(Maker):
         Seed of the onset runs.
     figure_name
         File name of the PNG written in the job directory.
+    strict
+        Fail on a non-negative fitted slope (else record a warning in the document).
     """
 
     name: str = "time-scale map"
@@ -243,6 +245,7 @@ class TimescaleMapMaker(Maker):
     arrhenius_temperatures: tuple = (10.0, 8.0, 6.5, 5.5, 4.5, 4.0, 3.5, 3.0, 2.5, 2.2, 2.0)
     onset_seed: int = 12345
     figure_name: str = "fig2a_timescale_map.png"
+    strict: bool = False
     model: Optional[dict] = None
 
     @surrogate_job
@@ -273,7 +276,13 @@ class TimescaleMapMaker(Maker):
             onset_data["equilibrium_is"] = eq
         else:
             e_on, src = None, "fallback: fastest MD cooling"
-        tmap = build_map([d.cooling_length for d in md], [d.e_is_per_atom_reduced for d in md], e_on, t_on)
+        tmap = build_map([d.cooling_length for d in md], [d.e_is_per_atom_reduced for d in md], e_on, t_on,
+                         strict=self.strict)
+        warnings = []
+        if not tmap.slope < 0:
+            warnings.append(f"fitted slope A = {tmap.slope:.4g} >= 0: MD points too noisy/short; tau_eff is "
+                            "not meaningful (use more samples or longer MD cooling times)")
+            logger.warning(warnings[-1])
         out_states, points = [], []
         for d in docs:
             tau = d.cooling_length if d.method == "md" else float(tmap.tau_eff(d.e_is_per_atom_reduced))
@@ -294,7 +303,7 @@ class TimescaleMapMaker(Maker):
             e_is_on_ev=float(model.from_reduced_energy(tmap.e_is_on)), e_is_on_source=src,
             tau_on=tmap.tau_on, t_on=tmap.t_on, t_on_source=t_on_source, points=points, states=out_states,
             figure_path=str(fig), figure_png=base64.b64encode(fig.read_bytes()).decode(),
-            onset_data=onset_data or None,
+            onset_data=onset_data or None, warnings=warnings,
         )
 
 

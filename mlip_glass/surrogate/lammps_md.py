@@ -268,7 +268,9 @@ def md_cooling(
         done = 0
     n = state.n_atoms
     lmp.command(f"timestep {timestep:.16g}")
-    lmp.command(f"fix cool all nvt temp {t_start:.16g} {t_end:.16g} {tdamp:.16g}")
+    # a fresh fix ID: Nose-Hoover chain variables restart from zero on resume (restoring them mid-ramp
+    # from the restart file was seen to leave the system far above the target temperature)
+    lmp.command(f"fix cool_{done} all nvt temp {t_start:.16g} {t_end:.16g} {tdamp:.16g}")
     t0 = time.perf_counter()
     last = t0
     start = done

@@ -136,6 +136,7 @@ class TimescaleMapDocument(BaseModel):
     states: list[SurrogateStateDocument] = Field(description="all input states with tau_eff filled")
     figure_path: Optional[str] = Field(None, description="PNG written by the job (in its run directory)")
     figure_png: Optional[str] = Field(None, description="base64 PNG of Fig. 2a (stored in the 'data' store)")
+    warnings: list[str] = Field(default_factory=list, description="problems of the fit (e.g. slope >= 0)")
     onset_data: Optional[dict[str, Any]] = Field(
         None, description="equilibrium data used for the onset (temperatures, relaxation times, e_IS samples)"
     )
