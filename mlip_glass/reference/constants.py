@@ -62,3 +62,13 @@ DISTORTION_STRAINS = (-0.008, -0.004, 0.004, 0.008)
 TRAIN_FRACTION = 0.8
 #: paper's labelling cell: rho* = 1.75 -> L = 4.41 sigma_ZrZr = 12.93 Å for 150 atoms
 PAPER_NUMBER_DENSITY_PER_A3 = 150 / 12.93**3
+
+# -- subset sizes (the paper's text gives no per-subset numbers; Fig. 3a shows them graphically) --------
+#: DFT-minimised structures: the paper's elastic/energetics analysis uses 85 of them
+N_RELAXED = 85
+#: surrogate structures expanded/compressed (each gives len(VOLUME_SCALE_FACTORS) frames)
+N_EXPANDED_COMPRESSED = 10
+#: structures distorted (each gives 6 components x len(DISTORTION_STRAINS) frames)
+N_DISTORTED = 10
+#: AIMD trajectories ("few")
+N_AIMD = 3

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 from ase import Atoms
+from monty.json import MSONable
 
 from mlip_glass.provenance import structure_hash
 from mlip_glass.reference.constants import (
@@ -84,7 +85,7 @@ def parse_keep(keep) -> int | None:
 
 
 @dataclass
-class ReferenceEngine(ABC):
+class ReferenceEngine(MSONable, ABC):
     """The protocol of every reference engine.
 
     Subclasses implement :meth:`compute` (single point) and may override :meth:`relax_trajectory` /

@@ -52,6 +52,9 @@ def as_inputs(structures) -> list[StructureInput]:
         if isinstance(item, StructureInput):
             out.append(item)
             continue
+        if isinstance(item, LabelledFrame):  # e.g. distorting relaxed frames: parent = that frame
+            out.append(StructureInput(item.structure, item.source.model_copy(), item.structure_hash))
+            continue
         if isinstance(item, Structure) or hasattr(item, "get_chemical_symbols"):
             out.append(StructureInput(to_structure(item), FrameSource()))
             continue
@@ -73,6 +76,7 @@ def as_inputs(structures) -> list[StructureInput]:
             cooling_length=None if cooling is None else float(cooling),
             seed=None if seed is None else int(seed),
             energy_per_atom_lj=None if energy is None else float(energy),
+            extra={k: _get(item, k) for k in ("name", "material_id") if _get(item, k) is not None},
         )
         out.append(StructureInput(structure, source, _get(item, "structure_hash")))
     return out

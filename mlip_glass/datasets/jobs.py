@@ -1,0 +1,364 @@
+"""jobflow Makers of the training database: one Maker per subset, the assembly/split, Fig. 2b + cost ledger,
+and :class:`ReferenceDatabaseMaker`, the whole database from surrogate structures in one flow.
+
+Subset Makers are labelling jobs (``metadata.stage = "reference"``, frames to the data store); the assembly
+and report are ``dataset`` jobs (extxyz text to the data store). Defaults are the paper's; every count is
+settable so a demo runs in a minute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from jobflow import Flow, Maker
+
+from mlip_glass.datasets import subsets as subset_functions
+from mlip_glass.datasets.assembly import assemble_dataset
+from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
+from mlip_glass.reference.constants import (
+    AIMD_STEPS,
+    AIMD_T_END_K,
+    AIMD_T_START_K,
+    AIMD_TIMESTEP_FS,
+    DISTORTION_STRAINS,
+    N_AIMD,
+    N_DISTORTED,
+    N_EXPANDED_COMPRESSED,
+    N_RELAXED,
+    TRAIN_FRACTION,
+    VOLUME_SCALE_FACTORS,
+)
+from mlip_glass.reference.engines import RELAX_FMAX_EV_PER_A, RELAX_MAX_STEPS, get_engine
+from mlip_glass.reference.jobs import reference_job
+from mlip_glass.stage import stage_job
+
+#: dataset jobs: extxyz text to the data store
+dataset_job = stage_job("dataset", data=["train_xyz", "test_xyz"])
+
+
+def _uuid():
+    from jobflow import CURRENT_JOB
+
+    return CURRENT_JOB.job.uuid if CURRENT_JOB.job is not None else None
+
+
+@dataclass
+class _SubsetMaker(Maker):
+    name: str = "subset"
+    engine: Any = "eam"
+
+    subset = "surrogate"
+
+    def _params(self) -> dict:
+        return {}
+
+    @reference_job
+    def make(self, structures=None):
+        """Label the subset generated from ``structures`` → SubsetDocument (frames to the data store)."""
+        function = subset_functions.SUBSET_FUNCTIONS[self.subset]
+        params = self._params()
+        engine = get_engine(self.engine)
+        frames = function(structures, engine, job_uuid=_uuid(), **params)
+        return SubsetDocument.from_frames(self.subset, frames, {"engine": engine.name, **_jsonable(params)})
+
+
+def _jsonable(params):
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
+
+
+@dataclass
+class SurrogateSubsetMaker(_SubsetMaker):
+    """Single points of every surrogate structure (subset "surrogate").
+
+    Parameters
+    ----------
+    engine
+        ``"eam"``, ``"vasp"`` or a ReferenceEngine.
+    rescale
+        ``"none"`` (paper: label at the surrogate cell), ``"density"`` or ``"zero_pressure"``.
+    """
+
+    name: str = "surrogate single points"
+    rescale: str = "none"
+    subset = "surrogate"
+
+    def _params(self):
+        return {"rescale": self.rescale}
+
+
+@dataclass
+class RelaxedSubsetMaker(_SubsetMaker):
+    """Full relaxations (ions + cell) of a random subset of surrogate structures (subset "relaxed").
+
+    Parameters
+    ----------
+    n_select
+        Structures relaxed (default 85, the paper's DFT-minimised sample count); None = all.
+    seed
+        Seed of the random selection.
+    keep
+        Frames kept per relaxation: ``"last"``, ``"all"`` or every k-th ionic step (int).
+    fmax
+        Force tolerance (eV/Å, paper 0.01).
+    max_steps
+        Ionic step cap.
+    """
+
+    name: str = "relaxed subset"
+    n_select: int | None = N_RELAXED
+    seed: int = 0
+    keep: Any = "last"
+    fmax: float = RELAX_FMAX_EV_PER_A
+    max_steps: int = RELAX_MAX_STEPS
+    subset = "relaxed"
+
+    def _params(self):
+        return {"n_select": self.n_select, "seed": self.seed, "keep": self.keep, "fmax": self.fmax,
+                "max_steps": self.max_steps}
+
+
+@dataclass
+class ExpandedCompressedMaker(_SubsetMaker):
+    """All lattice vectors scaled by each factor (default 0.90 … 1.10), single points.
+
+    Parameters
+    ----------
+    factors
+        Lattice-vector scale factors (dimensionless).
+    n_select
+        Parent structures (random, seeded); None = all.
+    seed
+        Selection seed.
+    """
+
+    name: str = "expanded/compressed subset"
+    factors: Sequence[float] = VOLUME_SCALE_FACTORS
+    n_select: int | None = N_EXPANDED_COMPRESSED
+    seed: int = 0
+    subset = "expanded_compressed"
+
+    def _params(self):
+        return {"factors": tuple(self.factors), "n_select": self.n_select, "seed": self.seed}
+
+
+@dataclass
+class DistortedMaker(_SubsetMaker):
+    """Six independent strain components at ±0.4 % and ±0.8 % (pymatgen ``DeformedStructureSet``), single points.
+
+    Parameters
+    ----------
+    strains
+        Strain magnitudes (tensor strain, dimensionless).
+    n_select
+        Parent structures (random, seeded); None = all.
+    seed
+        Selection seed.
+    """
+
+    name: str = "distorted subset"
+    strains: Sequence[float] = DISTORTION_STRAINS
+    n_select: int | None = N_DISTORTED
+    seed: int = 0
+    subset = "distorted"
+
+    def _params(self):
+        return {"strains": tuple(self.strains), "n_select": self.n_select, "seed": self.seed}
+
+
+@dataclass
+class AIMDSubsetMaker(_SubsetMaker):
+    """NPT Langevin heating runs (5 → 2000 K, 60 steps of 1 fs); every step is a frame (subset "aimd").
+
+    Parameters
+    ----------
+    n_select
+        Number of runs (random parents, seeded); None = all.
+    seed
+        Selection seed; run i uses seed + i for its thermostat.
+    nsteps, t_start_k, t_end_k, timestep_fs
+        Steps, temperatures (K), time step (fs).
+    """
+
+    name: str = "aimd subset"
+    n_select: int | None = N_AIMD
+    seed: int = 0
+    nsteps: int = AIMD_STEPS
+    t_start_k: float = AIMD_T_START_K
+    t_end_k: float = AIMD_T_END_K
+    timestep_fs: float = AIMD_TIMESTEP_FS
+    subset = "aimd"
+
+    def _params(self):
+        return {"n_select": self.n_select, "seed": self.seed, "nsteps": self.nsteps,
+                "t_start_k": self.t_start_k, "t_end_k": self.t_end_k, "timestep_fs": self.timestep_fs}
+
+
+@dataclass
+class CrystalSubsetMaker(_SubsetMaker):
+    """Fully relaxed Cu–Zr–Al crystal phases (shipped offline; subset "crystal").
+
+    Parameters
+    ----------
+    names
+        Phase names to use (None: all shipped phases).
+    keep
+        Frames kept per relaxation (``"last"``, ``"all"`` or every k-th).
+    fmax, max_steps
+        Relaxation tolerance (eV/Å) and step cap.
+    """
+
+    name: str = "crystal subset"
+    names: Sequence[str] | None = None
+    keep: Any = "last"
+    fmax: float = RELAX_FMAX_EV_PER_A
+    max_steps: int = RELAX_MAX_STEPS
+    subset = "crystal"
+
+    def _params(self):
+        return {"names": None if self.names is None else list(self.names), "keep": self.keep,
+                "fmax": self.fmax, "max_steps": self.max_steps}
+
+
+@dataclass
+class MLIPFeedbackMaker(_SubsetMaker):
+    """Single points of MLIP-feedback candidates (subset "mlip_feedback")."""
+
+    name: str = "mlip feedback labels"
+    subset = "mlip_feedback"
+
+
+def gather_frames_from_store(store, campaign: str, iteration: int | None = None) -> list:
+    """Every SubsetDocument's frames stored by reference jobs of ``campaign`` (optionally ≤ ``iteration``)."""
+    criteria: dict = {"metadata.campaign": campaign, "metadata.stage": "reference"}
+    if iteration is not None:
+        criteria["metadata.iteration"] = {"$lte": int(iteration)}
+    frames = []
+    for doc in store.query(criteria, properties=["output", "uuid"], load=True):
+        output = doc.get("output") or {}
+        if isinstance(output, dict) and "frames" in output:
+            frames.extend(SubsetDocument(**output).frames)
+    return frames
+
+
+@dataclass
+class AssembleDatasetMaker(Maker):
+    """Gather labelled frames, dedupe by structure hash, split 80/20 (seeded, stratified by subset), write
+    GPUMD extxyz (train/test text to the data store).
+
+    Parameters
+    ----------
+    seed
+        Split seed.
+    train_fraction
+        Train fraction of each subset (paper 0.8).
+    campaign
+        If set, frames are gathered from the job store (all reference jobs of this campaign) in addition
+        to those passed to ``make``.
+    iteration
+        With ``campaign``: only jobs of iterations ≤ this.
+    """
+
+    name: str = "assemble dataset"
+    seed: int = 0
+    train_fraction: float = TRAIN_FRACTION
+    campaign: str | None = None
+    iteration: int | None = None
+
+    @dataset_job
+    def make(self, subsets=None, previous: DatasetDocument | None = None) -> DatasetDocument:
+        """``subsets``: SubsetDocuments / frames; ``previous``: earlier dataset whose split is kept."""
+        frames = list(subsets or [])
+        if self.campaign:
+            from jobflow import CURRENT_JOB
+
+            frames += gather_frames_from_store(CURRENT_JOB.store, self.campaign, self.iteration)
+        return assemble_dataset(frames, self.seed, previous, self.train_fraction)
+
+
+@dataclass
+class DatabaseReportMaker(Maker):
+    """Fig. 2b (e(LJ) vs e(reference), linear fit) and the cost ledger of the subsets (small dict output).
+
+    Parameters
+    ----------
+    png_path
+        If set, write the Fig. 2b PNG (and JSON data) there.
+    """
+
+    name: str = "database report"
+    png_path: str | None = None
+
+    @stage_job("dataset")
+    def make(self, subsets) -> dict:
+        from mlip_glass.datasets.analysis import cost_ledger, plot_fig2b, surrogate_vs_reference
+        from mlip_glass.datasets.assembly import _flatten
+
+        frames = _flatten(subsets)
+        out: dict = {"cost_ledger": cost_ledger(frames)}
+        try:
+            fig = surrogate_vs_reference(frames)
+            out["fig2b"] = fig
+            if self.png_path:
+                out["fig2b_png"] = str(plot_fig2b(fig, self.png_path))
+        except ValueError as exc:
+            out["fig2b"] = None
+            out["fig2b_error"] = str(exc)
+        return out
+
+
+@dataclass
+class ReferenceDatabaseMaker(Maker):
+    """The whole training database from surrogate structures: every subset Maker, the assembly, the report.
+
+    Parameters
+    ----------
+    engine
+        Engine of every subset (``"eam"``, ``"vasp"`` or a ReferenceEngine).
+    surrogate, relaxed, expanded_compressed, distorted, aimd, crystal
+        The subset Makers (None to skip a subset). Their ``engine`` is set to ``engine``.
+    distort_relaxed
+        Distort the relaxed structures (True) or the surrogate structures (False, default).
+    assemble, report
+        Assembly and report Makers.
+    """
+
+    name: str = "reference database"
+    engine: Any = "eam"
+    surrogate: SurrogateSubsetMaker | None = field(default_factory=SurrogateSubsetMaker)
+    relaxed: RelaxedSubsetMaker | None = field(default_factory=RelaxedSubsetMaker)
+    expanded_compressed: ExpandedCompressedMaker | None = field(default_factory=ExpandedCompressedMaker)
+    distorted: DistortedMaker | None = field(default_factory=DistortedMaker)
+    aimd: AIMDSubsetMaker | None = field(default_factory=AIMDSubsetMaker)
+    crystal: CrystalSubsetMaker | None = field(default_factory=CrystalSubsetMaker)
+    distort_relaxed: bool = False
+    assemble: AssembleDatasetMaker = field(default_factory=AssembleDatasetMaker)
+    report: DatabaseReportMaker | None = field(default_factory=DatabaseReportMaker)
+
+    def make(self, structures, previous: DatasetDocument | None = None) -> Flow:
+        """Flow: subset jobs → assembly (→ report). Output: the DatasetDocument."""
+        jobs, outputs = [], []
+        relaxed_job = None
+        for attr in ("surrogate", "relaxed", "expanded_compressed", "aimd", "crystal"):
+            maker = getattr(self, attr)
+            if maker is None:
+                continue
+            maker.engine = self.engine
+            job = maker.make(None if attr == "crystal" else structures)
+            jobs.append(job)
+            outputs.append(job.output)
+            if attr == "relaxed":
+                relaxed_job = job
+        if self.distorted is not None:
+            self.distorted.engine = self.engine
+            parents = structures
+            if self.distort_relaxed and relaxed_job is not None:
+                parents = relaxed_job.output.frames
+            job = self.distorted.make(parents)
+            jobs.append(job)
+            outputs.append(job.output)
+        assemble = self.assemble.make(outputs, previous)
+        jobs.append(assemble)
+        if self.report is not None:
+            jobs.append(self.report.make(outputs))
+        return Flow(jobs, output=assemble.output, name=self.name)

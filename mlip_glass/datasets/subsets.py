@@ -1,0 +1,189 @@
+"""The subsets of the training database (SPEC.md §5, Fig. 3a), as plain functions → LabelledFrames.
+
+Every function takes the parent structures (surrogate documents, Structures or Atoms), an engine and the
+paper's defaults (from :mod:`mlip_glass.reference.constants`, all overridable), and records the parent hash
+and the transformation in each frame.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Sequence
+
+import numpy as np
+
+from mlip_glass.provenance import structure_hash
+from mlip_glass.reference.constants import (
+    AIMD_STEPS,
+    AIMD_T_END_K,
+    AIMD_T_START_K,
+    AIMD_TIMESTEP_FS,
+    DISTORTION_STRAINS,
+    VOLUME_SCALE_FACTORS,
+)
+from mlip_glass.reference.engines import RELAX_FMAX_EV_PER_A, RELAX_MAX_STEPS, get_engine
+from mlip_glass.reference.labelling import StructureInput, as_inputs, label_structures
+from mlip_glass.reference.schemas import LabelledFrame
+
+logger = logging.getLogger(__name__)
+
+
+def select_structures(structures, n_select: int | None, seed: int) -> list[StructureInput]:
+    """A seeded random subset of ``n_select`` structures (all if None or ≥ available), independent of the
+    input order (sorted by structure hash before drawing)."""
+    inputs = as_inputs(structures)
+    if n_select is None or n_select >= len(inputs):
+        return inputs
+    if n_select < 0:
+        raise ValueError(f"n_select must be >= 0, got {n_select}")
+    keyed = sorted(inputs, key=lambda item: item.parent_hash or structure_hash(item.structure))
+    rng = np.random.default_rng(seed)
+    chosen = sorted(rng.choice(len(keyed), size=n_select, replace=False))
+    return [keyed[i] for i in chosen]
+
+
+def _derived(item: StructureInput, structure, transformation: str) -> StructureInput:
+    parent = item.parent_hash or structure_hash(item.structure)
+    return StructureInput(structure, item.source.model_copy(update={"transformation": transformation}), parent)
+
+
+def surrogate_frames(structures, engine="eam", rescale: str = "none", **kwargs) -> list[LabelledFrame]:
+    """Single points of every surrogate structure (subset "surrogate")."""
+    return label_structures(structures, engine, "surrogate", "static", rescale=rescale, **kwargs)
+
+
+def relaxed_frames(
+    structures,
+    engine="eam",
+    n_select: int | None = None,
+    seed: int = 0,
+    keep="last",
+    fmax: float = RELAX_FMAX_EV_PER_A,
+    max_steps: int = RELAX_MAX_STEPS,
+    **kwargs,
+) -> list[LabelledFrame]:
+    """Full relaxations (ions + cell) of a random subset; ``keep`` = "last" / "all" / every k-th step."""
+    chosen = select_structures(structures, n_select, seed)
+    return label_structures(
+        chosen, engine, "relaxed", "relax", keep=keep, fmax=fmax, max_steps=max_steps, **kwargs
+    )
+
+
+def scaled_structures(structure, factors: Sequence[float] = VOLUME_SCALE_FACTORS) -> list[tuple[float, object]]:
+    """``structure`` with all lattice vectors multiplied by each factor (fractional coordinates kept)."""
+    from pymatgen.core import Lattice
+
+    out = []
+    for factor in factors:
+        if not 0.5 < factor < 2.0:
+            raise ValueError(f"lattice scale factors must be in (0.5, 2.0), got {factor}")
+        scaled = structure.copy()
+        scaled.lattice = Lattice(structure.lattice.matrix * factor)
+        out.append((float(factor), scaled))
+    return out
+
+
+def expanded_compressed_frames(
+    structures,
+    engine="eam",
+    factors: Sequence[float] = VOLUME_SCALE_FACTORS,
+    n_select: int | None = None,
+    seed: int = 0,
+    **kwargs,
+) -> list[LabelledFrame]:
+    """Single points of the selected structures with every lattice vector scaled by each factor."""
+    derived = []
+    for item in select_structures(structures, n_select, seed):
+        for factor, scaled in scaled_structures(item.structure, factors):
+            derived.append(_derived(item, scaled, f"scale {factor}"))
+    return label_structures(derived, engine, "expanded_compressed", "static", **kwargs)
+
+
+def distorted_structures(structure, strains: Sequence[float] = DISTORTION_STRAINS):
+    """[(voigt index, strain, deformed structure)] from pymatgen's ``DeformedStructureSet``: each of the six
+    independent (tensor) strain components at each magnitude."""
+    from pymatgen.analysis.elasticity.strain import DeformedStructureSet
+
+    strains = [float(s) for s in strains]
+    if any(abs(s) >= 0.2 or s == 0 for s in strains):
+        raise ValueError(f"strains must be non-zero with |strain| < 0.2, got {strains}")
+    dss = DeformedStructureSet(structure, norm_strains=strains, shear_strains=strains, symmetry=False)
+    out = []
+    for k, deformed in enumerate(dss):
+        component = k // len(strains)
+        out.append((("xx", "yy", "zz", "xy", "xz", "yz")[component], strains[k % len(strains)], deformed))
+    return out
+
+
+def distorted_frames(
+    structures,
+    engine="eam",
+    strains: Sequence[float] = DISTORTION_STRAINS,
+    n_select: int | None = None,
+    seed: int = 0,
+    **kwargs,
+) -> list[LabelledFrame]:
+    """Single points of the selected structures under each of the six strain components at each magnitude."""
+    derived = []
+    for item in select_structures(structures, n_select, seed):
+        for component, strain, deformed in distorted_structures(item.structure, strains):
+            derived.append(_derived(item, deformed, f"strain {component} {strain:+g}"))
+    return label_structures(derived, engine, "distorted", "static", **kwargs)
+
+
+def aimd_frames(
+    structures,
+    engine="eam",
+    n_select: int | None = None,
+    seed: int = 0,
+    nsteps: int = AIMD_STEPS,
+    t_start_k: float = AIMD_T_START_K,
+    t_end_k: float = AIMD_T_END_K,
+    timestep_fs: float = AIMD_TIMESTEP_FS,
+    **kwargs,
+) -> list[LabelledFrame]:
+    """NPT Langevin heating runs of the selected structures; every step is a frame. Run i uses seed+i."""
+    engine = get_engine(engine)
+    frames = []
+    for i, item in enumerate(select_structures(structures, n_select, seed)):
+        frames += label_structures(
+            [item], engine, "aimd", "aimd", nsteps=nsteps, t_start_k=t_start_k, t_end_k=t_end_k,
+            timestep_fs=timestep_fs, seed=seed + i, **kwargs,
+        )
+    return frames
+
+
+def crystal_frames(
+    crystals=None,
+    engine="eam",
+    keep="last",
+    fmax: float = RELAX_FMAX_EV_PER_A,
+    max_steps: int = RELAX_MAX_STEPS,
+    names=None,
+    **kwargs,
+) -> list[LabelledFrame]:
+    """Fully relaxed crystal phases (default: the shipped Cu–Zr–Al phases) → subset "crystal"."""
+    from mlip_glass.datasets.crystals import load_crystals
+
+    if crystals is None:
+        crystals = load_crystals(names=names)
+    return label_structures(
+        crystals, engine, "crystal", "relax", keep=keep, fmax=fmax, max_steps=max_steps, **kwargs
+    )
+
+
+def mlip_feedback_frames(structures, engine="eam", **kwargs) -> list[LabelledFrame]:
+    """Single points of MLIP-feedback candidates (subset "mlip_feedback")."""
+    return label_structures(structures, engine, "mlip_feedback", "static", **kwargs)
+
+
+#: subset name → function
+SUBSET_FUNCTIONS = {
+    "surrogate": surrogate_frames,
+    "relaxed": relaxed_frames,
+    "expanded_compressed": expanded_compressed_frames,
+    "distorted": distorted_frames,
+    "aimd": aimd_frames,
+    "crystal": crystal_frames,
+    "mlip_feedback": mlip_feedback_frames,
+}

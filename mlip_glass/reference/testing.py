@@ -1,0 +1,81 @@
+"""Small structures for tests and demos (no surrogate needed): random dense Cu–Zr–Al packings."""
+
+from __future__ import annotations
+
+import numpy as np
+from pymatgen.core import Lattice, Structure
+
+#: paper composition of a 150-atom cell
+PAPER_COUNTS = {"Cu": 69, "Zr": 69, "Al": 12}
+
+
+def random_cuzral(
+    counts: dict[str, int] | None = None,
+    box: float = 12.93,
+    seed: int = 0,
+    dmin: float = 1.9,
+    tilt: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    max_tries: int = 200000,
+) -> Structure:
+    """Random sequential packing of ``counts`` atoms (default 69 Cu, 69 Zr, 12 Al) in a box of side ``box`` Å
+    (optionally tilted: xy, xz, yz Å) with no pair closer than ``dmin`` Å."""
+    counts = counts or PAPER_COUNTS
+    species = [s for s, n in counts.items() for _ in range(n)]
+    xy, xz, yz = tilt
+    lattice = Lattice([[box, 0, 0], [xy, box, 0], [xz, yz, box]])
+    rng = np.random.default_rng(seed)
+    rng.shuffle(species)
+    frac: list[np.ndarray] = []
+    tries = 0
+    while len(frac) < len(species):
+        tries += 1
+        if tries > max_tries:
+            raise RuntimeError(f"could not pack {len(species)} atoms with dmin {dmin} Å in {box} Å box")
+        trial = rng.random(3)
+        if frac:
+            d = np.asarray(frac) - trial
+            d -= np.round(d)
+            cart = d @ lattice.matrix
+            if np.min(np.einsum("ij,ij->i", cart, cart)) < dmin**2:
+                continue
+        frac.append(trial)
+    return Structure(lattice, species, np.asarray(frac))
+
+
+def lj_energy_per_atom(structure: Structure) -> float:
+    """Energy per atom (eV) of the paper's LJ surrogate (SPEC §1: LB mixing, truncated and shifted at
+    2 sigma_ab), computed directly with pymatgen neighbour lists (independent of the surrogate package)."""
+    sigma = {"Zr": 2.932, "Cu": 2.338, "Al": 2.620}
+    eps = {"Zr": 0.409, "Cu": 0.739, "Al": 0.392}
+    rmax = 2 * max(sigma.values())
+    centers, points, _, dist = structure.get_neighbor_list(rmax)
+    energy = 0.0
+    for i, j, r in zip(centers, points, dist):
+        a, b = structure[int(i)].specie.symbol, structure[int(j)].specie.symbol
+        s = 0.5 * (sigma[a] + sigma[b])
+        e = np.sqrt(eps[a] * eps[b])
+        rc = 2 * s
+        if r < rc:
+            energy += 0.5 * (4 * e * ((s / r) ** 12 - (s / r) ** 6) - 4 * e * ((s / rc) ** 12 - (s / rc) ** 6))
+    return float(energy / len(structure))
+
+
+def surrogate_like_documents(n: int = 3, seed: int = 0, box: float = 12.93, counts=None) -> list[dict]:
+    """Dicts shaped like the surrogate's documents (structure, structure_hash, method, cooling_length, seed,
+    energy_per_atom in eV from the LJ model) built on random packings."""
+    from mlip_glass.provenance import structure_hash
+
+    docs = []
+    for k in range(n):
+        s = random_cuzral(counts=counts, box=box, seed=seed + k)
+        docs.append(
+            {
+                "structure": s,
+                "structure_hash": structure_hash(s),
+                "method": "swap_mc",
+                "cooling_length": float(10 ** (2 + k)),
+                "seed": seed + k,
+                "energy_per_atom": lj_energy_per_atom(s),
+            }
+        )
+    return docs
