@@ -123,11 +123,10 @@ NEP_FIX_ID = "mlg_nep"
 
 
 def nep_model_hash(nep_txt: str) -> str:
-    """SHA-256 hex digest of a nep.txt text (whitespace-normalised line ends)."""
+    """SHA-256 hex digest of a nep.txt text (same as :func:`mlip_glass.nep.schemas.model_hash`)."""
     import hashlib
 
-    normalised = "\n".join(line.rstrip() for line in nep_txt.strip().splitlines())
-    return hashlib.sha256(normalised.encode()).hexdigest()
+    return hashlib.sha256(nep_txt.encode()).hexdigest()
 
 
 def parse_nep_header(nep_txt: str) -> dict:
@@ -252,18 +251,23 @@ class NEPPotential(MSONable):
         return cls(nep_txt=path.read_text(), **kwargs)
 
     @classmethod
-    def from_document(cls, document, **kwargs) -> "NEPPotential":
+    def from_document(cls, document, store=None, **kwargs) -> "NEPPotential":
         """From a NEP model document (``NEPModelDocument`` or its dict) carrying ``nep_txt``.
 
-        ``model_hash``, ``uuid``/``model_uuid`` and ``name`` are taken from the document if present.
+        A ``nep_txt`` still pointing to the data store is resolved with ``store`` (the JobStore).
+        ``model_hash``, ``uuid``/``model_uuid`` and ``name`` are taken from the document if present;
+        a failed training (no ``nep_txt``) raises ``ValueError`` with its status and error.
         """
+        from mlip_glass.nep.schemas import nep_text
+
         get = document.get if isinstance(document, dict) else lambda k, d=None: getattr(document, k, d)
-        nep_txt = get("nep_txt")
-        if not nep_txt:
-            raise ValueError("NEP model document has no 'nep_txt' (was it loaded from the data store?)")
-        kwargs.setdefault("model_hash", get("model_hash"))
+        nep_txt = nep_text(document, store=store)
+        expected = get("model_hash")
+        if expected and nep_model_hash(nep_txt) != expected:
+            raise ValueError("NEP model document: nep_txt does not match model_hash")
+        kwargs.setdefault("model_hash", expected)
         kwargs.setdefault("model_uuid", get("model_uuid") or get("uuid"))
-        kwargs.setdefault("name", get("name") or "NEP")
+        kwargs.setdefault("name", get("name") or f"NEP {nep_model_hash(nep_txt)[:8]}")
         return cls(nep_txt=nep_txt, **kwargs)
 
     def model_path(self) -> str:

@@ -178,6 +178,7 @@ def melt_quench(
     """One melt-quench run: minimise, NPT at ``t_high`` for ``equilibration_ps``, NPT cooling to
     ``t_low`` at ``cooling_rate_k_per_ns``, NPT at ``t_low`` for ``sample_ps`` taking ``sample_frames``
     g(r) frames. Raises :class:`MeltQuenchError` naming ``run_label`` if the run explodes.
+    ``seed`` (>= 0) sets the velocities (LAMMPS ``velocity create`` seed ``seed + 1``).
 
     Returns ``r`` (Å), ``total`` and ``partials`` (frame-averaged g), ``frames_total`` (per-frame
     total g), ``number_density`` (1/Å^3, mean over frames), ``energy_per_atom`` (eV, last frame),
@@ -189,6 +190,8 @@ def melt_quench(
             raise ValueError(f"{name} must be > 0, got {value}")
     if t_low > t_high:
         raise ValueError(f"t_low ({t_low} K) must be <= t_high ({t_high} K)")
+    if int(seed) < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
     if sample_frames < 1:
         raise ValueError(f"sample_frames must be >= 1, got {sample_frames}")
     atoms = to_atoms(structure)
@@ -210,7 +213,7 @@ def melt_quench(
             check("initial minimisation")
             session.commands([
                 f"timestep {dt_ps!r}",
-                f"velocity all create {t_high!r} {int(seed)} mom yes rot no dist gaussian",
+                f"velocity all create {t_high!r} {int(seed) + 1} mom yes rot no dist gaussian",
                 "thermo_modify lost error",
                 f"fix mlg_npt all npt temp {t_high!r} {t_high!r} {tdamp_ps!r} "
                 f"iso {pressure_bar!r} {pressure_bar!r} {pdamp_ps!r}",

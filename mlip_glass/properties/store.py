@@ -1,0 +1,70 @@
+"""Inputs of the properties stage from the JobStore: NEP models and reference-labelled frames of a
+campaign/iteration (queried by job metadata, never from local files)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlip_glass.properties.potentials import NEPPotential
+
+
+def _criteria(campaign: str, stage: str, iteration: int | None, at_most: bool = False) -> dict:
+    criteria: dict[str, Any] = {"metadata.campaign": campaign, "metadata.stage": stage}
+    if iteration is not None:
+        criteria["metadata.iteration"] = {"$lte": int(iteration)} if at_most else int(iteration)
+    return criteria
+
+
+def fetch_nep_potentials(store, campaign: str, iteration: int | None = None, latest_only: bool = True
+                         ) -> list[NEPPotential]:
+    """NEP models (completed ``nep``-stage job outputs with ``nep_txt``) of ``campaign`` at ``iteration``
+    (None: the highest iteration present), newest first; ``latest_only`` keeps one."""
+    docs = list(store.query(_criteria(campaign, "nep", iteration), load=True,
+                            sort={"completed_at": -1}))
+    models = [d for d in docs if isinstance(d.get("output"), dict) and d["output"].get("nep_txt")
+              and d["output"].get("status", "completed") == "completed"]
+    if not models:
+        raise ValueError(f"no completed NEP model in the store for campaign {campaign!r}, iteration {iteration}")
+    if iteration is None:
+        top = max(d["metadata"].get("iteration", 0) for d in models)
+        models = [d for d in models if d["metadata"].get("iteration", 0) == top]
+    potentials = []
+    for d in models[: 1 if latest_only else None]:
+        it = d["metadata"].get("iteration", 0)
+        potentials.append(NEPPotential.from_document(
+            d["output"], model_uuid=d["uuid"], name=f"NEP {campaign} iteration {it}"))
+    return potentials
+
+
+def _frames_in(obj: Any):
+    """Yield every LabelledFrame-like dict (with structure, subset, structure_hash) inside ``obj``."""
+    if isinstance(obj, dict):
+        if "structure" in obj and "subset" in obj and "structure_hash" in obj:
+            yield obj
+            return
+        for value in obj.values():
+            yield from _frames_in(value)
+    elif isinstance(obj, (list, tuple)):
+        for value in obj:
+            yield from _frames_in(value)
+
+
+def fetch_reference_frames(store, campaign: str, subset: str = "relaxed", iteration: int | None = None,
+                           limit: int | None = None, engine: str | None = None) -> list[dict]:
+    """Accepted reference-labelled frames (``LabelledFrame`` dicts) of ``subset`` from ``reference``-stage
+    jobs of ``campaign`` up to ``iteration``, deduplicated by structure hash, in store order."""
+    frames, seen = [], set()
+    for d in store.query(_criteria(campaign, "reference", iteration, at_most=True), load=True,
+                         sort={"completed_at": 1}):
+        for frame in _frames_in(d.get("output")):
+            if frame["subset"] != subset or frame.get("rejected") or frame.get("energy") is None:
+                continue
+            if engine is not None and frame.get("engine") != engine:
+                continue
+            if frame["structure_hash"] in seen:
+                continue
+            seen.add(frame["structure_hash"])
+            frames.append(frame)
+            if limit is not None and len(frames) >= limit:
+                return frames
+    return frames
