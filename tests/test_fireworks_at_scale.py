@@ -23,6 +23,7 @@ from mlip_glass.testing.al_standins import toy_campaign_flow
 pytestmark = pytest.mark.wire
 
 BIN = Path(sys.executable).parent
+WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows" / "fireworks"
 CAMPAIGN = "fw"
 UNFINISHED = ["READY", "WAITING", "RESERVED", "RUNNING"]
 
@@ -167,15 +168,12 @@ def test_qlaunch_rapidfire_with_the_slurm_adapter(mongo_uri, tmp_path):
     for name, text in (("sbatch", SBATCH), ("squeue", SQUEUE)):
         (fake_bin / name).write_text(text.format(state=state))
         (fake_bin / name).chmod(0o755)
-    fworker = tmp_path / "my_fworker.yaml"
-    fworker.write_text(yaml.safe_dump({"name": "slurm cpu worker", "category": "", "query": "{}"}))
+    fworker = WORKFLOWS / "my_fworker.yaml"  # the shipped catch-all worker and SLURM adapter
+    settings = yaml.safe_load((WORKFLOWS / "my_qadapter_slurm.yaml").read_text())
+    settings.update({"rocket_launch": f"{BIN / 'rlaunch'} -l {lp_file} -w {fworker} singleshot",
+                     "walltime": "00:10:00", "queue": "debug", "pre_rocket": f"export PATH={BIN}:$PATH"})
     qadapter = tmp_path / "my_qadapter.yaml"
-    qadapter.write_text(yaml.safe_dump({
-        "_fw_name": "CommonAdapter", "_fw_q_type": "SLURM",
-        "rocket_launch": f"{BIN / 'rlaunch'} -l {lp_file} -w {fworker} singleshot",
-        "nodes": 1, "ntasks": 1, "walltime": "00:10:00", "queue": "debug", "job_name": "mlip_glass",
-        "pre_rocket": f"export PATH={BIN}:$PATH",
-    }))
+    qadapter.write_text(yaml.safe_dump(settings))
     fw_config = tmp_path / "FW_config.yaml"
     fw_config.write_text(yaml.safe_dump({"QUEUE_UPDATE_INTERVAL": 1, "QSTAT_FREQUENCY": 1}))
     env = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}", "FW_CONFIG_FILE": str(fw_config)}
@@ -197,3 +195,35 @@ def test_qlaunch_rapidfire_with_the_slurm_adapter(mongo_uri, tmp_path):
     text = Path(scripts[0]).read_text()
     assert "#SBATCH --time=00:10:00" in text and "#SBATCH --partition=debug" in text and "singleshot" in text
     assert _counts(get_job_store(mongo_uri)) == _local_counts(tmp_path, max_iterations=1, n_feedback_runs=1)
+
+
+def test_worker_categories_route_fits_and_other_jobs_to_their_workers(mongo_uri, tmp_path):
+    from jobflow.managers.fireworks import flow_to_workflow
+
+    from mlip_glass.active_learning.resources import set_resources
+
+    flow = toy_campaign_flow(CAMPAIGN, max_iterations=1, n_feedback_runs=1)
+    set_resources(flow, category="cpu", cores=1, walltime="01:00:00")
+    set_resources(flow, name_filter="nep fit", category="nep", cores=4, walltime="12:00:00", gres="gpu:1")
+    lp_file = _launchpad_file(mongo_uri, tmp_path / "launchpad.yaml")
+    lpad = get_launchpad(str(lp_file))
+    lpad.reset("", require_password=False)
+    lpad.add_wf(flow_to_workflow(flow, store=get_job_store(mongo_uri)))
+    workers = {c: WORKFLOWS / f"my_fworker_{c}.yaml" for c in ("cpu", "nep")}  # the shipped workers
+    rounds = 0
+    while lpad.fireworks.count_documents({"state": {"$in": UNFINISHED}}) and rounds < 10:
+        procs = [_rlaunch(lp_file, tmp_path / c, "-w", str(w), "rapidfire", "--sleep", "1") for c, w in workers.items()]
+        for p in procs:
+            out, _ = p.communicate(timeout=600)
+            assert p.returncode == 0, out[-3000:]
+        rounds += 1
+    fws = list(lpad.fireworks.find({}, {"fw_id": 1, "name": 1, "state": 1, "spec._category": 1,
+                                        "spec._queueadapter": 1}))
+    assert {fw["state"] for fw in fws} == {"COMPLETED"}
+    ran_in = {la["fw_id"]: Path(la["launch_dir"]).parent.name for la in lpad.launches.find({})}
+    fits = [fw for fw in fws if "nep fit" in fw["name"]]
+    assert len(fits) == 2  # iteration 0 and the fit created dynamically by iteration 1
+    for fw in fws:
+        expected = "nep" if "nep fit" in fw["name"] else "cpu"
+        assert (fw["name"], fw["spec"]["_category"], ran_in[fw["fw_id"]]) == (fw["name"], expected, expected)
+    assert fits[-1]["spec"]["_queueadapter"] == {"gres": "gpu:1", "ntasks": 4, "walltime": "12:00:00"}

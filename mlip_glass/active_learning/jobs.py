@@ -327,11 +327,15 @@ class AssembleMaker(Maker):
 
 
 # -- the loop -----------------------------------------------------------------------------------------
-def _shield_iteration() -> None:
-    """Stop the running job's inherited ``iteration`` metadata from overwriting the new jobs' own."""
-    for update in CURRENT_JOB.job.metadata_updates:
+def _prepare_dynamic_jobs() -> None:
+    """Before returning new jobs: keep their own ``iteration`` metadata (the running job's inherited
+    ``iteration`` update would overwrite it) and their per-name resources (jobflow would otherwise copy
+    the running job's ``manager_config`` onto every new job after the dynamic config updates)."""
+    job = CURRENT_JOB.job
+    for update in job.metadata_updates:
         if "iteration" in update.get("update", {}):
             update["update"] = {k: v for k, v in update["update"].items() if k != "iteration"}
+    job.config.pass_manager_config = False
 
 
 @dataclass
@@ -403,7 +407,7 @@ class ActiveLearningMaker(Maker):
         models = queries.find_model(store, campaign, previous, committee=True)
         dataset = queries.find_dataset(store, campaign, previous)
         flow = self.iteration_flow(store, campaign, k, model["uuid"], [m["uuid"] for m in models], dataset["uuid"])
-        _shield_iteration()
+        _prepare_dynamic_jobs()
         plan = {"campaign": campaign, "stopped": False, "iteration": k, "model_uuid": model["uuid"],
                 "dataset_uuid": dataset["uuid"], "n_jobs": len(flow.jobs)}
         return Response(output=plan, replace=flow)
