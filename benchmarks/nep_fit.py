@@ -1,0 +1,136 @@
+"""Benchmark: CPU NEP training (neppo) on EAM-labelled CuZrAl frames, our settings vs the baseline.
+
+Baseline (measured in the same run unless --skip-baseline): the paper's nep.in with full batch
+(``batch 1000`` ≥ all frames) for ``--baseline-steps`` AdamW steps, neppo's default learning rate.
+Ours: the same nep.in model, mini-batches of ``--batch`` frames, cosine learning rate annealed on the
+wall-time budget, stopped at ``--wall-time`` seconds.
+
+Prints wall time, steps, test RMSE of E (meV/atom), F (meV/Å), virial (meV/atom) from calorine, the
+agreement of calorine with the trainer's parity files, ratios ours/baseline, and the load average
+(other processes share the cores: a load above the thread count means the timing is contended).
+
+Example (the numbers in docs/nep.md)::
+
+    python benchmarks/nep_fit.py --wall-time 600 --threads 2
+    python benchmarks/nep_fit.py --wall-time 90 --skip-baseline       # the demo budget
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mlip_glass.datasets.extxyz import frames_to_text, read_extxyz, write_extxyz
+from mlip_glass.nep.figures import nep_figures
+from mlip_glass.nep.fit import compare_with_parity, fit_nep
+from mlip_glass.nep.settings import CPUTrainerSettings, NEPSettings
+from mlip_glass.nep.synthetic import eam_dataset_frames
+
+
+def build_dataset(workdir: Path, n_frames: int, n_atoms: int, seed: int, train_fraction: float) -> dict:
+    train_path, test_path = workdir / "dataset_train.xyz", workdir / "dataset_test.xyz"
+    if train_path.exists() and test_path.exists():
+        train, test = read_extxyz(train_path), read_extxyz(test_path)
+        print(f"dataset: reused {len(train)} train / {len(test)} test frames from {workdir}")
+    else:
+        start = time.perf_counter()
+        frames = eam_dataset_frames(n_frames=n_frames, n_atoms=n_atoms, seed=seed, quench_steps=9000,
+                                    n_quenches=max(1, n_frames // 45))
+        order = np.random.default_rng(seed).permutation(len(frames))
+        n_train = int(round(train_fraction * len(frames)))
+        train = [frames[i] for i in order[:n_train]]
+        test = [frames[i] for i in order[n_train:]]
+        write_extxyz(train, train_path)
+        write_extxyz(test, test_path)
+        print(f"dataset: {len(train)} train / {len(test)} test EAM frames of {n_atoms} atoms built in "
+              f"{time.perf_counter() - start:.1f} s")
+    return {"train_xyz": frames_to_text(train), "test_xyz": frames_to_text(test), "species": ["Cu", "Zr", "Al"],
+            "_train": train, "_test": test}
+
+
+def run(label: str, dataset: dict, directory: Path, cpu: CPUTrainerSettings, steps: int, wall_time: float | None,
+        warm_start=None) -> dict:
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    doc = fit_nep({k: v for k, v in dataset.items() if not k.startswith("_")}, directory, settings=NEPSettings(),
+                  cpu_settings=cpu, backend="neppo", steps=steps, wall_time=wall_time, warm_start=warm_start)
+    total = time.perf_counter() - start
+    if doc.status != "completed":
+        raise RuntimeError(f"{label} failed: {doc.error}")
+    test = doc.rmse["test"]["all"]
+    agreement = compare_with_parity(directory / "nep.txt", directory, "test", dataset["_test"])
+    result = {
+        "label": label, "wall_time_training_s": doc.wall_time_s, "wall_time_total_s": total, "n_steps": doc.n_steps,
+        "stop_reason": doc.stop_reason, "batch": cpu.batch, "learning_rate": list(cpu.learning_rate),
+        "test": test, "train": doc.rmse["train"]["all"], "test_by_subset": doc.rmse["test"],
+        "calorine_vs_parity_max_abs": agreement, "load_average_before": load_before,
+        "load_average_after": os.getloadavg()[0],
+    }
+    nep_figures(doc, directory / "figures")
+    print(f"[{label}] {doc.n_steps} steps (stopped by {doc.stop_reason}), training {doc.wall_time_s:.0f} s, "
+          f"total {total:.0f} s | test RMSE E {test['rmse_energy_meV_per_atom']:.2f} meV/atom, "
+          f"F {test['rmse_force_meV_per_A']:.1f} meV/Å, V {test['rmse_virial_meV_per_atom']:.1f} meV/atom | "
+          f"train F {doc.rmse['train']['all']['rmse_force_meV_per_A']:.1f} meV/Å | calorine-parity max |dE| "
+          f"{agreement['energy']:.1e} eV/atom |dF| {agreement['force']:.1e} eV/Å | load {load_before:.1f}->"
+          f"{result['load_average_after']:.1f}", flush=True)
+    return result | {"_doc": doc}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=225, help="EAM frames (train + test)")
+    parser.add_argument("--atoms", type=int, default=150, help="atoms per frame")
+    parser.add_argument("--train-fraction", type=float, default=0.8)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--wall-time", type=float, default=600.0, help="budget of our run (s)")
+    parser.add_argument("--batch", type=int, default=8, help="frames per step (ours)")
+    parser.add_argument("--lr", type=float, nargs=2, default=(1e-2, 1e-4), help="learning rate start stop (ours)")
+    parser.add_argument("--interval", type=int, default=200, help="steps between reports/checkpoints (ours)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--baseline-steps", type=int, default=150)
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--warm-start-budget", type=float, default=0.0,
+                        help="if > 0: a second fit warm-started from ours with this budget (s), as in the next "
+                             "active-learning iteration")
+    parser.add_argument("--workdir", default="/tmp/mlip_glass_nep_bench")
+    args = parser.parse_args()
+
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"cores: {os.cpu_count()}, threads: {args.threads}, load average at start: {os.getloadavg()}")
+    dataset = build_dataset(workdir, args.frames, args.atoms, args.seed, args.train_fraction)
+    results = {}
+    ours = run("ours", dataset, workdir / "ours",
+               CPUTrainerSettings(batch=args.batch, learning_rate=tuple(args.lr), output_interval=args.interval,
+                                  threads=args.threads), steps=1_000_000, wall_time=args.wall_time)
+    results["ours"] = ours
+    if args.warm_start_budget > 0:
+        results["warm"] = run("warm start", dataset, workdir / "warm",
+                              CPUTrainerSettings(batch=args.batch, learning_rate=(args.lr[0] / 3, args.lr[1]),
+                                                 output_interval=args.interval, threads=args.threads),
+                              steps=1_000_000, wall_time=args.warm_start_budget, warm_start=ours["_doc"])
+    if not args.skip_baseline:
+        base = run("baseline", dataset, workdir / "baseline",
+                   CPUTrainerSettings(batch=1000, output_interval=10, threads=args.threads),
+                   steps=args.baseline_steps, wall_time=None)
+        results["baseline"] = base
+        print("ratios ours/baseline: wall time {:.2f}, test RMSE E {:.2f}, F {:.2f}, V {:.2f}".format(
+            ours["wall_time_training_s"] / base["wall_time_training_s"],
+            *[ours["test"][k] / base["test"][k] for k in
+              ("rmse_energy_meV_per_atom", "rmse_force_meV_per_A", "rmse_virial_meV_per_atom")]))
+    goal = ours["test"]["rmse_force_meV_per_A"] <= 100 and ours["test"]["rmse_energy_meV_per_atom"] <= 5
+    print(f"goal (test F <= 100 meV/Å and E <= 5 meV/atom within {args.wall_time:.0f} s): "
+          f"{'reached' if goal else 'NOT reached'}")
+    for r in results.values():
+        r.pop("_doc", None)
+    (workdir / "results.json").write_text(json.dumps(results, indent=1))
+    print(f"results: {workdir / 'results.json'}; figures in {workdir}/*/figures")
+
+
+if __name__ == "__main__":
+    main()
