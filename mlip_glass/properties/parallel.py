@@ -100,7 +100,9 @@ def run_tasks(
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="mlip_glass_tasks_") as tmp:
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        # workers see the caller's import path (task functions must be importable, as for FireWorks)
+        env = {**os.environ, "OMP_NUM_THREADS": "1",
+               "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         queue, running = list(pending), {}
         while queue or running:
             while queue and len(running) < n_workers:
