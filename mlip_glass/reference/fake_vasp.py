@@ -245,7 +245,7 @@ def write_outcar(
 
 def write_oszicar(path, energies, temperatures=None) -> Path:
     """OSZICAR with one ionic line per step."""
-    lines = []
+    lines = ["       N       E                     dE             d eps       ncg     rms          rms(c)"]
     for i, e in enumerate(energies):
         lines.append(f"DAV:   1    {e:.8E}    0.00000E+00   0.00000E+00   100   0.000E+00")
         if temperatures is not None:
