@@ -26,10 +26,17 @@ from mlip_glass.surrogate.swap_mc import swap_mc
 TEMPERATURE = 0.5
 
 
+#: preparation of the measured state, identical for every N: sweeps at T* = 4 (liquid), then a linear quench
+#: to T* = 0.5, so that acceptance rates (and hence the accepted-move cost) do not depend on N
+PREP_LIQUID_SWEEPS = 30
+PREP_QUENCH_SWEEPS = 30
+
+
 def prepared_state(n: int, model: LJModel):
-    """A random liquid quenched briefly to T* = 0.5 (so acceptance rates are those of a cold liquid)."""
+    """A random liquid relaxed at T* = 4 and quenched to T* = 0.5 by the same protocol for every N."""
     s = random_liquid(n, seed=1, model=model)
-    return swap_mc(s, model, 2.0, TEMPERATURE, 5 if n > 2000 else 20, seed=2).structure
+    s = swap_mc(s, model, 4.0, 4.0, PREP_LIQUID_SWEEPS, seed=2).structure
+    return swap_mc(s, model, 4.0, TEMPERATURE, PREP_QUENCH_SWEEPS, seed=3).structure
 
 
 def numba_rate(structure, model, sweeps, swap_fraction=0.2):

@@ -8,7 +8,8 @@ at fixed positions is the same move as exchanging the two particles' positions.
 Bookkeeping: ``e_part[i]`` holds the pair energy of particle i with all others (sum over i = 2 E). A trial
 move costs one O(neighbours) sum for the new state only (the old one is ``e_part``); the neighbours'
 ``e_part`` are updated only when the move is accepted. Candidate neighbours are all particles (small N,
-one contiguous vectorised loop) or the 27 cells of a cell list (cell side >= largest cutoff; large N), so
+one contiguous vectorised loop) or the 3x3x3 cells of a cell list (cell side >= the largest cutoff;
+large N), so
 the cost per move does not grow with N.
 
 Floating-point determinism: the kernel draws all random numbers from :mod:`mlip_glass.surrogate.rng`
@@ -99,62 +100,76 @@ def cell_of(px, py, pz, box, ncell):
 
 
 @njit(cache=True, error_model="numpy")
-def neighbour_cells(ncell):
-    """(n_cells, 27) indices of each cell's 3x3x3 periodic neighbourhood (needs >= 3 cells per axis)."""
+def neighbour_cells(ncell, reach=1):
+    """(n_cells, (2 reach + 1)^3) indices of each cell's periodic neighbourhood.
+
+    With cells of side >= r_cut / reach, the neighbourhood holds every atom within r_cut; it needs
+    >= 2 reach + 1 cells per axis (so no cell appears twice).
+    """
     nx, ny, nz = ncell[0], ncell[1], ncell[2]
-    out = np.empty((nx * ny * nz, 27), dtype=np.int64)
+    width = 2 * reach + 1
+    out = np.empty((nx * ny * nz, width ** 3), dtype=np.int64)
     for cx in range(nx):
         for cy in range(ny):
             for cz in range(nz):
                 c = (cx * ny + cy) * nz + cz
                 m = 0
-                for ax in range(-1, 2):
-                    for ay in range(-1, 2):
-                        for az in range(-1, 2):
+                for ax in range(-reach, reach + 1):
+                    for ay in range(-reach, reach + 1):
+                        for az in range(-reach, reach + 1):
                             out[c, m] = (((cx + ax) % nx) * ny + (cy + ay) % ny) * nz + (cz + az) % nz
                             m += 1
     return out
 
 
 @njit(cache=True, error_model="numpy")
-def build_cells(x, y, z, box, ncell, capacity):
-    """Cell list arrays (count, atoms[cell, slot], atom_cell, atom_slot); count > capacity flags overflow."""
+def build_cells(x, y, z, types, box, ncell, capacity):
+    """Cell list: count[c], atoms[c, slot] (ids), cpos[c, 3, slot] and ctyp[c, slot] (cell-ordered copies of
+    positions and types, contiguous per cell so the neighbour loops vectorise), atom_cell, atom_slot.
+    A count above ``capacity`` flags overflow."""
     nc = ncell[0] * ncell[1] * ncell[2]
     n = x.shape[0]
     count = np.zeros(nc, dtype=np.int64)
     atoms = np.full((nc, capacity), -1, dtype=np.int64)
+    cpos = np.full((nc, 3, capacity), 1e30)
+    ctyp = np.zeros((nc, capacity), dtype=np.int64)
     acell = np.empty(n, dtype=np.int64)
     aslot = np.empty(n, dtype=np.int64)
     for i in range(n):
         c = cell_of(x[i], y[i], z[i], box, ncell)
-        if count[c] < capacity:
-            atoms[c, count[c]] = i
+        sl = count[c]
+        if sl < capacity:
+            atoms[c, sl] = i
+            cpos[c, 0, sl] = x[i]
+            cpos[c, 1, sl] = y[i]
+            cpos[c, 2, sl] = z[i]
+            ctyp[c, sl] = types[i]
         acell[i] = c
-        aslot[i] = count[c]
+        aslot[i] = sl
         count[c] += 1
-    return count, atoms, acell, aslot
+    return count, atoms, cpos, ctyp, acell, aslot
 
 
 @njit(cache=True, error_model="numpy", fastmath=FM)
 def row_sum_cells(x, y, z, types, px, py, pz, tp, skip1, skip2, box, sig2, eps4, rc2, shift, nt,
-                  ncell, count, atoms, nbr):
+                  ncell, count, atoms, cpos, ctyp, nbr):
     lx, ly, lz = box[0], box[1], box[2]
     ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
     base = tp * nt
     c = cell_of(px, py, pz, box, ncell)
     s = 0.0
-    for m in range(27):
+    for m in range(nbr.shape[1]):
         cc = nbr[c, m]
         for sl in range(count[cc]):
             k = atoms[cc, sl]
-            dx = x[k] - px
-            dy = y[k] - py
-            dz = z[k] - pz
+            dx = cpos[cc, 0, sl] - px
+            dy = cpos[cc, 1, sl] - py
+            dz = cpos[cc, 2, sl] - pz
             dx -= lx * np.floor(dx * ilx + 0.5)
             dy -= ly * np.floor(dy * ily + 0.5)
             dz -= lz * np.floor(dz * ilz + 0.5)
             r2 = dx * dx + dy * dy + dz * dz
-            idx = base + types[k]
+            idx = base + ctyp[cc, sl]
             inv = sig2[idx] / r2
             sr6 = inv * inv * inv
             u = eps4[idx] * sr6 * (sr6 - 1.0) - shift[idx]
@@ -164,36 +179,37 @@ def row_sum_cells(x, y, z, types, px, py, pz, tp, skip1, skip2, box, sig2, eps4,
 
 @njit(cache=True, error_model="numpy", fastmath=FM)
 def row_add_cells(x, y, z, types, px, py, pz, tp, sign, skip1, skip2, box, sig2, eps4, rc2, shift, nt,
-                  ncell, count, atoms, nbr, e_part):
+                  ncell, count, atoms, cpos, ctyp, nbr, e_part):
     """e_part[k] += sign * u(type tp at p, k) over the cell neighbourhood of p."""
     lx, ly, lz = box[0], box[1], box[2]
     ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
     base = tp * nt
     c = cell_of(px, py, pz, box, ncell)
-    for m in range(27):
+    for m in range(nbr.shape[1]):
         cc = nbr[c, m]
         for sl in range(count[cc]):
             k = atoms[cc, sl]
             if k == skip1 or k == skip2:
                 continue
-            dx = x[k] - px
-            dy = y[k] - py
-            dz = z[k] - pz
+            dx = cpos[cc, 0, sl] - px
+            dy = cpos[cc, 1, sl] - py
+            dz = cpos[cc, 2, sl] - pz
             dx -= lx * np.floor(dx * ilx + 0.5)
             dy -= ly * np.floor(dy * ily + 0.5)
             dz -= lz * np.floor(dz * ilz + 0.5)
-            e_part[k] += sign * _u(dx * dx + dy * dy + dz * dz, base + types[k], sig2, eps4, rc2, shift)
+            e_part[k] += sign * _u(dx * dx + dy * dy + dz * dz, base + ctyp[cc, sl], sig2, eps4, rc2, shift)
 
 
 @njit(cache=True, error_model="numpy")
-def particle_energies(x, y, z, types, box, sig2, eps4, rc2, shift, nt, use_cells, ncell, count, atoms, nbr):
+def particle_energies(x, y, z, types, box, sig2, eps4, rc2, shift, nt, use_cells, ncell, count, atoms, cpos,
+                      ctyp, nbr):
     """e_part[i] = sum_k u(i, k) from scratch (same code paths as the kernel)."""
     n = x.shape[0]
     e = np.empty(n)
     for i in range(n):
         if use_cells:
             e[i] = row_sum_cells(x, y, z, types, x[i], y[i], z[i], types[i], i, -1, box, sig2, eps4, rc2,
-                                 shift, nt, ncell, count, atoms, nbr)
+                                 shift, nt, ncell, count, atoms, cpos, ctyp, nbr)
         else:
             e[i] = row_sum_all(x, y, z, types, x[i], y[i], z[i], types[i], i, -1, box, sig2, eps4, rc2,
                                shift, nt)
@@ -224,7 +240,7 @@ def run_sweeps(x, y, z, types, box, e_part, etot, sig2, eps4, rc2, shift, nt,
                swap_list, partner_list, rng, sweep_start, sweep_stop, n_sweeps_total,
                t_start, t_end, delta, p_swap, trans_cnt, swap_att, swap_acc,
                trace_every, trace_e, trace_t,
-               use_cells, ncell, count, atoms, atom_cell, atom_slot, nbr):
+               use_cells, ncell, count, atoms, cpos, ctyp, atom_cell, atom_slot, nbr):
     """Run sweeps ``sweep_start .. sweep_stop-1`` of an ``n_sweeps_total``-sweep schedule, in place.
 
     T* of sweep s is linear from ``t_start`` (s = 0) to ``t_end`` (s = n_sweeps_total - 1). Every array
@@ -263,9 +279,9 @@ def run_sweeps(x, y, z, types, box, e_part, etot, sig2, eps4, rc2, shift, nt,
                 uij = _u(dx * dx + dy * dy + dz * dz, ti * nt + tj, sig2, eps4, rc2, shift)
                 if use_cells:
                     ni = row_sum_cells(x, y, z, types, xi, yi, zi, tj, i, j, box, sig2, eps4, rc2, shift, nt,
-                                       ncell, count, atoms, nbr)
+                                       ncell, count, atoms, cpos, ctyp, nbr)
                     nj = row_sum_cells(x, y, z, types, xj, yj, zj, ti, i, j, box, sig2, eps4, rc2, shift, nt,
-                                       ncell, count, atoms, nbr)
+                                       ncell, count, atoms, cpos, ctyp, nbr)
                 else:
                     ni = row_sum_all(x, y, z, types, xi, yi, zi, tj, i, j, box, sig2, eps4, rc2, shift, nt)
                     nj = row_sum_all(x, y, z, types, xj, yj, zj, ti, i, j, box, sig2, eps4, rc2, shift, nt)
@@ -273,13 +289,13 @@ def run_sweeps(x, y, z, types, box, e_part, etot, sig2, eps4, rc2, shift, nt,
                 if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
                     if use_cells:
                         row_add_cells(x, y, z, types, xi, yi, zi, ti, -1.0, i, j, box, sig2, eps4, rc2, shift,
-                                      nt, ncell, count, atoms, nbr, e_part)
+                                      nt, ncell, count, atoms, cpos, ctyp, nbr, e_part)
                         row_add_cells(x, y, z, types, xi, yi, zi, tj, 1.0, i, j, box, sig2, eps4, rc2, shift,
-                                      nt, ncell, count, atoms, nbr, e_part)
+                                      nt, ncell, count, atoms, cpos, ctyp, nbr, e_part)
                         row_add_cells(x, y, z, types, xj, yj, zj, tj, -1.0, i, j, box, sig2, eps4, rc2, shift,
-                                      nt, ncell, count, atoms, nbr, e_part)
+                                      nt, ncell, count, atoms, cpos, ctyp, nbr, e_part)
                         row_add_cells(x, y, z, types, xj, yj, zj, ti, 1.0, i, j, box, sig2, eps4, rc2, shift,
-                                      nt, ncell, count, atoms, nbr, e_part)
+                                      nt, ncell, count, atoms, cpos, ctyp, nbr, e_part)
                     else:
                         row_update_all(x, y, z, types, xi, yi, zi, ti, xi, yi, zi, tj, i, j, box,
                                        sig2, eps4, rc2, shift, nt, e_part)
@@ -289,6 +305,9 @@ def run_sweeps(x, y, z, types, box, e_part, etot, sig2, eps4, rc2, shift, nt,
                     e_part[j] = nj + uij
                     types[i] = tj
                     types[j] = ti
+                    if use_cells:
+                        ctyp[atom_cell[i], atom_slot[i]] = tj
+                        ctyp[atom_cell[j], atom_slot[j]] = ti
                     swap_list[a] = j
                     partner_list[b] = i
                     etot[0] += de
@@ -321,31 +340,44 @@ def run_sweeps(x, y, z, types, box, e_part, etot, sig2, eps4, rc2, shift, nt,
                     zn = 0.0
                 if use_cells:
                     ni = row_sum_cells(x, y, z, types, xn, yn, zn, ti, i, -1, box, sig2, eps4, rc2, shift, nt,
-                                       ncell, count, atoms, nbr)
+                                       ncell, count, atoms, cpos, ctyp, nbr)
                 else:
                     ni = row_sum_all(x, y, z, types, xn, yn, zn, ti, i, -1, box, sig2, eps4, rc2, shift, nt)
                 de = ni - e_part[i]
                 if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
                     if use_cells:
                         row_add_cells(x, y, z, types, xo, yo, zo, ti, -1.0, i, -1, box, sig2, eps4, rc2, shift,
-                                      nt, ncell, count, atoms, nbr, e_part)
+                                      nt, ncell, count, atoms, cpos, ctyp, nbr, e_part)
                         row_add_cells(x, y, z, types, xn, yn, zn, ti, 1.0, i, -1, box, sig2, eps4, rc2, shift,
-                                      nt, ncell, count, atoms, nbr, e_part)
+                                      nt, ncell, count, atoms, cpos, ctyp, nbr, e_part)
                         cnew = cell_of(xn, yn, zn, box, ncell)
                         cold = atom_cell[i]
                         if cnew != cold:
                             if count[cnew] >= capacity:
                                 return STATUS_CELL_OVERFLOW
-                            last = atoms[cold, count[cold] - 1]
+                            lst = count[cold] - 1
+                            last = atoms[cold, lst]
                             sl = atom_slot[i]
                             atoms[cold, sl] = last
+                            cpos[cold, 0, sl] = cpos[cold, 0, lst]
+                            cpos[cold, 1, sl] = cpos[cold, 1, lst]
+                            cpos[cold, 2, sl] = cpos[cold, 2, lst]
+                            ctyp[cold, sl] = ctyp[cold, lst]
                             atom_slot[last] = sl
-                            atoms[cold, count[cold] - 1] = -1
+                            atoms[cold, lst] = -1
+                            cpos[cold, 0, lst] = 1e30
+                            cpos[cold, 1, lst] = 1e30
+                            cpos[cold, 2, lst] = 1e30
                             count[cold] -= 1
-                            atoms[cnew, count[cnew]] = i
-                            atom_slot[i] = count[cnew]
+                            sl = count[cnew]
+                            atoms[cnew, sl] = i
+                            ctyp[cnew, sl] = ti
+                            atom_slot[i] = sl
                             atom_cell[i] = cnew
                             count[cnew] += 1
+                        cpos[cnew, 0, atom_slot[i]] = xn
+                        cpos[cnew, 1, atom_slot[i]] = yn
+                        cpos[cnew, 2, atom_slot[i]] = zn
                     else:
                         row_update_all(x, y, z, types, xo, yo, zo, ti, xn, yn, zn, ti, i, -1, box,
                                        sig2, eps4, rc2, shift, nt, e_part)
