@@ -1,5 +1,6 @@
 """Training backends: step and wall-time stops, restart after a kill, GPUMD subprocess handling."""
 
+import json
 import os
 import signal
 import stat
@@ -47,13 +48,16 @@ def test_neppo_stops_at_step_count_and_writes_gpumd_outputs(tmp_path, frames):
 
 def test_neppo_stops_at_wall_time_budget_with_usable_model(tmp_path, frames):
     run = _run_dir(tmp_path / "run", frames, steps=1_000_000, interval=20)
-    result = NeppoBackend().train(run, wall_time=6.0, threads=1)
+    result = NeppoBackend().train(run, wall_time=10.0, threads=1)
     assert result.stop_reason == "wall_time"
     assert 0 < result.n_steps < 1_000_000
     assert (run / "nep.txt").exists() and (run / "energy_train.out").exists()
-    # the learning rate is annealed by the budget: the last report ran at the final (smallest) rate region
     log = (run / "training.log").read_text()
     assert "stopped by wall_time" in log
+    # the cosine learning rate is annealed on the budget (past half-way from 1e-2 to 1e-4 at the end)
+    status = json.loads((run / "neppo_status.json").read_text())
+    rates = status["history"]["learning_rate"]
+    assert rates[-1] < 0.5 * 1e-2 and rates == sorted(rates, reverse=True)
 
 
 def test_killed_training_resumes_from_checkpoint(tmp_path, frames):

@@ -65,6 +65,16 @@ class TrainingResult:
     extra: dict = field(default_factory=dict)
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the parent dies (Linux), so a killed job leaves no orphan trainer."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:  # pragma: no cover - not Linux
+        pass
+
+
 def _stream(command: list[str], cwd: Path, log_path: Path, env: dict | None = None,
             kill_after: float | None = None, terminate_after: float | None = None) -> tuple[int, str, bool]:
     """Run ``command`` in ``cwd``; stream output to ``log_path`` (appended) and the logger.
@@ -80,7 +90,7 @@ def _stream(command: list[str], cwd: Path, log_path: Path, env: dict | None = No
     with open(log_path, "a") as log:
         log.write(f"$ {' '.join(command)}\n")
         process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True, env=env, start_new_session=True)
+                                   text=True, env=env, preexec_fn=_die_with_parent)
 
         def watchdog() -> None:
             nonlocal stopped

@@ -41,6 +41,24 @@ def _parity_limits(ax, values: list[np.ndarray]) -> None:
     ax.set_ylim(lo - pad, hi + pad)
 
 
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    _plt().close(fig)
+    return path
+
+
+def _finish_parity(fig, ax, values: list[np.ndarray], quantity: str, title: str, path: str | Path) -> Path:
+    """Diagonal, equal limits, labels 'reference/NEP <quantity>', legend; save."""
+    _parity_limits(ax, values)
+    ax.set_xlabel(f"reference {quantity}")
+    ax.set_ylabel(f"NEP {quantity}")
+    ax.set_title(title)
+    ax.legend(fontsize=6, frameon=False)
+    return _save(fig, path)
+
+
 def energy_parity_figure(doc: Any, path: str | Path) -> Path:
     """Fig. 3b: NEP vs reference energy per atom, one colour per subset, filled train / open test."""
     plt = _plt()
@@ -62,16 +80,7 @@ def energy_parity_figure(doc: Any, path: str | Path) -> Path:
             if mask.any():
                 ax.scatter(ref[mask], pred[mask], s=12, marker=marker, color=colours[c],
                            facecolors=colours[c] if split == "train" else "none", label=f"{c} ({split})")
-    _parity_limits(ax, values)
-    ax.set_xlabel("reference energy (eV/atom)")
-    ax.set_ylabel("NEP energy (eV/atom)")
-    ax.set_title("Fig. 3b: energy parity by subset")
-    ax.legend(fontsize=6, frameon=False)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return path
+    return _finish_parity(fig, ax, values, "energy (eV/atom)", "Fig. 3b: energy parity by subset", path)
 
 
 def force_parity_figure(doc: Any, path: str | Path) -> Path:
@@ -88,16 +97,7 @@ def force_parity_figure(doc: Any, path: str | Path) -> Path:
         rmse = float(np.sqrt(np.mean((pred - ref) ** 2))) * 1e3
         values += [pred, ref]
         ax.scatter(ref, pred, s=3, alpha=0.5, color=colour, label=f"{split}: RMSE {rmse:.0f} meV/Å")
-    _parity_limits(ax, values)
-    ax.set_xlabel("reference force (eV/Å)")
-    ax.set_ylabel("NEP force (eV/Å)")
-    ax.set_title("Fig. 3c: force parity")
-    ax.legend(fontsize=7, frameon=False)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return path
+    return _finish_parity(fig, ax, values, "force (eV/Å)", "Fig. 3c: force parity", path)
 
 
 def loss_curve_figure(doc: Any, path: str | Path) -> Path:
@@ -124,11 +124,7 @@ def loss_curve_figure(doc: Any, path: str | Path) -> Path:
         ax.set_xlabel("step / generation")
         ax.legend(fontsize=7, frameon=False)
     fig.suptitle("Fig. 3d: loss curves")
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def nep_figures(doc: Any, directory: str | Path, prefix: str = "fig3") -> dict[str, Path]:

@@ -60,7 +60,13 @@ def _truncate_loss_out(path: Path, last_step: int) -> None:
 def train(directory: str | Path, wall_time: float | None = None, threads: int = 2,
           warm_start: str | Path | None = None, device: str = "cpu") -> dict:
     """Train (or resume) in ``directory``; returns the status dictionary also written to
-    :data:`STATUS_FILE`."""
+    :data:`STATUS_FILE`.
+
+    ``wall_time`` (s) budgets the whole call: set-up (imports, reading the structures), the steps and the
+    final report; on resume the time spent before the checkpoint counts too.
+    """
+    # the budget covers the whole run: imports, reading the structures, training and the final report
+    begin = time.perf_counter()
     import numpy as np
     import pandas as pd
     import torch
@@ -88,6 +94,9 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
         wanted = tuple(settings["type"][1:])
         if tuple(model.types) != wanted:
             raise ValueError(f"warm-start model species {model.types} differ from nep.in type {wanted}")
+        shapes = {k: tuple(v.shape) for k, v in get_model(settings, directory).state_dict().items()}
+        if shapes != {k: tuple(v.shape) for k, v in model.state_dict().items()}:
+            raise ValueError("warm-start model has other hyperparameters (cutoffs, n_max, basis, neurons) than nep.in")
         logger.info("warm start from %s", warm_start)
     else:
         model = get_model(settings, directory)
@@ -120,7 +129,9 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
         (directory / "loss.out").unlink(missing_ok=True)
         write_loss_header(directory, report_interval, trainer._get_loss_columns())
     trainer._log_settings(steps)
-    t0 = time.perf_counter() - elapsed0
+    setup = time.perf_counter() - begin
+    logger.info("set-up (imports, structures, descriptor scaling) took %.1f s", setup)
+    t0 = begin - elapsed0
     trainer._start_time = t0
 
     def save_checkpoint(elapsed: float) -> None:
@@ -142,8 +153,9 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
         if k >= steps:
             reason = "steps"
             break
-        # stop early enough for the final report (evaluation + files) to end within the budget
-        if wall_time is not None and elapsed + report_cost >= wall_time:
+        # stop early enough for the final report (evaluation + files) to end within the budget; at least
+        # one step is taken so that a model always comes out
+        if wall_time is not None and k > 0 and elapsed + report_cost >= wall_time:
             reason = "wall_time"
             break
         progress = k / max(steps - 1, 1)
@@ -170,8 +182,6 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
     elif last_report == k and k > 0:
         for label, container in containers.items():
             write_predictions(model, container, directory, label)
-    if k == 0:
-        raise ValueError("no training step was taken (wall_time too small?)")
     if not (directory / "nep.txt").exists():
         model.write(directory / "nep.txt")
     wall = time.perf_counter() - t0
