@@ -206,7 +206,8 @@ def iter_frames(store, campaign: str | None = None, iteration: int | None = None
     """``(frame, job document)`` for every labelled frame of the campaign's reference jobs."""
     _connect(store)
     props = ["uuid", "index", "name", "metadata", "output", "completed_at"]
-    for doc in store.query(_criteria(campaign, REFERENCE_STAGE, iteration), properties=props):
+    # load=True: the datasets stage's subset documents keep their frames in the data store
+    for doc in store.query(_criteria(campaign, REFERENCE_STAGE, iteration), properties=props, load=True):
         for frame in frames_in_output(doc.get("output")):
             yield frame, doc
 

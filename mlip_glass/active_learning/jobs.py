@@ -56,7 +56,7 @@ al_dataset_job = stage_job("dataset", data=["train_xyz", "test_xyz"], **_STORE)
 al_summary_job = stage_job("active_learning", name=queries.SUMMARY_JOB_NAME)
 
 #: default dataset assembly function ``f(frames, seed, previous=None)`` (import path)
-DEFAULT_ASSEMBLE = "mlip_glass.datasets.assemble:assemble_dataset"
+DEFAULT_ASSEMBLE = "mlip_glass.datasets.assembly:assemble_dataset"
 
 
 def import_object(path: str):
@@ -285,7 +285,9 @@ class LabelMaker(Maker):
     def make(self, structures: list | dict):
         """Label ``structures`` (documents with ``structure`` and optional provenance, or a selection
         output with ``to_label``)."""
-        from mlip_glass.reference.labelling import frames_summary, label_structures
+        from mlip_glass.reference.labelling import label_structures
+
+        from mlip_glass.datasets.schemas import SubsetDocument
 
         items = structures["to_label"] if isinstance(structures, dict) else structures
         frames = label_structures(items, engine=resolve_engine(self.engine, self.engine_kwargs),
@@ -293,8 +295,8 @@ class LabelMaker(Maker):
         for frame, item in zip(frames, items):
             if isinstance(item, dict) and item.get("feedback_job_uuid"):
                 frame.source.extra["feedback_job_uuid"] = item["feedback_job_uuid"]
-        return {"frames": [_dump(f) for f in frames], "subset": self.subset,
-                **frames_summary(frames)}
+        doc = SubsetDocument.from_frames(self.subset, frames, {"engine": self.engine})
+        return _dump(doc)  # same shape as the datasets stage's subset documents; frames stay queryable
 
 
 # -- dataset ------------------------------------------------------------------------------------------
@@ -317,13 +319,22 @@ class AssembleMaker(Maker):
     @al_dataset_job
     def make(self, labelled: Any, reused: list | None = None, previous_uuid: str | None = None):
         """``labelled``: a LabelMaker output (or frame list); ``reused``: frames already in the store;
-        ``previous_uuid``: dataset document k, loaded with its extxyz text from the store."""
+        ``previous_uuid``: dataset document k. Its frames are read back from the campaign's labelling
+        jobs in the store and passed with the new ones, so dataset k+1 = dataset k + new frames."""
         frames = queries.frames_in_output(labelled) + list(reused or [])
         previous = None
         if previous_uuid is not None:
-            previous = _store().query_one({"uuid": previous_uuid}, load=True)["output"]
-        doc = _dump(import_object(self.assemble)(frames, seed=self.seed, previous=previous))
-        return doc
+            store = _store()
+            previous = store.query_one({"uuid": previous_uuid}, properties=["output"], load=True)["output"]
+            wanted = set(previous.get("frame_hashes_train") or []) | set(previous.get("frame_hashes_test") or [])
+            found = queries.frames_by_hash(store, _campaign(), wanted)
+            if wanted - set(found):
+                raise queries.ProvenanceError(
+                    f"{len(wanted - set(found))} frames of dataset {previous_uuid} are not in the labelling jobs "
+                    f"of campaign {_campaign()!r}"
+                )
+            frames = list(found.values()) + frames
+        return _dump(import_object(self.assemble)(frames, seed=self.seed, previous=previous))
 
 
 # -- the loop -----------------------------------------------------------------------------------------
@@ -357,7 +368,8 @@ class ActiveLearningMaker(Maker):
     committee_size
         Models trained per iteration when ``select.method == "committee"`` (seeds seed, seed+1, ...).
     feedback, select, label, assemble
-        Makers of the steps; ``fit`` is the NEP training Maker (``make(dataset)``; must have a ``seed``
+        Makers of the steps (``label`` may be any Maker whose ``make(structures)`` labels a list of
+        documents, e.g. :class:`mlip_glass.datasets.jobs.MLIPFeedbackMaker`); ``fit`` is the NEP training Maker (``make(dataset)``; must have a ``seed``
         field, or ``cpu_settings.seed``, for committee members).
     """
 
@@ -439,7 +451,7 @@ class ActiveLearningMaker(Maker):
             runs.append(run)
         candidates = [dict_with_uuid(run) for run in runs]
         select = self.select.make(candidates, model_uuids, dataset_uuid)
-        label = self.label.make(select.output)
+        label = self.label.make(select.output["to_label"])
         assemble = self.assemble.make(label.output, select.output["reused_frames"], dataset_uuid)
         fits = []
         for member in range(self.committee_size if getattr(self.select, "method", "all") == "committee" else 1):

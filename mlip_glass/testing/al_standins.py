@@ -31,6 +31,8 @@ from mlip_glass.stage import stage_job
 TOY_SPECIES = ("Cu", "Zr", "Al")
 TOY_ENGINE = "mlip_glass.testing.al_standins:toy_calculator"
 TOY_ASSEMBLE = "mlip_glass.testing.al_standins:toy_assemble_dataset"
+#: the datasets stage's assembly (used by the stand-in campaign now that it exists)
+REAL_ASSEMBLE = "mlip_glass.datasets.assembly:assemble_dataset"
 TOY_TEST_FRACTION = 0.2
 
 
@@ -163,7 +165,7 @@ def toy_loop_maker(max_iterations: int = 2, n_feedback_runs: int = 2, sleep_s: f
     return ActiveLearningMaker(
         n_feedback_runs=n_feedback_runs, max_iterations=max_iterations, rmse_tol=0.0,
         feedback=ToyFeedbackMaker(sleep_s=sleep_s), select=SelectCandidatesMaker(method=method),
-        label=LabelMaker(engine=TOY_ENGINE), assemble=AssembleMaker(assemble=TOY_ASSEMBLE),
+        label=LabelMaker(engine=TOY_ENGINE), assemble=AssembleMaker(assemble=REAL_ASSEMBLE),
         fit=ToyFitMaker(fail=fail_fit),
     )
 
@@ -173,7 +175,7 @@ def toy_campaign_flow(campaign: str, n_surrogate: int = 3, max_iterations: int =
     """Iteration 0 (surrogates → labels → dataset 0 → model 0) followed by the active-learning loop."""
     surrogates = [toy_surrogate(seed=11 + i, cooling_length=10.0 ** (4 + i)) for i in range(n_surrogate)]
     label = LabelMaker(engine=TOY_ENGINE, subset="surrogate").make([s.output for s in surrogates])
-    dataset = AssembleMaker(assemble=TOY_ASSEMBLE).make(label.output)
+    dataset = AssembleMaker(assemble=REAL_ASSEMBLE).make(label.output)
     fit = ToyFitMaker().make(dataset.output)
     loop = toy_loop_maker(max_iterations, n_feedback_runs, sleep_s).make(campaign, after=fit.output["model_hash"])
     flow = Flow([*surrogates, label, dataset, fit, loop], name=f"toy campaign {campaign}")
