@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from jobflow import Flow, Maker
+from jobflow import Flow, JobConfig, Maker
 
 from mlip_glass.datasets import subsets as subset_functions
 from mlip_glass.datasets.assembly import assemble_dataset
@@ -33,8 +33,8 @@ from mlip_glass.reference.engines import RELAX_FMAX_EV_PER_A, RELAX_MAX_STEPS, g
 from mlip_glass.reference.jobs import reference_job
 from mlip_glass.stage import stage_job
 
-#: dataset jobs: extxyz text to the data store
-dataset_job = stage_job("dataset", data=["train_xyz", "test_xyz"])
+#: dataset jobs: extxyz text to the data store; the store is exposed so the assembly can gather by campaign
+dataset_job = stage_job("dataset", data=["train_xyz", "test_xyz"], config=JobConfig(expose_store=True))
 
 
 def _uuid():

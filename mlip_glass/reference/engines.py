@@ -474,6 +474,7 @@ class EAMEngine(ReferenceEngine):
         """NPT: ``fix langevin`` (damp = 1/gamma) on atoms + ``fix nph tri`` (Pdamp = 1/gamma_L) on the cell;
         every step dumped, then re-labelled statically (potential energy, forces, virial stress)."""
         dt_ps = dt_fs * 1e-3
+        lmp_seed = int(seed) % 900_000_000 + 1  # LAMMPS wants positive seeds; any int seed maps to one
         with tempfile.TemporaryDirectory(prefix="mlg_aimd_") as tmp:
             dump = os.path.join(tmp, "aimd.dump")
             with self._session(atoms) as session:
@@ -481,9 +482,9 @@ class EAMEngine(ReferenceEngine):
                 session.commands(
                     [
                         f"timestep {dt_ps!r}",
-                        f"velocity all create {t_start!r} {seed} dist gaussian mom yes rot no",
+                        f"velocity all create {t_start!r} {lmp_seed} dist gaussian mom yes rot no",
                         f"fix mlg_nph all nph tri {p_bar!r} {p_bar!r} {1.0 / gamma_l!r}",
-                        f"fix mlg_lgv all langevin {t_start!r} {t_end!r} {1.0 / gamma!r} {seed + 7919}",
+                        f"fix mlg_lgv all langevin {t_start!r} {t_end!r} {1.0 / gamma!r} {lmp_seed + 7919}",
                         f"dump mlg_d all custom 1 {dump} id x y z",
                         "dump_modify mlg_d sort id format float %.12g",
                         f"run {nsteps}",

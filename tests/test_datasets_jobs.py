@@ -1,0 +1,121 @@
+"""The Makers end to end on a memory JobStore: every subset at demo size on a 150-atom cell with the EAM,
+assembly, report; data-store routing; gathering by campaign; the LabelMaker used for MLIP feedback."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from jobflow import run_locally
+
+from mlip_glass.datasets.jobs import (
+    AIMDSubsetMaker,
+    AssembleDatasetMaker,
+    CrystalSubsetMaker,
+    DatabaseReportMaker,
+    DistortedMaker,
+    ExpandedCompressedMaker,
+    ReferenceDatabaseMaker,
+    RelaxedSubsetMaker,
+    SurrogateSubsetMaker,
+)
+from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
+from mlip_glass.provenance import stamp
+from mlip_glass.reference.jobs import LabelMaker
+from mlip_glass.reference.testing import surrogate_like_documents
+from mlip_glass.store import memory_job_store
+
+warnings.filterwarnings("ignore")
+
+
+def _doc(out, cls):
+    return out if isinstance(out, cls) else cls.model_validate(out)
+
+
+def demo_maker(png_path=None) -> ReferenceDatabaseMaker:
+    """All subsets at demo size (every count settable; defaults are the paper's)."""
+    return ReferenceDatabaseMaker(
+        engine="eam",
+        surrogate=SurrogateSubsetMaker(),
+        relaxed=RelaxedSubsetMaker(n_select=1, keep=200),
+        expanded_compressed=ExpandedCompressedMaker(n_select=1),
+        distorted=DistortedMaker(n_select=1, strains=(-0.004, 0.004)),
+        aimd=AIMDSubsetMaker(n_select=1, nsteps=10),
+        crystal=CrystalSubsetMaker(names=["Cu", "CuZr-B2", "CuZr2"]),
+        assemble=AssembleDatasetMaker(seed=3),
+        report=DatabaseReportMaker(png_path=png_path),
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    docs = surrogate_like_documents(3, seed=20)  # three 150-atom Cu69 Zr69 Al12 cells at the paper's 12.93 Å
+    flow = stamp(demo_maker(str(tmp_path_factory.mktemp("fig") / "fig2b.png")).make(docs), campaign="demo")
+    store = memory_job_store()
+    run_locally(flow, store=store, ensure_success=True)
+    return flow, store
+
+
+def test_demo_database_has_every_subset_in_train_and_the_expected_counts(demo_run):
+    flow, store = demo_run
+    ds = _doc(store.get_output(flow.output.uuid, load=True), DatasetDocument)
+    counts = ds.counts
+    assert counts["surrogate"]["total"] == 3
+    assert counts["expanded_compressed"]["total"] == 6
+    assert counts["distorted"]["total"] == 12
+    assert counts["aimd"]["total"] == 10
+    assert counts["crystal"]["total"] == 3
+    assert counts["relaxed"]["total"] >= 2  # every 200th ionic step + the last
+    for subset, row in counts.items():
+        assert row["train"] >= 1, subset
+        if row["total"] >= 2:
+            assert row["test"] >= 1, subset
+    assert ds.species == ["Cu", "Zr", "Al"]
+    assert len(ds.train_xyz.splitlines()) > 150
+
+
+def test_big_outputs_live_in_the_data_store_and_jobs_carry_the_stage(demo_run):
+    flow, store = demo_run
+    docs = list(store.docs_store.query({"metadata.campaign": "demo"}))
+    stages = {d["metadata"].get("stage") for d in docs}
+    assert {"reference", "dataset"} <= stages
+    for d in docs:
+        out = d["output"]
+        if isinstance(out, dict) and "frames" in out:
+            assert out["frames"].get("@class") == "OutputReference" or "blob_uuid" in out["frames"]
+        if isinstance(out, dict) and "train_xyz" in out:
+            assert "blob_uuid" in out["train_xyz"]
+    assert store.additional_stores["data"].count() >= 7
+
+
+def test_report_has_fig2b_fit_and_cost_ledger(demo_run):
+    flow, store = demo_run
+    report_job = flow.jobs[-1]
+    report = store.get_output(report_job.uuid, load=True)
+    ledger = report["cost_ledger"]
+    assert ledger["subsets"]["aimd"]["n_runs"] == 1
+    assert ledger["totals"]["vasp_cpu_h"] > 5506  # at least the AIMD trajectory in VASP terms
+    assert report["fig2b"]["fit"]["n"] == 3
+
+
+def test_assembly_gathers_frames_of_a_campaign_from_the_store(demo_run):
+    flow, store = demo_run
+    ds_direct = _doc(store.get_output(flow.output.uuid, load=True), DatasetDocument)
+    job = AssembleDatasetMaker(seed=3, campaign="demo").make([])
+    run_locally(job, store=store, ensure_success=True)
+    gathered = _doc(store.get_output(job.uuid, load=True), DatasetDocument)
+    assert sorted(gathered.frame_hashes_train + gathered.frame_hashes_test) == sorted(
+        ds_direct.frame_hashes_train + ds_direct.frame_hashes_test
+    )
+
+
+def test_label_maker_labels_mlip_feedback_candidates_with_provenance():
+    docs = surrogate_like_documents(2, seed=40, counts={"Cu": 10, "Zr": 10, "Al": 2}, box=7.5)
+    job = LabelMaker(subset="mlip_feedback").make(docs)
+    store = memory_job_store()
+    run_locally(job, store=store, ensure_success=True)
+    out = _doc(store.get_output(job.uuid, load=True), SubsetDocument)
+    assert out.counts["n_frames"] == 2 and all(f.subset == "mlip_feedback" for f in out.frames)
+    assert all(f.source.job_uuid == job.uuid for f in out.frames)
+    with pytest.raises(ValueError, match="subset"):
+        LabelMaker(subset="nonsense")
