@@ -120,3 +120,12 @@ def test_crystal_frames_are_relaxed_phases_with_sensible_lattice_constants(eam):
     assert abs(cu.pressure) < 0.05
     with pytest.raises(ValueError, match="unknown crystal"):
         load_crystals(names=["unobtainium"])
+
+
+def test_materials_project_refresh_needs_a_key_and_is_never_required(monkeypatch, tmp_path):
+    from mlip_glass.datasets.crystals import refresh_from_materials_project
+
+    monkeypatch.delenv("MP_API_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="API key"):
+        refresh_from_materials_project(tmp_path / "mp.json")
+    assert len(load_crystals()) >= 8  # the shipped file works offline

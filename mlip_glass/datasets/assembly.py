@@ -138,6 +138,7 @@ def assemble_dataset(
     for f in frames:
         cpu[f.subset] = cpu.get(f.subset, 0.0) + f.cpu_time_s
     logger.info("dataset: %d train, %d test, %d rejected", len(train), len(test), len(rejected))
+    counts = {k: counts[k] for k in sorted(counts, key=lambda name: order.get(name, 99))}
     return DatasetDocument(
         train_xyz=train_xyz,
         test_xyz=test_xyz,
