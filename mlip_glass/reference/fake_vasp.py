@@ -42,20 +42,25 @@ def _structure_xml(structure, name: str | None = None) -> str:
     )
 
 
-def _incar_xml(incar: dict) -> str:
+def _items_xml(items: dict, indent: str = "  ") -> str:
+    """``<i>``/``<v>`` elements of a vasprun ``<incar>`` or ``<parameters>`` block."""
     out = []
-    for key, value in incar.items():
+    for key, value in items.items():
         if isinstance(value, bool):
-            out.append(f'  <i type="logical" name="{key}"> {"T" if value else "F"}  </i>')
+            out.append(f'{indent}<i type="logical" name="{key}"> {"T" if value else "F"}  </i>')
         elif isinstance(value, str):
-            out.append(f'  <i type="string" name="{key}">{escape(value)}</i>')
+            out.append(f'{indent}<i type="string" name="{key}">{escape(value)}</i>')
         elif isinstance(value, (list, tuple)):
-            out.append(f'  <v name="{key}">' + " ".join(f"{float(x):.8f}" for x in value) + "</v>")
+            out.append(f'{indent}<v name="{key}">' + " ".join(f"{float(x):.8f}" for x in value) + "</v>")
         elif isinstance(value, int):
-            out.append(f'  <i type="int" name="{key}">{value}</i>')
+            out.append(f'{indent}<i type="int" name="{key}">{value}</i>')
         else:
-            out.append(f'  <i name="{key}">{float(value):16.8f}</i>')
-    return " <incar>\n" + "\n".join(out) + "\n </incar>\n"
+            out.append(f'{indent}<i name="{key}">{float(value):16.8f}</i>')
+    return "\n".join(out)
+
+
+def _incar_xml(incar: dict) -> str:
+    return " <incar>\n" + _items_xml(incar) + "\n </incar>\n"
 
 
 def _species_table(structure):
@@ -97,16 +102,6 @@ def write_vasprun(
         "LORBIT": 0, "GGA": str(incar.get("GGA", "PE")), "LEPSILON": False, "LCALCEPS": False,
         "KSPACING": float(incar.get("KSPACING", 0.5)), "NELM": 60, "TEBEG": float(incar.get("TEBEG", 0.0)),
     }
-    param_xml = []
-    for key, value in params.items():
-        if isinstance(value, bool):
-            param_xml.append(f'   <i type="logical" name="{key}"> {"T" if value else "F"}  </i>')
-        elif isinstance(value, str):
-            param_xml.append(f'   <i type="string" name="{key}">{value}</i>')
-        elif isinstance(value, int):
-            param_xml.append(f'   <i type="int" name="{key}">{value}</i>')
-        else:
-            param_xml.append(f'   <i name="{key}">{value:16.8f}</i>')
     calcs = []
     for structure, energy, force, stress in zip(structures, energies, forces, stresses_ev_a3):
         vasp_stress = -np.asarray(stress, dtype=float) * KBAR_PER_EV_A3
@@ -163,7 +158,7 @@ def write_vasprun(
         '   <v>       0.50000000       0.00000000       0.00000000 </v>\n  </varray>\n'
         '  <varray name="weights" >\n   <v>       0.50000000 </v>\n   <v>       0.50000000 </v>\n  </varray>\n'
         ' </kpoints>\n'
-        ' <parameters>\n  <separator name="general" >\n' + "\n".join(param_xml) + "\n  </separator>\n </parameters>\n"
+        ' <parameters>\n  <separator name="general" >\n' + _items_xml(params, "   ") + "\n  </separator>\n </parameters>\n"
         f" <atominfo>\n  <atoms>{len(symbols)}</atoms>\n  <types>{len(types)}</types>\n"
         '  <array name="atoms" >\n   <dimension dim="1">ion</dimension>\n   <field type="string">element</field>\n'
         f'   <field type="int">atomtype</field>\n   <set>\n{atoms_rows}   </set>\n  </array>\n'

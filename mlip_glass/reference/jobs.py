@@ -32,6 +32,13 @@ from mlip_glass.stage import stage_job
 reference_job = stage_job("reference", data=["frames"])
 
 
+def _check_subset_protocol(subset: str, protocol: str) -> None:
+    if subset not in SUBSETS:
+        raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+
+
 @dataclass
 class PaperStaticMaker(StaticMaker):
     """atomate2 VASP single point with the paper's settings (PBE, 450 eV, KSPACING 0.162, EDIFF 1e-6, ISMEAR 1)."""
@@ -111,10 +118,7 @@ class VaspLabelMaker(Maker):
     aimd_maker: Maker = field(default_factory=PaperAIMDMaker)
 
     def __post_init__(self):
-        if self.subset not in SUBSETS:
-            raise ValueError(f"subset must be one of {SUBSETS}, got {self.subset!r}")
-        if self.protocol not in PROTOCOLS:
-            raise ValueError(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
+        _check_subset_protocol(self.subset, self.protocol)
         if self.keep is None:
             self.keep = {"static": "last", "relax": "last", "aimd": "all"}[self.protocol]
 
@@ -171,10 +175,7 @@ class LabelMaker(Maker):
     protocol_kwargs: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if self.subset not in SUBSETS:
-            raise ValueError(f"subset must be one of {SUBSETS}, got {self.subset!r}")
-        if self.protocol not in PROTOCOLS:
-            raise ValueError(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
+        _check_subset_protocol(self.subset, self.protocol)
         if not isinstance(self.engine, (str, ReferenceEngine)):
             raise ValueError("engine must be 'eam', 'vasp' or a ReferenceEngine instance")
 

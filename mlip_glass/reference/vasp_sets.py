@@ -99,10 +99,12 @@ def paper_incar(kind: str, structure=None, **md_kwargs) -> dict:
     raise ValueError(f"kind must be 'static', 'relax' or 'md', got {kind!r}")
 
 
-def _merge(paper: dict, user: dict) -> dict:
-    merged = dict(paper)
-    merged.update(user or {})
-    return merged
+def paper_updates(base_updates: dict, kind: str, structure=None, **md_kwargs) -> dict:
+    """atomate2's INCAR updates of a set, with extra output files switched off and the paper's keys on top."""
+    updates = dict(base_updates)
+    updates.update(TRIM_OUTPUTS_INCAR)
+    updates.update(paper_incar(kind, structure, **md_kwargs))
+    return updates
 
 
 @dataclass
@@ -114,10 +116,7 @@ class PaperStaticSetGenerator(StaticSetGenerator):
 
     @property
     def incar_updates(self) -> dict:
-        updates = dict(super().incar_updates)
-        updates.update(TRIM_OUTPUTS_INCAR)
-        updates.update(paper_incar("static"))
-        return updates
+        return paper_updates(super().incar_updates, "static")
 
 
 @dataclass
@@ -129,10 +128,7 @@ class PaperRelaxSetGenerator(RelaxSetGenerator):
 
     @property
     def incar_updates(self) -> dict:
-        updates = dict(super().incar_updates)
-        updates.update(TRIM_OUTPUTS_INCAR)
-        updates.update(paper_incar("relax"))
-        return updates
+        return paper_updates(super().incar_updates, "relax")
 
 
 @dataclass
@@ -173,25 +169,13 @@ class PaperMDSetGenerator(MDSetGenerator):
 
     @property
     def incar_updates(self) -> dict:
-        updates = dict(super().incar_updates)
-        # atomate2's MD defaults that the paper does not use
-        updates.update({"ENCUT": None, "PREC": None, "KBLOCK": None, "EDIFFG": None})
-        updates.update(TRIM_OUTPUTS_INCAR)
-        updates.update(
-            paper_incar(
-                "md",
-                self.structure,
-                nsteps=self.nsteps,
-                start_temp=self.start_temp,
-                end_temp=self.end_temp,
-                time_step=self.time_step,
-                gamma=self.langevin_gamma,
-                gamma_lattice=self.langevin_gamma_l,
-                pmass=self.pmass,
-                pressure_gpa=self.pressure_gpa,
-            )
+        # atomate2's MD defaults that the paper does not use are removed (None)
+        base = {**super().incar_updates, "ENCUT": None, "PREC": None, "KBLOCK": None, "EDIFFG": None}
+        return paper_updates(
+            base, "md", self.structure, nsteps=self.nsteps, start_temp=self.start_temp, end_temp=self.end_temp,
+            time_step=self.time_step, gamma=self.langevin_gamma, gamma_lattice=self.langevin_gamma_l,
+            pmass=self.pmass, pressure_gpa=self.pressure_gpa,
         )
-        return updates
 
 
 def incar_diff(written: dict, paper: dict) -> dict:
