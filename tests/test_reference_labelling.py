@@ -71,3 +71,22 @@ def test_labelled_frame_survives_json_round_trip(eam):
     again = LabelledFrame(**data)
     assert again.structure_hash == frame.structure_hash and again.energy == frame.energy
     np.testing.assert_allclose(again.forces_array(), frame.forces_array())
+
+
+def test_checkpoint_lets_a_killed_labelling_resume_without_relabelling(tmp_path, eam):
+    docs = surrogate_like_documents(3, seed=30, counts={"Cu": 8, "Zr": 8, "Al": 2}, box=7.0)
+    path = tmp_path / "labels.jsonl"
+    first = label_structures(docs[:2], eam, checkpoint=path)  # "killed" after two structures
+
+    class Counting(EAMEngine):
+        calls = 0
+
+        def compute(self, atoms):
+            Counting.calls += 1
+            return super().compute(atoms)
+
+    resumed = label_structures(docs, Counting(), checkpoint=path)
+    assert Counting.calls == 1  # only the third structure is computed
+    assert [f.energy for f in resumed[:2]] == pytest.approx([f.energy for f in first])
+    assert resumed[2].energy == pytest.approx(eam.static(docs[2]["structure"]).energy)
+    assert len(path.read_text().splitlines()) == 3

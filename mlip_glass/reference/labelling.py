@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -144,6 +145,7 @@ def label_structures(
     target_density: float = PAPER_NUMBER_DENSITY_PER_A3,
     on_error: str = "raise",
     job_uuid: str | None = None,
+    checkpoint: str | Path | None = None,
     **protocol_kwargs: Any,
 ) -> list[LabelledFrame]:
     """Label ``structures`` with ``engine``.
@@ -166,6 +168,9 @@ def label_structures(
         :class:`EngineInputError` naming its index; ``"reject"``: it is returned as a rejected frame.
     job_uuid
         Producing job's uuid, recorded in every frame's ``source``.
+    checkpoint
+        JSON-lines file: each labelled input is appended as it finishes; a rerun with the same file skips
+        inputs already done (same subset, protocol, structure and protocol arguments), so a killed job resumes.
     """
     if subset not in SUBSETS:
         raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}")
@@ -175,8 +180,13 @@ def label_structures(
         raise ValueError(f"on_error must be 'raise' or 'reject', got {on_error!r}")
     engine = get_engine(engine)
     inputs = as_inputs(structures)
+    done = _read_checkpoint(checkpoint)
     frames: list[LabelledFrame] = []
     for i, item in enumerate(inputs):
+        key = _checkpoint_key(item, engine, subset, protocol, rescale, protocol_kwargs)
+        if key in done:
+            frames.extend(done[key])
+            continue
         source = item.source.model_copy(update={"job_uuid": job_uuid or item.source.job_uuid})
         parent = item.parent_hash or structure_hash(item.structure)
         try:
@@ -197,8 +207,52 @@ def label_structures(
         if protocol != "static":
             new = [f.model_copy(update={"parent_hash": parent}) for f in new]
         frames.extend(new)
+        _append_checkpoint(checkpoint, key, new)
         logger.info("labelled %d/%d structures (%s, %s)", i + 1, len(inputs), subset, protocol)
     return frames
+
+
+def _checkpoint_key(item, engine, subset, protocol, rescale, protocol_kwargs) -> str:
+    import hashlib
+    import json
+
+    payload = json.dumps(
+        [engine.name, subset, protocol, rescale, structure_hash(item.structure), item.parent_hash,
+         sorted((k, repr(v)) for k, v in protocol_kwargs.items())]
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _read_checkpoint(path) -> dict[str, list[LabelledFrame]]:
+    import json
+
+    if path is None or not Path(path).exists():
+        return {}
+    done = {}
+    with open(path) as handle:
+        for line in handle:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:  # a line cut by a kill: ignore, it is redone
+                continue
+            done[entry["key"]] = [LabelledFrame(**f) for f in entry["frames"]]
+    logger.info("checkpoint %s: %d inputs already labelled", path, len(done))
+    return done
+
+
+def _append_checkpoint(path, key: str, frames: list[LabelledFrame]) -> None:
+    import json
+
+    from monty.json import jsanitize
+
+    if path is None:
+        return
+    entry = {"key": key, "frames": [jsanitize(f.model_dump(), strict=True, allow_bson=False) for f in frames]}
+    with open(path, "a") as handle:
+        handle.write(json.dumps(entry) + "\n")
 
 
 def _rejected_input(structure, engine, subset, parent, source, reason) -> LabelledFrame:
