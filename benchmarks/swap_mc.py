@@ -26,24 +26,35 @@ from mlip_glass.surrogate.swap_mc import swap_mc
 TEMPERATURE = 0.5
 
 
-#: preparation of the measured state, identical for every N: sweeps at T* = 4 (liquid), then a linear quench
-#: to T* = 0.5, so that acceptance rates (and hence the accepted-move cost) do not depend on N
+#: preparation of the measured state, identical for every N: sweeps at T* = 4 (liquid), a linear quench
+#: to T* = 0.5 and ageing there. The measured runs then have the same length in sweeps for every N >= 1000
+#: (MEASURE_SWEEPS, repeated from the same state): a quenched state ages, and its acceptance rate (hence
+#: the cost of accepted moves) depends on how long it has aged, not on N.
 PREP_LIQUID_SWEEPS = 30
 PREP_QUENCH_SWEEPS = 30
+PREP_AGE_SWEEPS = 20
+MEASURE_SWEEPS = 20
 
 
 def prepared_state(n: int, model: LJModel):
     """A random liquid relaxed at T* = 4 and quenched to T* = 0.5 by the same protocol for every N."""
     s = random_liquid(n, seed=1, model=model)
     s = swap_mc(s, model, 4.0, 4.0, PREP_LIQUID_SWEEPS, seed=2).structure
-    return swap_mc(s, model, 4.0, TEMPERATURE, PREP_QUENCH_SWEEPS, seed=3).structure
+    s = swap_mc(s, model, 4.0, TEMPERATURE, PREP_QUENCH_SWEEPS, seed=3).structure
+    return swap_mc(s, model, TEMPERATURE, TEMPERATURE, PREP_AGE_SWEEPS, seed=4).structure
 
 
-def numba_rate(structure, model, sweeps, swap_fraction=0.2):
+def numba_rate(structure, model, sweeps, swap_fraction=0.2, seconds=0.0):
+    """Attempted moves per CPU-second of the sweeps (set-up excluded); runs of ``sweeps`` from the same
+    state are repeated until ``seconds`` of CPU time have accumulated."""
     swap_mc(structure, model, TEMPERATURE, TEMPERATURE, 1, seed=3, swap_fraction=swap_fraction)  # warm-up
-    c0 = time.process_time()
-    res = swap_mc(structure, model, TEMPERATURE, TEMPERATURE, sweeps, seed=4, swap_fraction=swap_fraction)
-    return sweeps * len(structure) / (time.process_time() - c0), res
+    cpu, moves = 0.0, 0
+    while True:
+        res = swap_mc(structure, model, TEMPERATURE, TEMPERATURE, sweeps, seed=5, swap_fraction=swap_fraction)
+        cpu += res.cpu_time_s
+        moves += sweeps * len(structure)
+        if cpu >= seconds:
+            return moves / cpu, res
 
 
 class NumpySwapMC:
@@ -136,11 +147,13 @@ def main():
     rows = []
     for n in args.sizes:
         s = prepared_state(n, model)
-        # size sweeps so each numba measurement lasts ~args.seconds
-        rate0, _ = numba_rate(s, model, max(1, int(2e5 / n)))
-        sweeps = max(2, int(args.seconds * rate0 / n))
-        rate, res = numba_rate(s, model, sweeps)
-        swap_rate, _ = numba_rate(s, model, max(2, int(args.seconds * rate0 / n / 2)), swap_fraction=1.0)
+        if n >= 1000:  # same sweeps for every large N (see MEASURE_SWEEPS)
+            sweeps = MEASURE_SWEEPS
+        else:  # small N: one run of ~args.seconds
+            rate0, _ = numba_rate(s, model, max(1, int(2e5 / n)))
+            sweeps = max(2, int(args.seconds * rate0 / n))
+        rate, res = numba_rate(s, model, sweeps, seconds=args.seconds)
+        swap_rate, _ = numba_rate(s, model, sweeps, swap_fraction=1.0, seconds=args.seconds / 2)
         np_rate = numpy_rate(s, model, args.seconds)
         lmp_rate = lammps_swap_rate(s, model, args.seconds)
         rows.append((n, rate, np_rate, swap_rate, lmp_rate, res.acceptance))

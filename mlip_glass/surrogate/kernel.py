@@ -39,6 +39,15 @@ def _u(r2, idx, sig2, eps4, rc2, shift):
     return u if r2 < rc2[idx] else 0.0
 
 
+@njit(cache=True, error_model="numpy", fastmath=FM, inline="always")
+def _r2(dx, dy, dz, lx, ly, lz, ilx, ily, ilz):
+    """Squared minimum-image length of the separation (dx, dy, dz) in an orthorhombic box."""
+    dx -= lx * np.floor(dx * ilx + 0.5)
+    dy -= ly * np.floor(dy * ily + 0.5)
+    dz -= lz * np.floor(dz * ilz + 0.5)
+    return dx * dx + dy * dy + dz * dz
+
+
 @njit(cache=True, error_model="numpy", fastmath=FM)
 def row_sum_all(x, y, z, types, px, py, pz, tp, skip1, skip2, box, sig2, eps4, rc2, shift, nt):
     """Sum over k of u(type tp at p, particle k), k != skip1, skip2 (all particles, minimum image)."""
@@ -47,18 +56,9 @@ def row_sum_all(x, y, z, types, px, py, pz, tp, skip1, skip2, box, sig2, eps4, r
     base = tp * nt
     s = 0.0
     for k in range(x.shape[0]):
-        dx = x[k] - px
-        dy = y[k] - py
-        dz = z[k] - pz
-        dx -= lx * np.floor(dx * ilx + 0.5)
-        dy -= ly * np.floor(dy * ily + 0.5)
-        dz -= lz * np.floor(dz * ilz + 0.5)
-        r2 = dx * dx + dy * dy + dz * dz
-        idx = base + types[k]
-        inv = sig2[idx] / r2
-        sr6 = inv * inv * inv
-        u = eps4[idx] * sr6 * (sr6 - 1.0) - shift[idx]
-        s += u if (r2 < rc2[idx] and k != skip1 and k != skip2) else 0.0
+        r2 = _r2(x[k] - px, y[k] - py, z[k] - pz, lx, ly, lz, ilx, ily, ilz)
+        u = _u(r2, base + types[k], sig2, eps4, rc2, shift)
+        s += u if (k != skip1 and k != skip2) else 0.0
     return s
 
 
@@ -74,20 +74,10 @@ def row_update_all(x, y, z, types, px, py, pz, t_old, qx, qy, qz, t_new, skip1, 
         if k == skip1 or k == skip2:
             continue
         tk = types[k]
-        dx = x[k] - px
-        dy = y[k] - py
-        dz = z[k] - pz
-        dx -= lx * np.floor(dx * ilx + 0.5)
-        dy -= ly * np.floor(dy * ily + 0.5)
-        dz -= lz * np.floor(dz * ilz + 0.5)
-        uo = _u(dx * dx + dy * dy + dz * dz, bo + tk, sig2, eps4, rc2, shift)
-        dx = x[k] - qx
-        dy = y[k] - qy
-        dz = z[k] - qz
-        dx -= lx * np.floor(dx * ilx + 0.5)
-        dy -= ly * np.floor(dy * ily + 0.5)
-        dz -= lz * np.floor(dz * ilz + 0.5)
-        un = _u(dx * dx + dy * dy + dz * dz, bn + tk, sig2, eps4, rc2, shift)
+        r2 = _r2(x[k] - px, y[k] - py, z[k] - pz, lx, ly, lz, ilx, ily, ilz)
+        uo = _u(r2, bo + tk, sig2, eps4, rc2, shift)
+        r2 = _r2(x[k] - qx, y[k] - qy, z[k] - qz, lx, ly, lz, ilx, ily, ilz)
+        un = _u(r2, bn + tk, sig2, eps4, rc2, shift)
         e_part[k] += un - uo
 
 
@@ -162,18 +152,9 @@ def row_sum_cells(x, y, z, types, px, py, pz, tp, skip1, skip2, box, sig2, eps4,
         cc = nbr[c, m]
         for sl in range(count[cc]):
             k = atoms[cc, sl]
-            dx = cpos[cc, 0, sl] - px
-            dy = cpos[cc, 1, sl] - py
-            dz = cpos[cc, 2, sl] - pz
-            dx -= lx * np.floor(dx * ilx + 0.5)
-            dy -= ly * np.floor(dy * ily + 0.5)
-            dz -= lz * np.floor(dz * ilz + 0.5)
-            r2 = dx * dx + dy * dy + dz * dz
-            idx = base + ctyp[cc, sl]
-            inv = sig2[idx] / r2
-            sr6 = inv * inv * inv
-            u = eps4[idx] * sr6 * (sr6 - 1.0) - shift[idx]
-            s += u if (r2 < rc2[idx] and k != skip1 and k != skip2) else 0.0
+            r2 = _r2(cpos[cc, 0, sl] - px, cpos[cc, 1, sl] - py, cpos[cc, 2, sl] - pz, lx, ly, lz, ilx, ily, ilz)
+            u = _u(r2, base + ctyp[cc, sl], sig2, eps4, rc2, shift)
+            s += u if (k != skip1 and k != skip2) else 0.0
     return s
 
 
@@ -191,13 +172,8 @@ def row_add_cells(x, y, z, types, px, py, pz, tp, sign, skip1, skip2, box, sig2,
             k = atoms[cc, sl]
             if k == skip1 or k == skip2:
                 continue
-            dx = cpos[cc, 0, sl] - px
-            dy = cpos[cc, 1, sl] - py
-            dz = cpos[cc, 2, sl] - pz
-            dx -= lx * np.floor(dx * ilx + 0.5)
-            dy -= ly * np.floor(dy * ily + 0.5)
-            dz -= lz * np.floor(dz * ilz + 0.5)
-            e_part[k] += sign * _u(dx * dx + dy * dy + dz * dz, base + ctyp[cc, sl], sig2, eps4, rc2, shift)
+            r2 = _r2(cpos[cc, 0, sl] - px, cpos[cc, 1, sl] - py, cpos[cc, 2, sl] - pz, lx, ly, lz, ilx, ily, ilz)
+            e_part[k] += sign * _u(r2, base + ctyp[cc, sl], sig2, eps4, rc2, shift)
 
 
 @njit(cache=True, error_model="numpy")
@@ -223,13 +199,9 @@ def min_distance_ratio(x, y, z, types, box, sig, nt):
     best = np.inf
     for i in range(n):
         for k in range(i + 1, n):
-            dx = x[k] - x[i]
-            dy = y[k] - y[i]
-            dz = z[k] - z[i]
-            dx -= box[0] * np.floor(dx / box[0] + 0.5)
-            dy -= box[1] * np.floor(dy / box[1] + 0.5)
-            dz -= box[2] * np.floor(dz / box[2] + 0.5)
-            r = np.sqrt(dx * dx + dy * dy + dz * dz) / sig[types[i] * nt + types[k]]
+            r2 = _r2(x[k] - x[i], y[k] - y[i], z[k] - z[i], box[0], box[1], box[2], 1.0 / box[0], 1.0 / box[1],
+                     1.0 / box[2])
+            r = np.sqrt(r2) / sig[types[i] * nt + types[k]]
             if r < best:
                 best = r
     return best
@@ -270,13 +242,8 @@ def run_sweeps(x, y, z, types, box, e_part, etot, sig2, eps4, rc2, shift, nt,
                 swap_att[ti, tj] += 1
                 xi, yi, zi = x[i], y[i], z[i]
                 xj, yj, zj = x[j], y[j], z[j]
-                dx = xj - xi
-                dy = yj - yi
-                dz = zj - zi
-                dx -= lx * np.floor(dx / lx + 0.5)
-                dy -= ly * np.floor(dy / ly + 0.5)
-                dz -= lz * np.floor(dz / lz + 0.5)
-                uij = _u(dx * dx + dy * dy + dz * dz, ti * nt + tj, sig2, eps4, rc2, shift)
+                r2 = _r2(xj - xi, yj - yi, zj - zi, lx, ly, lz, 1.0 / lx, 1.0 / ly, 1.0 / lz)
+                uij = _u(r2, ti * nt + tj, sig2, eps4, rc2, shift)
                 if use_cells:
                     ni = row_sum_cells(x, y, z, types, xi, yi, zi, tj, i, j, box, sig2, eps4, rc2, shift, nt,
                                        ncell, count, atoms, cpos, ctyp, nbr)
@@ -407,13 +374,9 @@ def random_positions(n, box, types, dmin2_table, nt, rng, max_tries):
             pz = uniform(rng) * box[2]
             ok = True
             for k in range(i):
-                dx = pos[k, 0] - px
-                dy = pos[k, 1] - py
-                dz = pos[k, 2] - pz
-                dx -= box[0] * np.floor(dx / box[0] + 0.5)
-                dy -= box[1] * np.floor(dy / box[1] + 0.5)
-                dz -= box[2] * np.floor(dz / box[2] + 0.5)
-                if dx * dx + dy * dy + dz * dz < dmin2_table[types[i] * nt + types[k]]:
+                r2 = _r2(pos[k, 0] - px, pos[k, 1] - py, pos[k, 2] - pz, box[0], box[1], box[2], 1.0 / box[0],
+                         1.0 / box[1], 1.0 / box[2])
+                if r2 < dmin2_table[types[i] * nt + types[k]]:
                     ok = False
                     break
             if ok:

