@@ -131,7 +131,14 @@ class FeedbackMaker(Maker):
         model = _store().query_one({"uuid": model_uuid}, load=True)
         if model is None:
             raise queries.ProvenanceError(f"model document {model_uuid} not found in the store")
-        final, summary = self.run(model["output"], start, seed)
+        try:
+            final, summary = self.run(model["output"], start, seed)
+        except Exception as exc:  # noqa: BLE001 - an unstable MLIP run is an outcome, not a crash of the loop
+            logger.warning("feedback run from %s failed: %s", start["structure_hash"][:12], exc)
+            return {"structure": None, "structure_hash": None, "parent_hash": start["structure_hash"],
+                    "model_hash": model["output"].get("model_hash"), "model_uuid": model_uuid, "seed": int(seed),
+                    "surrogate": {k: start.get(k) for k in ("method", "cooling_length", "seed", "job_uuid")},
+                    "failed": True, "error": f"{type(exc).__name__}: {exc}"}
         return {
             "structure": final.as_dict(),
             "structure_hash": structure_hash(final),
@@ -194,25 +201,30 @@ class SelectCandidatesMaker(Maker):
         from mlip_glass.active_learning.selection import class_fractions, classify, new_hashes_only
 
         store, campaign = _store(), _campaign()
+        failed = [c.get("structure") is None for c in candidates]  # the MD run itself failed
+        candidates = [c for c, bad in zip(candidates, failed) if not bad]
         hashes = [c["structure_hash"] for c in candidates]
         dataset = store.query_one({"uuid": dataset_uuid}, properties=["output"])["output"]
         in_dataset = set(dataset.get("frame_hashes_train") or []) | set(dataset.get("frame_hashes_test") or [])
         fresh = new_hashes_only(hashes, in_dataset)
         scores = [None] * len(candidates)
-        if self.method == "all":
+        if self.method == "all" or not candidates:
             classes = ["candidate"] * len(candidates)
         else:
             values = self._scores(store, candidates, model_uuids, dataset_uuid)
             lo, hi = (self.trust_lo, self.trust_hi) if self.method == "committee" else (self.gamma_lo, self.gamma_hi)
             classes, scores = classify(values, lo, hi), [float(v) for v in values]
         chosen = [i for i in fresh if classes[i] == "candidate"]
+        classes = classes + ["rejected"] * sum(failed)  # failed runs count as rejected
+        scores = scores + [None] * sum(failed)
         # frames labelled earlier but never assembled (a crashed iteration) are reused, not relabelled
         reused = queries.frames_by_hash(store, campaign, [hashes[i] for i in chosen])
         to_label = [candidates[i] for i in chosen if hashes[i] not in reused]
         return {
             "method": self.method,
-            "n_candidates": len(candidates),
-            "n_duplicates": len(candidates) - len(fresh),
+            "n_candidates": len(candidates) + sum(failed),
+            "n_failed_runs": sum(failed),
+            "n_duplicates": len(candidates) - len(fresh),  # among successful runs
             "classes": classes,
             "scores": scores,
             "fractions": class_fractions(classes),
@@ -486,6 +498,7 @@ def dict_with_uuid(run) -> dict:
 @al_summary_job
 def iteration_summary(iteration: int, selection: dict, labelled: dict, dataset: dict, model: dict) -> dict:
     """Per-iteration record: candidates, class fractions, new frames, dataset and model hashes, errors."""
+    selection, labelled, dataset, model = (_dump(x) for x in (selection, labelled, dataset, model))
     frames = queries.frames_in_output(labelled)
     return {
         "iteration": int(iteration),
