@@ -175,7 +175,7 @@ def test_qlaunch_rapidfire_with_the_slurm_adapter(mongo_uri, tmp_path):
     qadapter = tmp_path / "my_qadapter.yaml"
     qadapter.write_text(yaml.safe_dump(settings))
     fw_config = tmp_path / "FW_config.yaml"
-    fw_config.write_text(yaml.safe_dump({"QUEUE_UPDATE_INTERVAL": 1, "QSTAT_FREQUENCY": 1}))
+    fw_config.write_text(yaml.safe_dump({"QUEUE_UPDATE_INTERVAL": 0, "QSTAT_FREQUENCY": 1}))
     env = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}", "FW_CONFIG_FILE": str(fw_config)}
     launch_dir = tmp_path / "qlaunch"
     launch_dir.mkdir()
@@ -197,6 +197,7 @@ def test_qlaunch_rapidfire_with_the_slurm_adapter(mongo_uri, tmp_path):
     assert _counts(get_job_store(mongo_uri)) == _local_counts(tmp_path, max_iterations=1, n_feedback_runs=1)
 
 
+@pytest.mark.slow
 def test_worker_categories_route_fits_and_other_jobs_to_their_workers(mongo_uri, tmp_path):
     from jobflow.managers.fireworks import flow_to_workflow
 
