@@ -139,8 +139,9 @@ def test_ase_calculator_engine_equals_lammps_for_the_same_lj_potential():
 
 
 def test_ase_engine_relax_and_aimd_follow_the_protocol():
-    structure = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.1), ["Cu"], [[0, 0, 0]]) * (2, 2, 2)
-    structure.perturb(0.05)
+    fcc = Structure.from_spacegroup("Fm-3m", Lattice.cubic(3.95), ["Cu"], [[0, 0, 0]]) * (2, 2, 2)
+    shift = np.random.default_rng(0).normal(0, 0.03, (len(fcc), 3))
+    structure = Structure(fcc.lattice, fcc.species, fcc.cart_coords + shift, coords_are_cartesian=True)
     engine = get_engine(LennardJones(sigma=2.5, epsilon=0.05, rc=6.0))
     relaxed = engine.relax(structure, fmax=0.01, keep="last", max_steps=1000)[-1]
     assert not relaxed.rejected and np.abs(relaxed.forces_array()).max() <= 0.01 * (1 + 1e-6)
