@@ -1,0 +1,190 @@
+"""Property-engine benchmarks: atom-steps/s of EAM and NEP (calorine CPUNEP directly and through LAMMPS
+``fix external``), the callback overhead, parallel speed-up of suites, and the wall time of each property
+at demo scale with an extrapolation to the paper's scale.
+
+    .venv/bin/python benchmarks/properties.py            # N = 1500 throughput + demo-scale properties
+    .venv/bin/python benchmarks/properties.py --quick    # smaller (N = 500, shorter runs)
+
+The NEP used is paper-sized (NEP4, cutoffs 6.5/4 Å, basis 8/8, 30 neurons, ZBL 1.8 Å; SPEC §6) but
+trained for only 2 steps on a few EAM-labelled cells: speed does not depend on the fit quality.
+Ratios are against baselines measured in the same run. Single-threaded rates use the process CPU time
+(robust on a shared machine: other users' load does not count); the OpenMP rate and the property wall
+times use wall-clock time and do depend on the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from ase.build import bulk
+
+from mlip_glass.datasets.extxyz import labelled_atoms, write_extxyz
+from mlip_glass.properties import constants as C
+from mlip_glass.properties.jobs import RDFMaker
+from mlip_glass.properties.lammps_session import LammpsSession
+from mlip_glass.properties.potentials import NEPPotential, cheng_ma_sheng
+from mlip_glass.properties.rdf import melt_quench, random_alloy
+from mlip_glass.properties.runners import compute_aqs, compute_elastic, compute_energetics, compute_rdf
+
+PAPER_NEP_IN = """\
+version 4
+type 3 Cu Zr Al
+zbl 1.8
+cutoff 6.5 4.0
+n_max 4 4
+basis_size 8 8
+l_max 4 2 0
+neuron 30
+batch 4
+generation 2
+"""
+
+
+def paper_sized_nep() -> NEPPotential:
+    """A paper-sized NEP4 model trained for 2 steps on 4 EAM-labelled cells (for timing only)."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for _ in range(4):
+        atoms = bulk("Cu", "bcc", a=3.2, cubic=True).repeat((3, 3, 3))
+        symbols = np.array(["Cu"] * 25 + ["Zr"] * 25 + ["Al"] * 4)
+        rng.shuffle(symbols)
+        atoms.set_chemical_symbols(list(symbols))
+        atoms.positions += rng.normal(0, 0.1, atoms.positions.shape)
+        with LammpsSession(atoms, cheng_ma_sheng()) as s:
+            frames.append(labelled_atoms(atoms, s.energy(), s.forces(), s.stress()))
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "nep.in").write_text(PAPER_NEP_IN)
+        write_extxyz(frames, Path(tmp) / "train.xyz")
+        subprocess.run([str(Path(sys.executable).with_name("neppo")), "train", tmp, "--device", "cpu"],
+                       check=True, capture_output=True)
+        return NEPPotential((Path(tmp) / "nep.txt").read_text(), name="NEP (paper-sized)")
+
+
+def glass(n_atoms: int, seed: int = 0):
+    """A quickly EAM-quenched Cu46Zr46Al8 cell (stand-in for a reference-minimised structure)."""
+    res = melt_quench(random_alloy(n_atoms, seed=seed), cheng_ma_sheng(), cooling_rate_k_per_ns=1e5,
+                      equilibration_ps=2, sample_ps=0.2, sample_frames=1, seed=seed, r_max=5.0, n_bins=10)
+    return res["final_structure"]
+
+
+def md_rate(atoms, potential, n_steps: int, extra_args=None, ensemble: str = "nvt",
+            clock=time.process_time, overhead: list | None = None) -> float:
+    """atom-steps/s of 2 fs MD at 300 K (NVT, or NPT: the cell changes every step). For a NEP, the
+    fraction of the time spent outside calorine's NEPY call is appended to ``overhead``."""
+    with LammpsSession(atoms, potential, extra_args=extra_args) as s:
+        fix = "nvt temp 300 300 0.1" if ensemble == "nvt" else "npt temp 300 300 0.1 iso 0 0 1.0"
+        s.commands(["timestep 0.002", "velocity all create 300 1", f"fix b all {fix}", "run 2"])
+        callback = getattr(s.lmp, "mlg_nep_callback", None)
+        nep0 = callback.nep_cpu_s if callback else 0.0
+        start = clock()
+        s.command(f"run {n_steps}")
+        elapsed = clock() - start
+        if callback is not None and overhead is not None:
+            nep = callback.nep_cpu_s - nep0
+            overhead.append((elapsed - nep) / nep)
+        return len(atoms) * n_steps / elapsed
+
+
+def nep_direct_rate(atoms, nep: NEPPotential, n_calls: int) -> tuple[float, float]:
+    """atom-steps/s of calorine alone: (ASE CPUNEP energy+forces+stress, the NEPY call only)."""
+    a = atoms.copy()
+    a.calc = nep.calculator()
+    a.get_forces()
+    rng = np.random.default_rng(0)
+    start = time.process_time()
+    for _ in range(n_calls):
+        a.positions += rng.normal(0, 1e-3, a.positions.shape)
+        a.get_potential_energy(), a.get_forces(), a.get_stress()
+    ase_rate = len(a) * n_calls / (time.process_time() - start)
+    nepy = a.calc.nepy
+    start = time.process_time()
+    for _ in range(n_calls):
+        a.positions += rng.normal(0, 1e-3, a.positions.shape)
+        nepy.set_positions(a.positions.T.reshape(-1).tolist())
+        nepy.get_potential_forces_and_virials()
+    return ase_rate, len(a) * n_calls / (time.process_time() - start)
+
+
+def timed(label, func, *args, **kwargs):
+    start = time.perf_counter()
+    out = func(*args, **kwargs)
+    wall = time.perf_counter() - start
+    print(f"  {label:<46s} {wall:8.1f} s", flush=True)
+    return out, wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n-atoms", type=int, default=1500, help="atoms of the throughput runs")
+    parser.add_argument("--quick", action="store_true", help="N = 500 and shorter demo runs")
+    parser.add_argument("--skip-properties", action="store_true", help="throughput only")
+    args = parser.parse_args()
+    n = 500 if args.quick else args.n_atoms
+
+    print("== throughput (2 fs MD, 300 K, one thread unless stated) ==", flush=True)
+    nep = paper_sized_nep()
+    cell = glass(n, seed=1)
+    eam = cheng_ma_sheng()
+    eam_1 = md_rate(cell, eam, 400 if n <= 600 else 200)
+    calls = max(10, 15000 // n)
+    ase_rate, nepy_rate = nep_direct_rate(cell, nep, calls)
+    overhead: list = []
+    nep_nvt = md_rate(cell, nep, calls, overhead=overhead)
+    nep_npt = md_rate(cell, nep, calls, ensemble="npt", overhead=overhead)
+    # last: the OpenMP thread pool keeps spinning after its run and would be billed to later CPU times
+    eam_2 = md_rate(cell, eam, 400 if n <= 600 else 200, extra_args=["-sf", "omp", "-pk", "omp", "2"],
+                    clock=time.perf_counter)
+    rows = [("EAM (LAMMPS eam/alloy)", eam_1), ("EAM, 2 OpenMP threads (wall)", eam_2),
+            ("NEP calorine NEPY call only", nepy_rate), ("NEP calorine CPUNEP (ASE)", ase_rate),
+            ("NEP in LAMMPS fix external, NVT", nep_nvt), ("NEP in LAMMPS fix external, NPT", nep_npt)]
+    print(f"N = {n} atoms")
+    print(f"  {'engine':<36s} {'atom-steps/s':>13s} {'vs EAM 1 thread':>16s}")
+    for label, rate in rows:
+        print(f"  {label:<36s} {rate:13.3g} {rate / eam_1:16.3g}")
+    print(f"  fix-external overhead (CPU time outside the NEPY call / inside it, measured in the "
+          f"callback): NVT {100 * overhead[0]:.1f} %, NPT {100 * overhead[1]:.1f} %")
+    if args.skip_properties:
+        return
+
+    print("\n== properties at demo scale (wall time; 2 worker processes) ==", flush=True)
+    structures = [glass(150, seed=s) for s in (11, 12, 13, 14, 15)]
+    rdf_kw = dict(n_runs=2, n_atoms=200, protocol=RDFMaker.demo().protocol())
+    if args.quick:
+        rdf_kw["protocol"].update(equilibration_ps=1.0, cooling_rate_k_per_ns=5e5, sample_ps=0.5, sample_frames=5)
+    per = {}
+    for pot in (eam, nep):
+        print(f" {pot.name}")
+        _, per[pot.name, "rdf"] = timed("RDF: 2 runs x 200 atoms", compute_rdf, pot, **rdf_kw)
+        _, per[pot.name, "elastic"] = timed("elastic: 2 structures x 150 atoms", compute_elastic, pot, structures[:2])
+        _, per[pot.name, "aqs"] = timed("AQS (step 5e-4): 1 structure x 150 atoms", compute_aqs, pot,
+                                        structures[:1], strain_step=5e-4)
+        _, per[pot.name, "energetics"] = timed("energetics: 5 structures", compute_energetics, pot, structures,
+                                               reference_energies=[0.0] * 5)
+    print("\n== parallel workers (EAM elastic, 2 structures) ==", flush=True)
+    _, one = timed("n_workers = 1", compute_elastic, eam, structures[:2], n_workers=1)
+    _, two = timed("n_workers = 2", compute_elastic, eam, structures[:2], n_workers=2)
+    print(f"  speed-up {one / two:.2f} (2 cores, shared with other users)")
+
+    print("\n== paper scale, extrapolated from the rates above (2 cores) ==")
+    dt_ps = C.RDF_TIMESTEP_FS * 1e-3
+    steps = (C.RDF_EQUILIBRATION_PS + (C.RDF_T_HIGH_K - C.RDF_T_LOW_K) / C.RDF_COOLING_RATE_K_PER_NS * 1e3
+             + C.RDF_SAMPLE_PS) / dt_ps
+    for label, rate in (("EAM", eam_1), ("NEP", nep_npt)):
+        run_h = steps * C.RDF_N_ATOMS / rate / 3600
+        print(f"  RDF {label}: {steps:.3g} steps x {C.RDF_N_ATOMS} atoms = {run_h:.3g} h per run, "
+              f"{run_h * C.RDF_N_RUNS / 2:.3g} h for {C.RDF_N_RUNS} runs on 2 cores")
+    for pot in (eam, nep):
+        el = per[pot.name, "elastic"] / 2 * C.ELASTIC_N_SAMPLES / 2
+        aqs = per[pot.name, "aqs"] * (5e-4 / C.AQS_STRAIN_STEP) * C.ELASTIC_N_SAMPLES / 2
+        print(f"  {pot.name}: elastic {C.ELASTIC_N_SAMPLES} samples ~{el / 60:.3g} min, "
+              f"AQS (step {C.AQS_STRAIN_STEP}) {C.ELASTIC_N_SAMPLES} samples ~{aqs / 60:.3g} min")
+
+
+if __name__ == "__main__":
+    main()
