@@ -95,3 +95,23 @@ def test_extxyz_holds_energy_forces_virial_and_config_type_for_gpumd(frames, tmp
     # plain ASE (what calorine and neppo use) reads the text as stored in the data store
     again = ase.io.read(io.StringIO(ds.test_xyz), index=":", format="extxyz")
     assert len(again) == ds.n_test
+
+
+def test_cpu_nep_trainer_reads_the_written_training_set(frames):
+    """neppo (the CPU trainer the NEP stage uses) builds its container from the text: energies, forces and
+    virials as labelled."""
+    from pathlib import Path
+
+    neppo_io = pytest.importorskip("neppo.io")
+    from neppo.structure_container import StructureContainer
+
+    ds = assemble_dataset(frames, seed=0)
+    model = neppo_io.read_model(Path(__file__).parent / "data" / "nep_cuzral_tiny.txt")
+    atoms = ase.io.read(io.StringIO(ds.train_xyz), index=":", format="extxyz")
+    container = StructureContainer(model, atoms)
+    assert len(container) == ds.n_train
+    by_hash = {f.structure_hash: f for f in frames}
+    for k, h in enumerate(ds.frame_hashes_train[:3]):
+        data = container._structures[k]
+        assert data.energy == pytest.approx(by_hash[h].energy, abs=1e-8)
+        np.testing.assert_allclose(np.asarray(data.virial).reshape(3, 3), by_hash[h].virial, atol=1e-7)
