@@ -71,6 +71,15 @@ def test_suite_documents_record_provenance_and_route_curves_to_data_store():
     assert rows["aqs_shear"]["G"] == pytest.approx(c66, rel=0.02)
     # energetics against reference energies of the LabelledFrames
     assert rows["energetics"]["n"] == 4 and docs["energetics"]["output"]["samples"][0]["reference_engine"] == "vasp"
+    # Figs. 4a, 4b, 5a, 5b render from the stored documents
+    from mlip_glass.properties import plots
+
+    full = {k: store.get_output(d["uuid"], load=True) for k, d in docs.items()}
+    full = {k: v if isinstance(v, dict) else v.model_dump() for k, v in full.items()}
+    for func, key in ((plots.plot_rdf, "rdf"), (plots.plot_moduli, "elastic"),
+                      (plots.plot_shear_vs_energy, "aqs_shear"), (plots.plot_energy_parity, "energetics")):
+        fig = func([full[key]])
+        assert fig.axes[0].lines or fig.axes[0].patches
 
 
 def test_split_rdf_jobs_give_the_same_g_of_r_as_one_job():
