@@ -19,6 +19,7 @@ from mlip_glass.datasets.jobs import (
     RelaxedSubsetMaker,
     SurrogateSubsetMaker,
 )
+from mlip_glass.datasets.extxyz import frames_from_text
 from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
 from mlip_glass.provenance import stamp
 from mlip_glass.reference.jobs import LabelMaker
@@ -119,3 +120,41 @@ def test_label_maker_labels_mlip_feedback_candidates_with_provenance():
     assert all(f.source.job_uuid == job.uuid for f in out.frames)
     with pytest.raises(ValueError, match="subset"):
         LabelMaker(subset="nonsense")
+
+
+def test_with_vasp_every_subset_becomes_one_atomate2_job_per_calculation(tmp_path, monkeypatch):
+    """engine="vasp": subset jobs replace themselves by the paper's atomate2 Makers; VASP is replaced by a
+    fake executable that labels the written POSCAR with the EAM following the INCAR."""
+    import atomate2.vasp.jobs.base as a2base
+
+    from mlip_glass.reference.engines import EAMEngine
+    from mlip_glass.reference.fake_vasp import run_fake_vasp
+    from mlip_glass.reference.vasp import VaspEngine
+
+    monkeypatch.setattr(a2base, "run_vasp", run_fake_vasp)
+    docs = surrogate_like_documents(2, seed=50, counts={"Cu": 7, "Zr": 7, "Al": 2}, box=6.8)
+    vasp = VaspEngine(write_input_set_kwargs={"potcar_spec": True})
+    maker = ReferenceDatabaseMaker(
+        engine=vasp,
+        relaxed=None,
+        crystal=CrystalSubsetMaker(names=["CuZr-B2"], max_steps=300),
+        expanded_compressed=ExpandedCompressedMaker(n_select=1, factors=(0.95, 1.05)),
+        distorted=DistortedMaker(n_select=1, strains=(0.004,)),
+        aimd=AIMDSubsetMaker(n_select=1, nsteps=3),
+        report=None,
+    )
+    flow = maker.make(docs)
+    store = memory_job_store()
+    run_locally(flow, store=store, ensure_success=True, create_folders=True, root_dir=tmp_path)
+    ds = _doc(store.get_output(flow.output.uuid, load=True), DatasetDocument)
+    assert ds.engines == ["vasp"]
+    totals = {k: v["total"] for k, v in ds.counts.items()}
+    assert totals == {"surrogate": 2, "expanded_compressed": 2, "distorted": 6, "aimd": 3, "crystal": 1}
+    # one VASP TaskDoc per calculation: 2 surrogate + 2 scaled + 6 strained single points, 1 AIMD, 1 crystal relax
+    task_docs = list(store.docs_store.query({"output.calcs_reversed": {"$exists": True}}))
+    assert len(task_docs) == 12
+    # the labels are those of the engine behind the fake executable
+    frames = frames_from_text(ds.train_xyz + ds.test_xyz)
+    assert {a.info["engine"] for a in frames} == {"vasp"}
+    surrogate_energy = EAMEngine().static(docs[0]["structure"]).energy
+    assert min(abs(a.info["energy"] - surrogate_energy) for a in frames) < 1e-5

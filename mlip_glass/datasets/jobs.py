@@ -47,6 +47,7 @@ def _uuid():
 class _SubsetMaker(Maker):
     name: str = "subset"
     engine: Any = "eam"
+    vasp_jobs: bool = True
 
     subset = "surrogate"
 
@@ -55,12 +56,56 @@ class _SubsetMaker(Maker):
 
     @reference_job
     def make(self, structures=None):
-        """Label the subset generated from ``structures`` → SubsetDocument (frames to the data store)."""
-        function = subset_functions.SUBSET_FUNCTIONS[self.subset]
+        """Label the subset generated from ``structures`` → SubsetDocument (frames to the data store).
+
+        With the VASP engine and ``vasp_jobs`` (default), the job replaces itself by one atomate2 VASP job
+        per structure (the paper's Makers) and a frames job, so each calculation is its own cluster job.
+        """
         params = self._params()
         engine = get_engine(self.engine)
+        if engine.name == "vasp" and self.vasp_jobs:
+            return self._vasp_flow(engine, structures, params)
+        function = subset_functions.SUBSET_FUNCTIONS[self.subset]
         frames = function(structures, engine, job_uuid=_uuid(), **params)
         return SubsetDocument.from_frames(self.subset, frames, {"engine": engine.name, **_jsonable(params)})
+
+    def _vasp_flow(self, engine, structures, params):
+        import dataclasses
+
+        from jobflow import Response
+
+        from mlip_glass.reference.jobs import (
+            PaperAIMDMaker,
+            PaperRelaxMaker,
+            PaperStaticMaker,
+            VaspLabelMaker,
+        )
+        from mlip_glass.reference.labelling import input_document
+        from mlip_glass.reference.vasp import _with_user_incar
+
+        inputs, protocol, kwargs = subset_functions.subset_plan(self.subset, structures, params)
+        relax_set = engine.relax_set
+        if protocol == "relax":
+            relax_set = _with_user_incar(
+                relax_set, {"EDIFFG": -abs(kwargs.get("fmax", RELAX_FMAX_EV_PER_A)),
+                            "NSW": int(kwargs.get("max_steps", RELAX_MAX_STEPS))},
+            )
+        md_set = engine.md_set
+        if protocol == "aimd":
+            fields = {"nsteps": "nsteps", "t_start_k": "start_temp", "t_end_k": "end_temp",
+                      "timestep_fs": "time_step"}
+            md_set = dataclasses.replace(md_set, **{fields[k]: v for k, v in kwargs.items() if k in fields})
+        makers = [PaperStaticMaker(input_set_generator=engine.static_set),
+                  PaperRelaxMaker(input_set_generator=relax_set), PaperAIMDMaker(input_set_generator=md_set)]
+        for maker in makers:  # the engine's settings on top of each Maker's own (e.g. MD custodian handlers)
+            maker.run_vasp_kwargs = {**maker.run_vasp_kwargs, **engine.run_vasp_kwargs}
+            maker.write_input_set_kwargs = {**maker.write_input_set_kwargs, **engine.write_input_set_kwargs}
+        label = VaspLabelMaker(
+            name=f"{self.name} vasp", subset=self.subset, protocol=protocol,
+            keep=kwargs.get("keep", "all" if protocol == "aimd" else "last"),
+            static_maker=makers[0], relax_maker=makers[1], aimd_maker=makers[2],
+        )
+        return Response(replace=label.make([input_document(item) for item in inputs]))
 
 
 def _jsonable(params):

@@ -83,6 +83,15 @@ def scaled_structures(structure, factors: Sequence[float] = VOLUME_SCALE_FACTORS
     return out
 
 
+def expanded_compressed_inputs(structures, factors=VOLUME_SCALE_FACTORS, n_select=None, seed=0):
+    """The scaled structures (with parent and transformation) of the expanded/compressed subset."""
+    return [
+        _derived(item, scaled, f"scale {factor}")
+        for item in select_structures(structures, n_select, seed)
+        for factor, scaled in scaled_structures(item.structure, factors)
+    ]
+
+
 def expanded_compressed_frames(
     structures,
     engine="eam",
@@ -92,10 +101,7 @@ def expanded_compressed_frames(
     **kwargs,
 ) -> list[LabelledFrame]:
     """Single points of the selected structures with every lattice vector scaled by each factor."""
-    derived = []
-    for item in select_structures(structures, n_select, seed):
-        for factor, scaled in scaled_structures(item.structure, factors):
-            derived.append(_derived(item, scaled, f"scale {factor}"))
+    derived = expanded_compressed_inputs(structures, factors, n_select, seed)
     return label_structures(derived, engine, "expanded_compressed", "static", **kwargs)
 
 
@@ -115,6 +121,15 @@ def distorted_structures(structure, strains: Sequence[float] = DISTORTION_STRAIN
     return out
 
 
+def distorted_inputs(structures, strains=DISTORTION_STRAINS, n_select=None, seed=0):
+    """The strained structures (with parent and transformation) of the distorted subset."""
+    return [
+        _derived(item, deformed, f"strain {component} {strain:+g}")
+        for item in select_structures(structures, n_select, seed)
+        for component, strain, deformed in distorted_structures(item.structure, strains)
+    ]
+
+
 def distorted_frames(
     structures,
     engine="eam",
@@ -124,10 +139,7 @@ def distorted_frames(
     **kwargs,
 ) -> list[LabelledFrame]:
     """Single points of the selected structures under each of the six strain components at each magnitude."""
-    derived = []
-    for item in select_structures(structures, n_select, seed):
-        for component, strain, deformed in distorted_structures(item.structure, strains):
-            derived.append(_derived(item, deformed, f"strain {component} {strain:+g}"))
+    derived = distorted_inputs(structures, strains, n_select, seed)
     return label_structures(derived, engine, "distorted", "static", **kwargs)
 
 
@@ -187,3 +199,33 @@ SUBSET_FUNCTIONS = {
     "crystal": crystal_frames,
     "mlip_feedback": mlip_feedback_frames,
 }
+
+
+def subset_plan(subset: str, structures, params: dict) -> tuple[list[StructureInput], str, dict]:
+    """What a subset labels, without labelling it: (inputs, protocol, protocol arguments).
+
+    Used to hand a subset to an external engine's own jobs (e.g. one VASP job per structure)."""
+    p = dict(params)
+    if subset in ("surrogate", "mlip_feedback"):
+        return as_inputs(structures), "static", {}
+    if subset == "relaxed":
+        chosen = select_structures(structures, p.get("n_select"), p.get("seed", 0))
+        return chosen, "relax", {k: p[k] for k in ("keep", "fmax", "max_steps") if k in p}
+    if subset == "expanded_compressed":
+        return expanded_compressed_inputs(
+            structures, p.get("factors", VOLUME_SCALE_FACTORS), p.get("n_select"), p.get("seed", 0)
+        ), "static", {}
+    if subset == "distorted":
+        return distorted_inputs(
+            structures, p.get("strains", DISTORTION_STRAINS), p.get("n_select"), p.get("seed", 0)
+        ), "static", {}
+    if subset == "aimd":
+        chosen = select_structures(structures, p.get("n_select"), p.get("seed", 0))
+        keys = ("nsteps", "t_start_k", "t_end_k", "timestep_fs")
+        return chosen, "aimd", {k: p[k] for k in keys if k in p}
+    if subset == "crystal":
+        from mlip_glass.datasets.crystals import load_crystals
+
+        crystals = structures if structures is not None else load_crystals(names=p.get("names"))
+        return as_inputs(crystals), "relax", {k: p[k] for k in ("keep", "fmax", "max_steps") if k in p}
+    raise ValueError(f"unknown subset {subset!r}")

@@ -44,6 +44,22 @@ def _get(doc, key, default=None):
     return getattr(doc, key, default)
 
 
+def input_document(item: StructureInput) -> dict:
+    """A serialisable document of an input (structure, parent hash as ``structure_hash``, provenance) that
+    :func:`as_inputs` reads back to the same input."""
+    src = item.source
+    return {
+        "structure": item.structure,
+        "structure_hash": item.parent_hash or structure_hash(item.structure),
+        "method": src.method,
+        "cooling_length": src.cooling_length,
+        "seed": src.seed,
+        "energy_per_atom": src.energy_per_atom_lj,
+        "transformation": src.transformation,
+        "extra": dict(src.extra),
+    }
+
+
 def as_inputs(structures) -> list[StructureInput]:
     """Normalise surrogate documents / Structures / Atoms (one or a list) into :class:`StructureInput`."""
     if isinstance(structures, (Structure, dict)) or hasattr(structures, "get_chemical_symbols"):
@@ -77,7 +93,11 @@ def as_inputs(structures) -> list[StructureInput]:
             cooling_length=None if cooling is None else float(cooling),
             seed=None if seed is None else int(seed),
             energy_per_atom_lj=None if energy is None else float(energy),
-            extra={k: _get(item, k) for k in ("name", "material_id") if _get(item, k) is not None},
+            transformation=_get(item, "transformation"),
+            extra={
+                **(_get(item, "extra") or {}),
+                **{k: _get(item, k) for k in ("name", "material_id") if _get(item, k) is not None},
+            },
         )
         out.append(StructureInput(structure, source, _get(item, "structure_hash")))
     return out
