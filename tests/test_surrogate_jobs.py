@@ -79,6 +79,10 @@ def test_grid_flow_maps_swap_mc_onto_md_time_axis(tmp_path, monkeypatch):
     assert mapping.slope_a < 0 and not mapping.warnings
     assert mapping.e_is_on_source.startswith("swap-MC equilibrium")
     assert (tmp_path / "fig2a_timescale_map.png").exists() or mapping.figure_path
+    # the grid's jobs are queryable by method / cooling length / sample
+    rows = list(store.query({"metadata.method": "swap_mc"}, properties=["metadata"]))
+    assert sorted(r["metadata"]["cooling_length"] for r in rows) == [100.0, 1000.0]
+    assert all(r["metadata"]["stage"] == "surrogate" and r["metadata"]["sample"] == 0 for r in rows)
 
 
 def test_flow_maker_bad_grid_is_named():

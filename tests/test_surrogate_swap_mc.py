@@ -1,5 +1,10 @@
 """Swap Monte Carlo: energy bookkeeping, swap rules, restart bit-identity, equilibrium vs LAMMPS MD."""
 
+import signal
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 
@@ -81,6 +86,39 @@ def test_interrupted_and_resumed_run_is_bit_identical(model, tmp_path, n_atoms, 
     assert full.rng_state == resumed.rng_state
     assert np.array_equal(full.trace_energy_per_atom, resumed.trace_energy_per_atom)
     assert full.acceptance == resumed.acceptance
+
+
+_KILL_SCRIPT = """
+import sys
+from mlip_glass.surrogate.state import random_liquid
+from mlip_glass.surrogate.swap_mc import swap_mc
+swap_mc(random_liquid(150, seed=8), None, 8.0, 0.5, 20000, seed=13, checkpoint_path=sys.argv[1],
+        checkpoint_every=200)
+"""
+
+
+def test_killed_process_resumes_bit_identically(model, tmp_path):
+    """SIGKILL a running swap-MC process after its first checkpoint, resume here, compare with a clean run."""
+    ck = tmp_path / "killed.npz"
+    proc = subprocess.Popen([sys.executable, "-c", _KILL_SCRIPT, str(ck)])
+    try:
+        deadline = time.time() + 120
+        while not ck.exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with np.load(ck) as f:
+        killed_at = int(f["sweep"])
+    assert 0 < killed_at < 20000, killed_at  # it really was interrupted mid-run
+    s = random_liquid(150, seed=8)
+    resumed = swap_mc(s, model, 8.0, 0.5, 20000, seed=13, checkpoint_path=ck, checkpoint_every=200)
+    clean = swap_mc(s, model, 8.0, 0.5, 20000, seed=13)
+    assert resumed.energy_reduced == clean.energy_reduced and resumed.rng_state == clean.rng_state
+    pa, pb = _positions(clean, model), _positions(resumed, model)
+    assert np.array_equal(pa.positions, pb.positions) and np.array_equal(pa.types, pb.types)
 
 
 def test_checkpoint_of_another_run_is_refused(model, liquid, tmp_path):

@@ -360,18 +360,22 @@ class SurrogateCoolingFlowMaker(Maker):
         return cls(**kw)
 
     def make(self, structure: Optional[Structure] = None) -> Flow:
+        """The grid flow; job metadata carry method, cooling_length, sample (and the input's structure_hash)."""
         jobs, outputs = [], []
+        meta = {"structure_hash": structure_hash(structure)} if structure is not None else {}
         for k in range(self.n_samples):
             seed = self.seed + k
             for sweeps in self.swap_sweeps:
                 maker = self.swap_maker.update_kwargs({"n_sweeps": int(sweeps), "name": f"swap-MC {sweeps:.0e} "
                                                                                         f"sweeps s{k}"})
                 j = maker.make(structure, sample=k, seed=seed)
+                j.update_metadata({"method": "swap_mc", "cooling_length": float(sweeps), "sample": k, **meta})
                 jobs.append(j)
                 outputs.append(j.output)
             for t in self.md_times:
                 maker = self.md_maker.update_kwargs({"duration": float(t), "name": f"MD t*={t:g} s{k}"})
                 j = maker.make(structure, sample=k, seed=seed)
+                j.update_metadata({"method": "md", "cooling_length": float(t), "sample": k, **meta})
                 jobs.append(j)
                 outputs.append(j.output)
         mapping = self.map_maker.make(outputs)

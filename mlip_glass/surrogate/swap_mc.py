@@ -296,12 +296,15 @@ def swap_mc(
     c0 = time.process_time()
     last_log = t0
     start_sweep = arr.sweep
-    # without checkpoints, chunks only pace the progress log: ~2e6 moves each
-    chunk = checkpoint_every if ckpt is not None else max(1, 2_000_000 // state.n_atoms)
+    # the kernel runs in chunks of ~2e6 moves (progress log) that also stop at every checkpoint boundary;
+    # all state lives in the arrays, so the chunking never changes the result
+    chunk = max(1, 2_000_000 // state.n_atoms)
     while arr.sweep < n_sweeps:
-        stop = min(n_sweeps, (arr.sweep // chunk + 1) * chunk)
-        if stop_after is not None:
-            stop = min(stop, start_sweep + int(stop_after))
+        stop = min(n_sweeps, (arr.sweep // chunk + 1) * chunk,
+                   (arr.sweep // checkpoint_every + 1) * checkpoint_every)
+        early = False
+        if stop_after is not None and stop >= start_sweep + int(stop_after):
+            stop, early = start_sweep + int(stop_after), True
             if stop <= arr.sweep:
                 break
         status = run_sweeps(
@@ -314,8 +317,10 @@ def swap_mc(
         if status != STATUS_OK:
             raise RuntimeError("swap-MC cell list overflow (a cell holds > capacity atoms); use_cells=False")
         arr.sweep = stop
-        if ckpt is not None:
+        if ckpt is not None and (stop % checkpoint_every == 0 or stop == n_sweeps or early):
             _save_checkpoint(ckpt, arr, fp)
+        if early:
+            break
         now = time.perf_counter()
         if now - last_log >= progress_every_s:
             rate = (arr.sweep - start_sweep) * state.n_atoms / (now - t0)
