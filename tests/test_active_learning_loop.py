@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from jobflow import run_locally
@@ -107,3 +108,35 @@ def test_loop_without_an_iteration_zero_model_names_the_campaign(caplog):
         run_locally(flow, store=store, ensure_success=True, log=False)
     assert "campaign 'empty' has no dataset + model" in caplog.text
     assert store.count({"metadata.campaign": "empty"}) == 0
+
+
+NEP_TINY = str(Path(__file__).parent / "data" / "nep_cuzral_tiny.txt")
+
+
+def test_identical_committee_finds_everything_accurate_and_the_loop_stops():
+    store = memory_job_store()
+    flow = toy_campaign_flow("committee", max_iterations=3, nep_txt_path=NEP_TINY, method="committee")
+    run_locally(flow, store=store, ensure_success=True, log=False)
+    assert len(queries.find_model(store, "committee", 1, committee=True)) == 3
+    summary = queries.model_of_iteration(store, "committee", 1)["summary"]
+    # members share one nep.txt: zero force deviation < trust_lo → accurate, nothing labelled
+    assert summary["fractions"] == {"accurate": 1.0, "candidate": 0.0, "rejected": 0.0}
+    assert summary["n_labelled"] == 0
+    assert queries.finished_iterations(store, "committee") == [0, 1]
+    stop = [d["output"] for d in store.query({"metadata.campaign": "committee", "name": "al step"})
+            if d["output"].get("stopped")]
+    assert len(stop) == 1 and "no new frames" in stop[0]["reason"]
+
+
+def test_maxvol_selection_labels_exactly_the_candidates_between_the_bounds():
+    store = memory_job_store()
+    flow = toy_campaign_flow("maxvol", max_iterations=1, n_feedback_runs=3, nep_txt_path=NEP_TINY,
+                             method="maxvol", gamma_lo=1.1, gamma_hi=1e9)
+    run_locally(flow, store=store, ensure_success=True, log=False)
+    select = next(store.query({"metadata.campaign": "maxvol", "name": "al select"}))["output"]
+    scores = select["scores"]
+    assert len(scores) == 3 and all(s > 0.9 for s in scores)  # jiggled training cells: gamma near 1
+    assert select["classes"] == ["accurate" if s < 1.1 else "candidate" for s in scores]
+    assert set(select["classes"]) == {"accurate", "candidate"}
+    summary = queries.model_of_iteration(store, "maxvol", 1)["summary"]
+    assert summary["n_labelled"] == select["classes"].count("candidate") - select["n_duplicates"]

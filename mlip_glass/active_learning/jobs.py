@@ -152,14 +152,12 @@ class FeedbackMaker(Maker):
 
     def run(self, model: dict, start: dict, seed: int):
         """(final pymatgen Structure, summary dict) of one run; subclasses may swap the engine."""
-        from pymatgen.core import Structure
         from pymatgen.io.ase import AseAtomsAdaptor
 
         from mlip_glass.active_learning.feedback import equilibrate_and_quench
         from mlip_glass.properties.potentials import NEPPotential
 
-        structure = start["structure"]
-        structure = Structure.from_dict(structure) if isinstance(structure, dict) else structure
+        structure = _structure(start["structure"])
         atoms, summary = equilibrate_and_quench(
             structure, NEPPotential.from_document(model), seed, t_equil=self.t_equil, t_final=self.t_final,
             equil_steps=self.equil_steps, quench_steps=self.quench_steps, timestep_fs=self.timestep_fs,
@@ -235,13 +233,12 @@ class SelectCandidatesMaker(Maker):
         }
 
     def _scores(self, store, candidates, model_uuids, dataset_uuid) -> list[float]:
-        from pymatgen.core import Structure
         from pymatgen.io.ase import AseAtomsAdaptor
 
         from mlip_glass.active_learning import selection
         from mlip_glass.properties.potentials import NEPPotential
 
-        atoms = [AseAtomsAdaptor.get_atoms(Structure.from_dict(c["structure"])) for c in candidates]
+        atoms = [AseAtomsAdaptor.get_atoms(_structure(c["structure"])) for c in candidates]
         models = [store.query_one({"uuid": u}, load=True)["output"] for u in model_uuids]
         paths = [NEPPotential.from_document(m).model_path() for m in models]
         if self.method == "committee":
@@ -257,6 +254,13 @@ class SelectCandidatesMaker(Maker):
                                      [a.get_chemical_symbols() for a in train])
         descs = selection.nep_descriptors(atoms, paths[0])
         return [active.grade(d, a.get_chemical_symbols()) for d, a in zip(descs, atoms)]
+
+
+def _structure(value):
+    """A pymatgen Structure from a Structure or its dict (resolved references give either)."""
+    from pymatgen.core import Structure
+
+    return value if isinstance(value, Structure) else Structure.from_dict(value)
 
 
 def _label_input(candidate: dict) -> dict:

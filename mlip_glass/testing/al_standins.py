@@ -112,6 +112,7 @@ class ToyFitMaker(Maker):
     name: str = "toy nep fit"
     seed: int = 0
     fail: bool = False  #: raise instead of training (a crash after labelling, for resume tests)
+    nep_txt_path: str | None = None  #: ship this real nep.txt as the "model" (selection tests need one)
 
     @stage_job("nep", data=["nep_txt"])
     def make(self, dataset: dict) -> dict:
@@ -132,6 +133,10 @@ class ToyFitMaker(Maker):
             rmse[split] = {"all": {"rmse_energy_meV_per_atom": float(np.sqrt(np.mean(np.square(de))) * 1e3),
                                    "rmse_force_meV_per_A": float(np.sqrt(np.mean(f**2)) * 1e3)}}
         nep_txt = json.dumps({"species": TOY_SPECIES, "coef": coef.tolist()})
+        if self.nep_txt_path:
+            from pathlib import Path
+
+            nep_txt = Path(self.nep_txt_path).read_text()
         return {"status": "completed", "nep_txt": nep_txt,
                 "model_hash": hashlib.sha256(nep_txt.encode()).hexdigest(), "dataset_hash": dataset["dataset_hash"],
                 "rmse": rmse, "n_train": len(train), "n_test": len(test), "species": list(TOY_SPECIES),
@@ -147,7 +152,7 @@ class ToyFeedbackMaker(FeedbackMaker):
     sleep_s: float = 0.0
 
     def run(self, model: dict, start: dict, seed: int):
-        assert json.loads(model["nep_txt"])["species"], "model text must come from the store"
+        assert model["nep_txt"], "model text must come from the store"
         if self.sleep_s:
             time.sleep(self.sleep_s)
         s = Structure.from_dict(start["structure"]) if isinstance(start["structure"], dict) else start["structure"]
@@ -158,25 +163,31 @@ class ToyFeedbackMaker(FeedbackMaker):
 
 
 def toy_loop_maker(max_iterations: int = 2, n_feedback_runs: int = 2, sleep_s: float = 0.0,
-                   method: str = "all", fail_fit: bool = False) -> ActiveLearningMaker:
+                   method: str = "all", fail_fit: bool = False, nep_txt_path: str | None = None,
+                   **select) -> ActiveLearningMaker:
     """The loop with every stage replaced by its stand-in."""
     from mlip_glass.active_learning.jobs import SelectCandidatesMaker
 
     return ActiveLearningMaker(
         n_feedback_runs=n_feedback_runs, max_iterations=max_iterations, rmse_tol=0.0,
-        feedback=ToyFeedbackMaker(sleep_s=sleep_s), select=SelectCandidatesMaker(method=method),
+        feedback=ToyFeedbackMaker(sleep_s=sleep_s), select=SelectCandidatesMaker(method=method, **select),
         label=LabelMaker(engine=TOY_ENGINE), assemble=AssembleMaker(assemble=REAL_ASSEMBLE),
-        fit=ToyFitMaker(fail=fail_fit),
+        fit=ToyFitMaker(fail=fail_fit, nep_txt_path=nep_txt_path), committee_size=3 if method == "committee" else 1,
     )
 
 
 def toy_campaign_flow(campaign: str, n_surrogate: int = 3, max_iterations: int = 2, n_feedback_runs: int = 2,
-                      sleep_s: float = 0.0) -> Flow:
+                      sleep_s: float = 0.0, nep_txt_path: str | None = None, **loop) -> Flow:
     """Iteration 0 (surrogates → labels → dataset 0 → model 0) followed by the active-learning loop."""
     surrogates = [toy_surrogate(seed=11 + i, cooling_length=10.0 ** (4 + i)) for i in range(n_surrogate)]
     label = LabelMaker(engine=TOY_ENGINE, subset="surrogate").make([s.output for s in surrogates])
     dataset = AssembleMaker(assemble=REAL_ASSEMBLE).make(label.output)
-    fit = ToyFitMaker().make(dataset.output)
-    loop = toy_loop_maker(max_iterations, n_feedback_runs, sleep_s).make(campaign, after=fit.output["model_hash"])
-    flow = Flow([*surrogates, label, dataset, fit, loop], name=f"toy campaign {campaign}")
+    fit = ToyFitMaker(nep_txt_path=nep_txt_path).make(dataset.output)
+    members = []
+    for member in range(1, 3 if loop.get("method") == "committee" else 1):  # committee of iteration 0
+        members.append(ToyFitMaker(seed=member, nep_txt_path=nep_txt_path).make(dataset.output))
+        members[-1].update_metadata({"committee_member": member}, dynamic=False)
+    loop = toy_loop_maker(max_iterations, n_feedback_runs, sleep_s, nep_txt_path=nep_txt_path,
+                          **loop).make(campaign, after=fit.output["model_hash"])
+    flow = Flow([*surrogates, label, dataset, fit, *members, loop], name=f"toy campaign {campaign}")
     return stamp(flow, campaign=campaign, iteration=0)
