@@ -1,5 +1,7 @@
 """Surrogate Makers: documents (Å/eV, hashes, acceptance), data-store routing, the grid flow and Fig. 2a."""
 
+import logging
+
 import numpy as np
 import pytest
 from jobflow import OutputReference, run_locally
@@ -100,3 +102,38 @@ def test_map_maker_needs_inherent_structures():
                                  energy_unit_ev=0.409)
     with pytest.raises(SurrogateInputError, match="inherent-structure"):
         TimescaleMapMaker().make.original(TimescaleMapMaker(), [doc, doc])
+
+
+def test_checkpoint_names_identify_the_run(tmp_path):
+    """A relaunched job finds its own checkpoint (same name) and never that of other parameters."""
+    s = random_liquid(20, seed=0)
+    a = SwapMCCoolingMaker(n_sweeps=100, checkpoint_dir=str(tmp_path))
+    assert a._ckpt("swapmc", s, 1) == SwapMCCoolingMaker(n_sweeps=100, checkpoint_dir=str(tmp_path))._ckpt(
+        "swapmc", s, 1)
+    assert a._ckpt("swapmc", s, 1) != SwapMCCoolingMaker(n_sweeps=200, checkpoint_dir=str(tmp_path))._ckpt(
+        "swapmc", s, 1)
+    assert a._ckpt("swapmc", s, 1) != a._ckpt("swapmc", s, 2)
+    assert a._ckpt("swapmc", s, 1).parent == tmp_path
+
+
+def test_swap_mc_maker_resumes_from_its_checkpoint(tmp_path, monkeypatch, caplog):
+    """A checkpoint left by an interrupted job is picked up: the job's result equals an uninterrupted run."""
+    from mlip_glass.surrogate.jobs import LIQUID_SEED_OFFSET
+    from mlip_glass.surrogate.swap_mc import swap_mc
+
+    maker = SwapMCCoolingMaker(n_sweeps=300, seed=2, equilibration_sweeps=0, compute_inherent_structure=False,
+                               checkpoint_dir=str(tmp_path / "ck"), checkpoint_every=50)
+    initial = random_liquid(150, seed=2 + LIQUID_SEED_OFFSET)
+    ck = maker._ckpt("swapmc", initial, 2)
+    part = swap_mc(initial, None, maker.t_start, maker.t_end, 300, 2, checkpoint_path=ck, checkpoint_every=50,
+                   stop_after=120)
+    assert not part.completed
+    job = maker.make()
+    with caplog.at_level(logging.INFO, logger="mlip_glass.surrogate.swap_mc"):
+        store = _run(job, tmp_path, monkeypatch)
+    assert "resumed from" in caplog.text and "at sweep 120 / 300" in caplog.text
+    doc = job.output.resolve(store)
+    clean = swap_mc(initial, None, maker.t_start, maker.t_end, 300, 2)
+    assert doc.energy_per_atom_reduced == clean.energy_reduced / 150
+    assert doc.structure_hash == structure_hash(clean.structure)
+    assert not ck.exists()

@@ -4,9 +4,11 @@ a flow over a grid of cooling lengths x samples (Fig. 2a)."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 surrogate_job = stage_job("surrogate", data=["energy_trace", "figure_png"])
 
+#: environment variable naming a persistent directory for checkpoints (default: the job's directory)
+CHECKPOINT_DIR_ENV = "MLIP_GLASS_CHECKPOINT_DIR"
 #: offset between the seed of a run and the seed of its random initial liquid (independent streams)
 LIQUID_SEED_OFFSET = 1_000_003
 
@@ -69,7 +73,7 @@ class _CoolingBase(Maker):
     model: Optional[dict] = None
     #: also minimise the final configuration (inherent structure) in the same job
     compute_inherent_structure: bool = True
-    #: directory of checkpoints (None = the job's working directory)
+    #: directory of checkpoints (None = $MLIP_GLASS_CHECKPOINT_DIR, else the job's working directory)
     checkpoint_dir: Optional[str] = None
 
     def _initial(self, structure, seed):
@@ -84,10 +88,15 @@ class _CoolingBase(Maker):
             check_composition(structure, model, self.composition)
         return model, structure
 
-    def _ckpt(self, kind: str, structure, length, seed) -> Path:
-        d = Path(self.checkpoint_dir or os.getcwd())
+    def _ckpt(self, kind: str, structure, seed) -> Path:
+        """Checkpoint file named by input structure, Maker parameters and seed, so that a relaunched job
+        (e.g. a FireWorks rerun in a new directory, with ``checkpoint_dir`` or ``$MLIP_GLASS_CHECKPOINT_DIR``
+        on shared storage) finds its own checkpoint and never another run's."""
+        d = Path(self.checkpoint_dir or os.environ.get(CHECKPOINT_DIR_ENV) or os.getcwd())
         d.mkdir(parents=True, exist_ok=True)
-        return d / f"{kind}_{structure_hash(structure)[:12]}_{length:g}_{seed}.ckpt"
+        params = {k: v for k, v in asdict(self).items() if k not in ("name", "checkpoint_dir")}
+        key = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:10]
+        return d / f"{kind}_{structure_hash(structure)[:12]}_{key}_{seed}.ckpt"
 
     def _finish(self, doc: SurrogateStateDocument, model: LJModel) -> SurrogateStateDocument:
         if self.compute_inherent_structure:
@@ -128,7 +137,7 @@ class SwapMCCoolingMaker(_CoolingBase):
         """Cool ``structure`` (default: a random liquid) and return a :class:`SurrogateStateDocument`."""
         seed = self.seed if seed is None else int(seed)
         model, initial = self._initial(structure, seed)
-        ckpt = self._ckpt("swapmc", initial, self.n_sweeps, seed)
+        ckpt = self._ckpt("swapmc", initial, seed)
         res = swap_mc(initial, model, self.t_start, self.t_end, self.n_sweeps, seed,
                       delta_r_max=self.delta_r_max, swap_fraction=self.swap_fraction,
                       swap_species=self.swap_species, n_trace=self.n_trace, checkpoint_path=ckpt,
@@ -168,7 +177,7 @@ class MDCoolingMaker(_CoolingBase):
         """Cool ``structure`` (default: a random liquid) by MD; returns a :class:`SurrogateStateDocument`."""
         seed = self.seed if seed is None else int(seed)
         model, initial = self._initial(structure, seed)
-        ckpt = self._ckpt("md", initial, self.duration, seed)
+        ckpt = self._ckpt("md", initial, seed)
         res = md_cooling(initial, model, self.t_start, self.t_end, self.duration, seed, timestep=self.timestep,
                          tdamp=self.tdamp, n_trace=self.n_trace, preminimize=self.preminimize,
                          checkpoint_path=ckpt)
