@@ -385,8 +385,10 @@ class ActiveLearningMaker(Maker):
         Models trained per iteration when ``select.method == "committee"`` (seeds seed, seed+1, ...).
     feedback, select, label, assemble
         Makers of the steps (``label`` may be any Maker whose ``make(structures)`` labels a list of
-        documents, e.g. :class:`mlip_glass.datasets.jobs.MLIPFeedbackMaker`); ``fit`` is the NEP training Maker (``make(dataset)``; must have a ``seed``
-        field, or ``cpu_settings.seed``, for committee members).
+        documents, e.g. :class:`mlip_glass.datasets.jobs.MLIPFeedbackMaker`).
+    fit
+        NEP training Maker, ``make(dataset)`` → NEPModelDocument (default
+        :class:`mlip_glass.nep.jobs.NEPFitMaker`); committee members need a ``seed`` or ``cpu_settings.seed``.
     """
 
     name: str = "al step"
@@ -459,8 +461,9 @@ class ActiveLearningMaker(Maker):
         """The jobs of iteration ``k`` (stamped with campaign and iteration)."""
         from mlip_glass.active_learning.feedback import choose_start_structures
 
-        starts = choose_start_structures(queries.surrogate_states(store, campaign), self.n_feedback_runs,
-                                         seed=self.seed * 1000 + k)
+        keep = ("structure", "structure_hash", "method", "cooling_length", "seed", "job_uuid")
+        states = [{key: doc.get(key) for key in keep} for doc in queries.surrogate_states(store, campaign)]
+        starts = choose_start_structures(states, self.n_feedback_runs, seed=self.seed * 1000 + k)
         runs = []
         for i, start in enumerate(starts):
             run = self.feedback.make(model_uuid, start, seed=self.seed * 100000 + k * 1000 + i + 1)
