@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from mlip_glass.datasets.analysis import cost_ledger, linear_fit, plot_fig2b, surrogate_vs_reference
-from mlip_glass.reference.engines import EAMEngine
 from mlip_glass.reference.schemas import FrameSource, LabelledFrame
 from mlip_glass.reference.testing import random_cuzral
 

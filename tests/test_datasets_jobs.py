@@ -12,13 +12,11 @@ from mlip_glass.datasets.jobs import (
     AIMDSubsetMaker,
     AssembleDatasetMaker,
     CrystalSubsetMaker,
-    DatabaseReportMaker,
     DistortedMaker,
     ExpandedCompressedMaker,
     ReferenceDatabaseMaker,
-    RelaxedSubsetMaker,
-    SurrogateSubsetMaker,
 )
+from mlip_glass.datasets.demo import demo_database_maker
 from mlip_glass.datasets.extxyz import frames_from_text
 from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
 from mlip_glass.provenance import stamp
@@ -33,19 +31,12 @@ def _doc(out, cls):
     return out if isinstance(out, cls) else cls.model_validate(out)
 
 
-def demo_maker(png_path=None) -> ReferenceDatabaseMaker:
-    """All subsets at demo size (every count settable; defaults are the paper's)."""
-    return ReferenceDatabaseMaker(
-        engine="eam",
-        surrogate=SurrogateSubsetMaker(),
-        relaxed=RelaxedSubsetMaker(n_select=1, keep=200),
-        expanded_compressed=ExpandedCompressedMaker(n_select=1),
-        distorted=DistortedMaker(n_select=1, strains=(-0.004, 0.004)),
-        aimd=AIMDSubsetMaker(n_select=1, nsteps=10),
-        crystal=CrystalSubsetMaker(names=["Cu", "CuZr-B2", "CuZr2"]),
-        assemble=AssembleDatasetMaker(seed=3),
-        report=DatabaseReportMaker(png_path=png_path),
-    )
+def demo_maker(png_path=None):
+    """All subsets at demo size (every count settable; defaults are the paper's); assembly seed 3."""
+    maker = demo_database_maker(png_path, relax_keep=200, aimd_steps=10, strains=(-0.004, 0.004),
+                                crystal_names=["Cu", "CuZr-B2", "CuZr2"])
+    maker.assemble.seed = 3
+    return maker
 
 
 @pytest.fixture(scope="module")

@@ -34,10 +34,9 @@ def incar_diffs() -> dict:
     return out
 
 
-def build_flow(n_structures: int = 3, n_sweeps: int = 2000, png_path: str | None = None):
-    """Surrogate swap-MC jobs + the reference database at demo size."""
-    from jobflow import Flow
-
+def demo_database_maker(png_path=None, relax_keep=100, aimd_steps=20, strains=None, crystal_names=None):
+    """Every subset at demo size with the EAM (one relaxation, one scaled and one strained parent, one short
+    AIMD run); the defaults of the Makers themselves are the paper's."""
     from mlip_glass.datasets.jobs import (
         AIMDSubsetMaker,
         AssembleDatasetMaker,
@@ -49,20 +48,29 @@ def build_flow(n_structures: int = 3, n_sweeps: int = 2000, png_path: str | None
         RelaxedSubsetMaker,
         SurrogateSubsetMaker,
     )
+
+    distorted = DistortedMaker(n_select=1) if strains is None else DistortedMaker(n_select=1, strains=strains)
+    return ReferenceDatabaseMaker(
+        engine="eam",
+        surrogate=SurrogateSubsetMaker(),
+        relaxed=RelaxedSubsetMaker(n_select=1, keep=relax_keep),
+        expanded_compressed=ExpandedCompressedMaker(n_select=1),
+        distorted=distorted,
+        aimd=AIMDSubsetMaker(n_select=1, nsteps=aimd_steps),
+        crystal=CrystalSubsetMaker(names=crystal_names),
+        assemble=AssembleDatasetMaker(seed=0),
+        report=DatabaseReportMaker(png_path=png_path),
+    )
+
+
+def build_flow(n_structures: int = 3, n_sweeps: int = 2000, png_path: str | None = None):
+    """Surrogate swap-MC jobs + the reference database at demo size."""
+    from jobflow import Flow
+
     from mlip_glass.surrogate.jobs import SwapMCCoolingMaker
 
     cooling = [SwapMCCoolingMaker(n_sweeps=n_sweeps).make(seed=k) for k in range(n_structures)]
-    database = ReferenceDatabaseMaker(
-        engine="eam",
-        surrogate=SurrogateSubsetMaker(),
-        relaxed=RelaxedSubsetMaker(n_select=1, keep=100),
-        expanded_compressed=ExpandedCompressedMaker(n_select=1),
-        distorted=DistortedMaker(n_select=1),
-        aimd=AIMDSubsetMaker(n_select=1, nsteps=20),
-        crystal=CrystalSubsetMaker(),
-        assemble=AssembleDatasetMaker(seed=0),
-        report=DatabaseReportMaker(png_path=png_path),
-    ).make([job.output for job in cooling])
+    database = demo_database_maker(png_path).make([job.output for job in cooling])
     return Flow([*cooling, database], output=database.output, name="demo database")
 
 
