@@ -44,8 +44,6 @@ PAPER_COMMON_INCAR = {
     "ISMEAR": ISMEAR_METAL,
     "SIGMA": SIGMA_METAL_EV,
     "ISPIN": 1,
-    "LWAVE": False,
-    "LCHARG": False,
 }
 
 #: extra INCAR keys of each calculation type
@@ -56,7 +54,9 @@ PAPER_RELAX_INCAR = {"NSW": 200, "IBRION": 2, "ISIF": ISIF_FULL_RELAX, "EDIFFG":
 
 
 #: atomate2 defaults that only write large extra files; switched off (not part of the paper's protocol)
-TRIM_OUTPUTS_INCAR = {"LAECHG": False, "LVTOT": False, "LELF": False, "LORBIT": None}
+TRIM_OUTPUTS_INCAR = {
+    "LAECHG": False, "LVTOT": False, "LELF": False, "LORBIT": None, "LWAVE": False, "LCHARG": False,
+}
 
 
 def paper_md_incar(
