@@ -79,7 +79,13 @@ def test_written_incar_equals_the_paper_key_by_key(tmp_path, glass, generator, s
     assert incar_diff(dict(incar), paper_incar(kind, glass)) == {}
     # stress is written: static relies on VASP's ISIF default (2) for NSW = 0; relax/MD set ISIF 3
     assert incar.get("ISIF", 2) >= 2
-    assert incar.get("ISYM", 0) == 0 if kind == "md" else True
+    # POSCAR: the same cell and sites (atomate2 groups sites by species)
+    from pymatgen.io.vasp import Poscar
+
+    written = Poscar.from_file(directory / "POSCAR").structure
+    np.testing.assert_allclose(written.lattice.matrix, glass.lattice.matrix, atol=1e-6)
+    key = lambda st: sorted((site.specie.symbol, *np.round(site.frac_coords % 1, 5)) for site in st)  # noqa: E731
+    assert key(written) == key(glass)
 
 
 def test_atomate2_conflicting_defaults_are_overridden(tmp_path, glass):
