@@ -4,8 +4,6 @@ milliseconds per job (8-atom cells, an ASE Lennard-Jones "reference", a linear "
 - :func:`toy_surrogate` → a SurrogateStateDocument-shaped dict (structure, structure_hash, method,
   cooling_length, seed, energy_per_atom);
 - :func:`toy_calculator` → the "reference engine" (ASE LennardJones, energies/forces/stress);
-- :func:`toy_assemble_dataset` → a DatasetDocument-shaped dict (train/test extxyz text, frame hashes,
-  counts, dataset_hash, previous_dataset_hash), keeping earlier train/test assignments;
 - :class:`ToyFitMaker` → a NEPModelDocument-shaped dict (nep_txt = JSON of a composition-linear energy
   model, model_hash, dataset_hash, rmse table);
 - :class:`ToyFeedbackMaker` → feedback runs that jiggle the start structure (seeded), optional sleep.
@@ -30,10 +28,8 @@ from mlip_glass.stage import stage_job
 
 TOY_SPECIES = ("Cu", "Zr", "Al")
 TOY_ENGINE = "mlip_glass.testing.al_standins:toy_calculator"
-TOY_ASSEMBLE = "mlip_glass.testing.al_standins:toy_assemble_dataset"
-#: the datasets stage's assembly (used by the stand-in campaign now that it exists)
+#: the datasets stage's assembly (the stand-in campaign uses the real one)
 REAL_ASSEMBLE = "mlip_glass.datasets.assembly:assemble_dataset"
-TOY_TEST_FRACTION = 0.2
 
 
 def random_cell(seed: int, n_atoms: int = 8, length: float = 5.2, min_dist: float = 2.0) -> Structure:
@@ -62,42 +58,6 @@ def toy_calculator(sigma: float = 2.3, epsilon: float = 0.05, rc: float = 5.0):
     from ase.calculators.lj import LennardJones
 
     return LennardJones(sigma=sigma, epsilon=epsilon, rc=rc, smooth=True)
-
-
-def _frame_atoms(frame: dict):
-    from mlip_glass.reference.schemas import LabelledFrame
-
-    return LabelledFrame(**frame).to_atoms()
-
-
-def toy_assemble_dataset(frames: list, seed: int, previous: dict | None = None) -> dict:
-    """Previous train/test frames kept where they were; new, unrejected, unseen frames split ~80/20."""
-    from mlip_glass.datasets.extxyz import frames_from_text, frames_to_text
-
-    train = frames_from_text(previous["train_xyz"]) if previous else []
-    test = frames_from_text(previous["test_xyz"]) if previous else []
-    seen = {a.info["structure_hash"] for a in train + test}
-    for frame in sorted(frames, key=lambda f: f["structure_hash"]):
-        h = frame["structure_hash"]
-        if frame.get("rejected") or h in seen:
-            continue
-        seen.add(h)
-        draw = np.random.default_rng([int(seed), int(h[:12], 16)]).random()
-        (test if draw < TOY_TEST_FRACTION else train).append(_frame_atoms(frame))
-    hashes_train = [a.info["structure_hash"] for a in train]
-    hashes_test = [a.info["structure_hash"] for a in test]
-    counts: dict[str, dict[str, int]] = {}
-    for split, atoms_list in (("train", train), ("test", test)):
-        for a in atoms_list:
-            sub = counts.setdefault(a.info.get("config_type", "unknown"), {"train": 0, "test": 0})
-            sub[split] += 1
-    digest = hashlib.sha256(json.dumps([sorted(hashes_train), sorted(hashes_test)]).encode()).hexdigest()
-    return {
-        "train_xyz": frames_to_text(train), "test_xyz": frames_to_text(test), "species": list(TOY_SPECIES),
-        "counts": counts, "frame_hashes_train": hashes_train, "frame_hashes_test": hashes_test,
-        "split_seed": int(seed), "dataset_hash": digest,
-        "previous_dataset_hash": previous.get("dataset_hash") if previous else None,
-    }
 
 
 def _composition(atoms) -> np.ndarray:
