@@ -195,6 +195,12 @@ class ElasticMaker(Maker):
     n_workers: int = C.N_WORKERS
     checkpoint_dir: str | None = None
 
+    @classmethod
+    def demo(cls, **kwargs) -> "ElasticMaker":
+        """Minutes-scale preset: no prior relaxation with the potential (ions are still relaxed in every
+        cell; the equilibrium stress enters the fit, so the slopes are unaffected)."""
+        return cls(**{"relax_first": False, **kwargs})
+
     @elastic_job
     def make(self, potential, structures):
         """Elastic constants of ``structures`` (Structures or LabelledFrames) with ``potential``."""
@@ -238,6 +244,12 @@ class AQSShearMaker(Maker):
     relax_fmax: float = C.RELAX_FMAX
     n_workers: int = C.N_WORKERS
     checkpoint_dir: str | None = None
+
+    @classmethod
+    def demo(cls, **kwargs) -> "AQSShearMaker":
+        """Minutes-scale preset: strain steps of 5e-4 (21 points, 5 in the fit window), no prior
+        ions+cell relaxation (ions are relaxed at every step)."""
+        return cls(**{"strain_step": 5e-4, "relax_first": False, **kwargs})
 
     @aqs_job
     def make(self, potential, structures):
@@ -307,8 +319,9 @@ class PropertySuiteMaker(Maker):
 
     @classmethod
     def demo(cls, **kwargs) -> "PropertySuiteMaker":
-        """Minutes-scale settings: demo RDF, AQS steps of 5e-4."""
-        settings = dict(rdf_maker=RDFMaker.demo(), aqs_maker=AQSShearMaker(strain_step=5e-4))
+        """Minutes-scale settings: the ``demo()`` presets of the RDF, elastic and AQS Makers."""
+        settings = dict(rdf_maker=RDFMaker.demo(), elastic_maker=ElasticMaker.demo(),
+                        aqs_maker=AQSShearMaker.demo())
         return cls(**{**settings, **kwargs})
 
     def make(self, potentials, structures=None, rdf_structures=None, elastic_structures=None,

@@ -215,21 +215,16 @@ def melt_quench(
                 f"timestep {dt_ps!r}",
                 f"velocity all create {t_high!r} {int(seed) + 1} mom yes rot no dist gaussian",
                 "thermo_modify lost error",
-                f"fix mlg_npt all npt temp {t_high!r} {t_high!r} {tdamp_ps!r} "
-                f"iso {pressure_bar!r} {pressure_bar!r} {pdamp_ps!r}",
             ])
-            _run_chunked(session, n_equil, chunk, check, "equilibration")
-            session.commands([
-                "unfix mlg_npt",
-                f"fix mlg_npt all npt temp {t_high!r} {t_low!r} {tdamp_ps!r} "
-                f"iso {pressure_bar!r} {pressure_bar!r} {pdamp_ps!r}",
-            ])
-            _run_chunked(session, n_cool, chunk, check, "cooling")
-            session.commands([
-                "unfix mlg_npt",
-                f"fix mlg_npt all npt temp {t_low!r} {t_low!r} {tdamp_ps!r} "
-                f"iso {pressure_bar!r} {pressure_bar!r} {pdamp_ps!r}",
-            ])
+
+            for stage, (t_start, t_stop), n_steps in (("equilibration", (t_high, t_high), n_equil),
+                                                      ("cooling", (t_high, t_low), n_cool),
+                                                      ("sampling", (t_low, t_low), 0)):
+                if stage != "equilibration":
+                    session.command("unfix mlg_npt")
+                session.command(f"fix mlg_npt all npt temp {t_start!r} {t_stop!r} {tdamp_ps!r} "
+                                f"iso {pressure_bar!r} {pressure_bar!r} {pdamp_ps!r}")
+                _run_chunked(session, n_steps, chunk, check, stage)
             pairs = _setup_rdf_compute(session, r_max, n_bins)
             frames, densities, temps = [], [], []
             for _ in range(sample_frames):

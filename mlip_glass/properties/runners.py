@@ -163,6 +163,23 @@ def _experiment(experiment) -> dict:
     return read_experimental_rdf(experiment)
 
 
+def _per_structure(func, kind: str, potential, structures, protocol: dict, curve_keys, n_workers,
+                   checkpoint_dir):
+    """Run ``func(structure, potential, **protocol)`` on every structure in parallel; returns
+    (potential, hashes, outcomes, ok [(hash, result)], curves {structure_hash, *curve_keys})."""
+    potential = as_potential(potential)
+    structs = _structures(structures, "structures")
+    hashes = [structure_hash(s) for s in structs]
+    tasks = [dict(structure=s, potential=potential, **protocol) for s in structs]
+    labels = [f"{kind} structure {i} {h[:10]} ({potential.name})" for i, h in enumerate(hashes)]
+    outcomes = run_tasks(func, tasks, labels, n_workers, checkpoint_dir)
+    ok = [(h, o.result) for h, o in zip(hashes, outcomes) if o.ok]
+    curves = {"structure_hash": [h for h, _ in ok]}
+    for key in curve_keys:
+        curves[key] = [np.asarray(res[key]).tolist() for _, res in ok]
+    return potential, hashes, outcomes, ok, curves
+
+
 # -- elastic ---------------------------------------------------------------------------------------------
 def compute_elastic(
     potential,
@@ -177,33 +194,25 @@ def compute_elastic(
 ) -> ElasticDocument:
     """0 K elastic constants of every structure (one parallel task each), averaged moduli."""
     start_time = time.perf_counter()
-    potential = as_potential(potential)
-    structs = _structures(structures, "structures")
-    hashes = [structure_hash(s) for s in structs]
     protocol = dict(norm_strains=list(norm_strains), shear_strains=list(shear_strains), fmax=fmax,
                     relax_first=relax_first, relax_fmax=relax_fmax)
-    tasks = [dict(structure=s, potential=potential, **protocol) for s in structs]
-    labels = [f"elastic structure {i} {h[:10]} ({potential.name})" for i, h in enumerate(hashes)]
-    outcomes = run_tasks(elastic_tensor, tasks, labels, n_workers, checkpoint_dir)
-    samples, curves = [], {"structure_hash": [], "strains": [], "stresses": [], "eq_stress": []}
-    for h, o in zip(hashes, outcomes):
-        if not o.ok:
-            continue
-        res = o.result
-        samples.append(ElasticSample(
+    potential, hashes, outcomes, ok, curves = _per_structure(
+        elastic_tensor, "elastic", potential, structures, protocol, ("strains", "stresses", "eq_stress"),
+        n_workers, checkpoint_dir)
+    samples = [
+        ElasticSample(
             structure_hash=h, relaxed_structure_hash=structure_hash(res["relaxed_structure"]),
             C=np.asarray(res["C"]).tolist(),
             **{k: float(res[k]) for k in ("B", "G", "E", "nu", "B_voigt", "B_reuss", "G_voigt", "G_reuss",
                                          "energy_per_atom")},
-        ))
-        curves["structure_hash"].append(h)
-        for key in ("strains", "stresses", "eq_stress"):
-            curves[key].append(np.asarray(res[key]).tolist())
+        )
+        for h, res in ok
+    ]
     keys = ("B", "G", "E", "nu")
     values = {k: [getattr(s, k) for s in samples] for k in keys}
     return ElasticDocument(
         potential=PotentialRecord(**potential_info(potential)), protocol=protocol,
-        structure_hashes=hashes, n_requested=len(structs), n_ok=len(samples),
+        structure_hashes=hashes, n_requested=len(hashes), n_ok=len(samples),
         failures=_failures(outcomes, hashes), samples=samples,
         mean={k: float(np.mean(v)) for k, v in values.items()} if samples else {},
         std={k: float(np.std(v)) for k, v in values.items()} if samples else {},
@@ -227,28 +236,17 @@ def compute_aqs(
 ) -> AQSDocument:
     """AQS simple shear of every structure (one parallel task each)."""
     start_time = time.perf_counter()
-    potential = as_potential(potential)
-    structs = _structures(structures, "structures")
-    hashes = [structure_hash(s) for s in structs]
     protocol = dict(max_strain=max_strain, strain_step=strain_step, fit_range=list(fit_range),
                     plane=plane, fmax=fmax, relax_first=relax_first, relax_fmax=relax_fmax)
-    tasks = [dict(structure=s, potential=potential, **protocol) for s in structs]
-    labels = [f"aqs structure {i} {h[:10]} ({potential.name})" for i, h in enumerate(hashes)]
-    outcomes = run_tasks(aqs_shear, tasks, labels, n_workers, checkpoint_dir)
-    samples, curves = [], {"structure_hash": [], "strain": [], "stress": [], "energy": []}
-    for h, o in zip(hashes, outcomes):
-        if not o.ok:
-            continue
-        res = o.result
-        samples.append(AQSSample(structure_hash=h, G=res["G"], energy_per_atom=res["energy_per_atom"],
-                                 max_stress=float(np.max(res["stress"]))))
-        curves["structure_hash"].append(h)
-        for key in ("strain", "stress", "energy"):
-            curves[key].append(np.asarray(res[key]).tolist())
+    potential, hashes, outcomes, ok, curves = _per_structure(
+        aqs_shear, "aqs", potential, structures, protocol, ("strain", "stress", "energy"), n_workers,
+        checkpoint_dir)
+    samples = [AQSSample(structure_hash=h, G=res["G"], energy_per_atom=res["energy_per_atom"],
+                         max_stress=float(np.max(res["stress"]))) for h, res in ok]
     gs = [s.G for s in samples]
     return AQSDocument(
         potential=PotentialRecord(**potential_info(potential)), protocol=protocol,
-        structure_hashes=hashes, n_requested=len(structs), n_ok=len(samples),
+        structure_hashes=hashes, n_requested=len(hashes), n_ok=len(samples),
         failures=_failures(outcomes, hashes), samples=samples,
         mean_G=float(np.mean(gs)) if gs else None, std_G=float(np.std(gs)) if gs else None,
         curves=curves, wall_time_s=time.perf_counter() - start_time,
