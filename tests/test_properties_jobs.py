@@ -145,6 +145,14 @@ def test_nep_models_and_reference_frames_are_fetched_from_the_store_by_campaign(
     assert [f["structure_hash"] for f in got] == [f["structure_hash"] for f in frames]
     with pytest.raises(ValueError, match="no completed NEP"):
         fetch_nep_potentials(store, "other campaign")
+    # the suite reads the same inputs at run time and compares the NEP with the EAM
+    suite = PropertySuiteMaker(rdf_maker=None, elastic_maker=None, aqs_maker=None,
+                               energetics_maker=EnergeticsMaker(n_workers=1)).from_store("cuzral")
+    out = run_locally(suite, store=store, ensure_success=True)
+    rows = next(r.output for r in (v[max(v)] for v in out.values()) if isinstance(r.output, dict)
+                and "rows" in r.output)["rows"]
+    assert {r["potential_id"] for r in rows} >= {nep.model_hash}
+    assert {r["property"] for r in rows} == {"energetics"} and len(rows) == 2
 
 
 @job

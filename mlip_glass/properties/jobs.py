@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from jobflow import Flow, Maker, Response, job
+from jobflow import Flow, JobConfig, Maker, Response
 
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.inputs import as_potential
@@ -41,6 +41,7 @@ elastic_job = stage_job("properties", data=DATA_FIELDS, output_schema=ElasticDoc
 aqs_job = stage_job("properties", data=DATA_FIELDS, output_schema=AQSDocument)
 energetics_job = stage_job("properties", data=DATA_FIELDS, output_schema=EnergeticsDocument)
 properties_job = stage_job("properties")
+store_reading_job = stage_job("properties", config=JobConfig(expose_store=True))
 
 
 @dataclass
@@ -131,9 +132,10 @@ class RDFMaker(Maker):
 
     @classmethod
     def demo(cls, **kwargs) -> "RDFMaker":
-        """A minutes-scale preset: 200 atoms, 2 runs, 2000 K -> 300 K in 10 ps (1.7e5 K/ns)."""
-        settings = dict(n_runs=2, n_atoms=200, equilibration_ps=2.0, cooling_rate_k_per_ns=1.7e5,
-                        sample_ps=2.0, sample_frames=10, n_bins=100)
+        """A minutes-scale preset: 2 runs x 200 atoms, 1 ps at 2000 K, 2000 K -> 300 K in 8.5 ps
+        (2e5 K/ns), 1 ps sampling (10 frames): 5250 steps of 2 fs per run."""
+        settings = dict(n_runs=2, n_atoms=200, equilibration_ps=1.0, cooling_rate_k_per_ns=2.0e5,
+                        sample_ps=1.0, sample_frames=10, n_bins=100)
         return cls(**{**settings, **kwargs})
 
     @rdf_job
@@ -351,14 +353,14 @@ class PropertySuiteMaker(Maker):
         summary = summarize_properties([j.output for j in jobs])
         return Flow([*jobs, summary], output=summary.output, name=self.name)
 
-    @job
+    @store_reading_job
     def from_store(self, campaign: str, iteration: int | None = None, subset: str = "relaxed",
                    max_structures: int | None = None):
         """Fetch the NEP model(s) of ``campaign``/``iteration`` and the accepted reference frames of
         ``subset`` from the running job's store, then run the suite (replaces this job)."""
         from jobflow import CURRENT_JOB
 
-        store = CURRENT_JOB.job.store if CURRENT_JOB.job is not None else None
+        store = CURRENT_JOB.store
         if store is None:
             raise RuntimeError("from_store must run inside jobflow (no current JobStore)")
         potentials = fetch_nep_potentials(store, campaign, iteration)
