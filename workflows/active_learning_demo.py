@@ -73,7 +73,7 @@ def main(argv=None) -> None:
     p.add_argument("--md-steps", type=int, default=300, help="equilibration and quench steps (1 fs)")
     p.add_argument("--t-equil", type=float, default=1500.0, help="K")
     p.add_argument("--selection", default="all", choices=["all", "maxvol"])
-    p.add_argument("--gamma-hi", type=float, default=1e3, help="MaxVol grade above which a candidate is rejected")
+    p.add_argument("--gamma-hi", type=float, default=10.0, help="MaxVol grade above which a candidate is rejected")
     p.add_argument("--rmse-tol", type=float, default=0.0, help="meV/Å; 0 = run all iterations")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--verbose", action="store_true", help="jobflow log")
@@ -96,6 +96,12 @@ def main(argv=None) -> None:
               f"{queries.metric(m, ('test', 'all', 'rmse_energy_meV_per_atom')) or float('nan'):>14.1f}  "
               f"{queries.metric(m, ('train', 'all', 'rmse_force_meV_per_A')) or float('nan'):>14.1f}  "
               f"{queries.metric(m, ('test', 'all', 'rmse_force_meV_per_A')) or float('nan'):>13.1f}")
+    for doc in sorted(store.query({"metadata.campaign": args.campaign, "name": "al select"}),
+                      key=lambda d: d["metadata"]["iteration"]):
+        out = doc["output"]
+        scores = ", ".join("-" if v is None else f"{v:.3g}" for v in out["scores"])
+        print(f"iteration {doc['metadata']['iteration']} selection {out['method']}: classes {out['classes']} "
+              f"scores [{scores}] failed runs {out.get('n_failed_runs', 0)}")
     feedback = queries.frames_of_subset(store, args.campaign, "mlip_feedback")
     if feedback:
         chain = queries.lineage(store, args.campaign, feedback[-1]["structure_hash"])
