@@ -140,3 +140,17 @@ def test_maxvol_selection_labels_exactly_the_candidates_between_the_bounds():
     assert set(select["classes"]) == {"accurate", "candidate"}
     summary = queries.model_of_iteration(store, "maxvol", 1)["summary"]
     assert summary["n_labelled"] == select["classes"].count("candidate") - select["n_duplicates"]
+
+
+def test_registry_flow_takes_its_campaign_from_the_stamped_metadata():
+    from mlip_glass.active_learning.jobs import active_learning_flow
+
+    store = memory_job_store()
+    run_locally(toy_campaign_flow("stamped", max_iterations=0), store=store, ensure_success=True, log=False)
+    loop = active_learning_flow(max_iterations=1, n_feedback_runs=1)
+    maker = loop.jobs[0].function.__self__
+    toy = toy_loop_maker(max_iterations=1, n_feedback_runs=1)
+    for name in ("feedback", "select", "label", "assemble", "fit"):
+        setattr(maker, name, getattr(toy, name))  # stand-in stages
+    run_locally(stamp(loop, "stamped", 0), store=store, ensure_success=True, log=False)
+    assert queries.finished_iterations(store, "stamped") == [0, 1]

@@ -416,8 +416,14 @@ class ActiveLearningMaker(Maker):
             self.fit = NEPFitMaker()
 
     @al_job
-    def make(self, campaign: str, iteration: int | None = None, after: Any = None):
-        """Run iteration ``iteration`` (None: resume after the last finished iteration in the store)."""
+    def make(self, campaign: str | None = None, iteration: int | None = None, after: Any = None):
+        """Run iteration ``iteration`` (None: resume after the last finished iteration in the store).
+
+        ``campaign`` defaults to the job's ``metadata["campaign"]`` (set by ``stamp``/``build_flow``);
+        ``after`` only orders this job after another job's output."""
+        campaign = campaign or _campaign()
+        if not campaign:
+            raise ValueError("campaign must be given or stamped into the job metadata (provenance.stamp)")
         store = _store()
         done = queries.last_finished_iteration(store, campaign)
         if done is None:
@@ -523,3 +529,8 @@ def iteration_summary(iteration: int, selection: dict, labelled: dict, dataset: 
         "rmse": model.get("rmse"),
     }
 
+
+def active_learning_flow(**options) -> Flow:
+    """The loop as a one-job flow for the named-flow registry (``mlip-glass submit active-learning
+    --campaign C -o n_feedback_runs=138``); the campaign comes from the stamped metadata."""
+    return Flow([ActiveLearningMaker(**options).make()], name="active learning")
