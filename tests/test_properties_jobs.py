@@ -163,3 +163,14 @@ def fake_nep_job(nep_txt):
 @job
 def fake_reference_job(frames):
     return {"frames": frames}
+
+
+def test_makers_default_to_the_papers_protocols():
+    rdf = RDFMaker.paper()
+    assert (rdf.n_atoms, rdf.t_high, rdf.t_low, rdf.cooling_rate_k_per_ns, rdf.n_runs) == (1500, 2000, 300, 100, 80)
+    assert rdf.compare_range == (2.3, 10.0) and rdf.runs_per_job == 1
+    # 17 ns of cooling at 2 fs plus equilibration and sampling, 1500 atoms
+    assert rdf.atom_steps_per_run() == pytest.approx((100 + 17000 + 20) / 0.002 * 1500)
+    aqs = AQSShearMaker()
+    assert (aqs.max_strain, tuple(aqs.fit_range)) == (0.01, (0.004, 0.006))
+    assert set(ElasticMaker().norm_strains) == set(ElasticMaker().shear_strains) == {-0.008, -0.004, 0.004, 0.008}
