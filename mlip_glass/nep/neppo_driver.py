@@ -144,7 +144,7 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
         os.replace(tmp, restart)
 
     totals, n_acc, reason = None, 0, "steps"
-    report_cost = 0.0
+    report_cost = step_cost = 0.0
     rate = rates[0]
     last_report = k0 if k0 else -1
     k = k0
@@ -155,7 +155,7 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
             break
         # stop early enough for the final report (evaluation + files) to end within the budget; at least
         # one step is taken so that a model always comes out
-        if wall_time is not None and k > 0 and elapsed + report_cost >= wall_time:
+        if wall_time is not None and k > 0 and elapsed + step_cost + report_cost >= wall_time:
             reason = "wall_time"
             break
         progress = k / max(steps - 1, 1)
@@ -164,7 +164,9 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
         rate = _cosine(rates[0], rates[1], progress)
         trainer._set_learning_rate(rate)
         index = trainer._next_batch()
+        before = time.perf_counter()
         values = trainer._take_step(*trainer._batches[index], trainer._batch_has_bec[index])
+        step_cost = time.perf_counter() - before
         if not torch.isfinite(values[0]):
             raise FloatingPointError(f"loss became {float(values[0])} at step {trainer._step}")
         totals = values if totals is None else totals + values
