@@ -34,11 +34,13 @@ SWAP_SPECIES: str = "Al"
 #: cooling: T* linear in sweeps from T_HIGH to T_LOW (also used by MD cooling)
 T_HIGH: float = 10.01
 T_LOW: float = 0.01
-#: the paper's cooling lengths (sweeps): 1e4 ... 1e9
+#: the paper's cooling lengths (sweeps): "1e4 ... 1e9"; one per decade is our reading of that range
 PAPER_SWAP_SWEEPS: tuple[float, ...] = (1e4, 1e5, 1e6, 1e7, 1e8, 1e9)
+#: independent samples per cooling length in the paper preset (not stated in the paper; our choice)
+PAPER_GRID_SAMPLES: int = 5
 
 # --- MD cooling and time-scale mapping ---------------------------------------------------------------
-#: the paper's MD cooling times t* (reduced): 1e2 ... 4e4 (Methods)
+#: the paper's MD cooling times t* (reduced): "1e2 ... 4e4" (Methods); one per decade plus the end point
 PAPER_MD_TIMES: tuple[float, ...] = (1e2, 1e3, 1e4, 4e4)
 #: MD time step (reduced); dt = 0.004 biases the mean energy at T* = 4 up by ~0.06 eps, 0.002 does not
 MD_TIMESTEP: float = 0.002

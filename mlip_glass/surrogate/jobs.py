@@ -305,7 +305,8 @@ class TimescaleMapMaker(Maker):
         plot_timescale_map(fig, [d.cooling_length for d in md], [d.e_is_per_atom_reduced for d in md],
                            [p.tau for p in points if p.method == "swap_mc"],
                            [p.e_is_per_atom_reduced for p in points if p.method == "swap_mc"], tmap,
-                           mc_labels=[f"{p.cooling_length:.0e}" for p in points if p.method == "swap_mc"])
+                           mc_labels=[f"{p.cooling_length:.0e}".replace("e+0", "e").replace("e+", "e")
+                                      for p in points if p.method == "swap_mc"])
         return TimescaleMapDocument(
             slope_a=tmap.slope, slope_a_stderr=None if np.isnan(tmap.slope_stderr) else tmap.slope_stderr,
             intercept=tmap.intercept, e_is_on=tmap.e_is_on,
@@ -363,8 +364,9 @@ class SurrogateCoolingFlowMaker(Maker):
 
     @classmethod
     def paper(cls, **kwargs) -> "SurrogateCoolingFlowMaker":
-        """The paper's grid: sweeps 1e4..1e9, t* 1e2..4e4 (1e9 sweeps of N = 150 take about a day)."""
-        kw = {"swap_sweeps": C.PAPER_SWAP_SWEEPS, "md_times": C.PAPER_MD_TIMES, "n_samples": 5}
+        """The paper's grid: sweeps 1e4..1e9, t* 1e2..4e4, PAPER_GRID_SAMPLES samples (1e9 sweeps of N = 150
+        take about a day on one core)."""
+        kw = {"swap_sweeps": C.PAPER_SWAP_SWEEPS, "md_times": C.PAPER_MD_TIMES, "n_samples": C.PAPER_GRID_SAMPLES}
         kw.update(kwargs)
         return cls(**kw)
 
