@@ -52,14 +52,34 @@ def _as_doc(state) -> SurrogateStateDocument:
 
 @dataclass
 class _CoolingBase(Maker):
-    """Shared parameters of the cooling Makers (initial state, model, IS, checkpoints)."""
+    """Shared parameters of the cooling Makers (initial state, model, IS, checkpoints).
+
+    Parameters
+    ----------
+    t_start, t_end
+        Start / end temperature of the linear ramp (reduced, eps_ZrZr / k_B; paper 10.01 -> 0.01).
+    seed
+        Seed of the run (MC moves / MD velocities); ``make(seed=...)`` overrides it per sample.
+    n_atoms, density, composition
+        Random initial liquid when ``make`` gets no structure: atoms, reduced number density rho*
+        (paper 1.75), atom fractions (None = Cu0.46 Zr0.46 Al0.08).
+    equilibration_sweeps
+        Swap-MC sweeps at ``t_start`` equilibrating that liquid before cooling (0 = none).
+    model
+        ``LJModel.as_dict_params()`` of another model (None = the paper's).
+    compute_inherent_structure
+        Also minimise the final configuration (e_IS) in the same job.
+    checkpoint_dir
+        Directory of checkpoints (None = ``$MLIP_GLASS_CHECKPOINT_DIR``, else the job directory).
+    """
 
     name: str = "surrogate cooling"
     #: start temperature (reduced, eps_ZrZr / k_B)
     t_start: float = C.T_HIGH
     #: end temperature (reduced)
     t_end: float = C.T_LOW
-    #: seed of the run; the random initial liquid (and its equilibration) uses seed + LIQUID_SEED_OFFSET
+    #: seed of the run; the random initial liquid uses seed + LIQUID_SEED_OFFSET, its equilibration
+    #: seed + 2 LIQUID_SEED_OFFSET
     seed: int = 0
     #: atoms of the random initial liquid (when no structure is given)
     n_atoms: int = C.PAPER_N_ATOMS
@@ -83,7 +103,7 @@ class _CoolingBase(Maker):
                                       seed=seed + LIQUID_SEED_OFFSET, model=model)
             if self.equilibration_sweeps > 0:
                 structure = swap_mc(structure, model, self.t_start, self.t_start, self.equilibration_sweeps,
-                                    seed=seed + LIQUID_SEED_OFFSET).structure
+                                    seed=seed + 2 * LIQUID_SEED_OFFSET).structure
         else:
             check_composition(structure, model, self.composition)
         return model, structure
