@@ -81,6 +81,10 @@ def test_grid_flow_maps_swap_mc_onto_md_time_axis(tmp_path, monkeypatch):
     assert mapping.slope_a < 0 and not mapping.warnings
     assert mapping.e_is_on_source.startswith("swap-MC equilibrium")
     assert (tmp_path / "fig2a_timescale_map.png").exists() or mapping.figure_path
+    raw_map = store.query_one({"name": "time-scale map"}, load=False)
+    assert "blob_uuid" in raw_map["output"]["figure_png"]  # the PNG sits in the data store
+    import base64
+    assert base64.b64decode(mapping.figure_png)[:4] == b"\x89PNG"
     # the grid's jobs are queryable by method / cooling length / sample
     rows = list(store.query({"metadata.method": "swap_mc"}, properties=["metadata"]))
     assert sorted(r["metadata"]["cooling_length"] for r in rows) == [100.0, 1000.0]
