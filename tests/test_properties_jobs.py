@@ -174,3 +174,17 @@ def test_makers_default_to_the_papers_protocols():
     aqs = AQSShearMaker()
     assert (aqs.max_strain, tuple(aqs.fit_range)) == (0.01, (0.004, 0.006))
     assert set(ElasticMaker().norm_strains) == set(ElasticMaker().shear_strains) == {-0.008, -0.004, 0.004, 0.008}
+
+
+def test_energetics_keeps_energies_when_the_parity_is_undefined():
+    from mlip_glass.properties.runners import compute_energetics
+
+    frames = _frames(3)
+    for f in frames:
+        f["energy"] = -20.0  # all equal: no slope
+    doc = compute_energetics(cheng_ma_sheng(), frames, n_workers=1)
+    assert doc.n_ok == 3 and doc.parity is None
+    assert "all equal" in doc.failures[0].error
+    # energies per atom of the compressed/expanded fcc Cu cells: the minimum is near a = 3.615 Å
+    e = [s.e_potential for s in doc.samples]
+    assert e[1] < e[0] and e[1] < e[2]

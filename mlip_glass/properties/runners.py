@@ -296,7 +296,12 @@ def compute_energetics(
         samples.append(EnergySample(structure_hash=hashes[i], e_potential=energies[i],
                                     e_reference=reference_energies[i], reference_engine=engines[i]))
     paired = [(s.e_reference, s.e_potential) for s in samples if s.e_reference is not None]
-    parity = energy_parity(*zip(*paired)) if len(paired) >= 2 else None
+    parity = None
+    if len(paired) >= 2:
+        try:
+            parity = energy_parity(*zip(*paired))
+        except ValueError as exc:  # e.g. all reference energies equal: keep the energies
+            failures.append(RunFailure(label=f"energetics parity ({potential.name})", error=str(exc)))
     return EnergeticsDocument(
         potential=PotentialRecord(**potential_info(potential)),
         protocol={"relax_first": relax_first, "fmax": fmax}, structure_hashes=hashes,
