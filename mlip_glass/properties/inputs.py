@@ -13,7 +13,6 @@ from mlip_glass.properties.potentials import (
     LammpsPairPotential,
     NEPPotential,
 )
-from mlip_glass.provenance import structure_hash
 
 POTENTIAL_TYPES = (EAMPotential, NEPPotential, LammpsPairPotential)
 
@@ -45,16 +44,6 @@ def reference_energy_per_atom(item: Any) -> float | None:
     if energy is None:
         return None
     return float(energy) / len(as_structure(item))
-
-
-def as_structures(items, field: str = "structures") -> list[Structure]:
-    """A list of Structures (see :func:`as_structure`); a single item is accepted too."""
-    if isinstance(items, (Structure, Atoms, dict)) or hasattr(items, "structure"):
-        items = [items]
-    out = [as_structure(item, f"{field}[{i}]") for i, item in enumerate(items)]
-    if not out:
-        raise ValueError(f"{field}: at least one structure is needed")
-    return out
 
 
 def as_potential(item: Any, field: str = "potential"):
@@ -107,7 +96,3 @@ def _file_hash(path: str) -> str:
     with open(path, "rb") as handle:
         return hashlib.sha256(handle.read()).hexdigest()
 
-
-def structure_hashes(structures) -> list[str]:
-    """Provenance hashes of the given structures."""
-    return [structure_hash(s) for s in structures]
