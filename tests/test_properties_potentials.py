@@ -79,3 +79,16 @@ def test_bad_potential_input_is_named():
         NEPPotential.from_file(NEP_FIXTURE, species=("Cu", "Ni"))
     with pytest.raises(ValueError, match="not covered"):
         LammpsSession(bulk("Ni", "fcc", a=3.52), cheng_ma_sheng())
+
+
+def test_nep_nve_through_fix_external_conserves_total_energy(nep, triclinic_cuzral):
+    # forces are the gradient of the energy LAMMPS adds to pe (fix_modify energy yes): E_tot is conserved
+    with LammpsSession(triclinic_cuzral, nep) as session:
+        session.minimize(fmax=0.05)
+        session.commands(["timestep 0.001", "velocity all create 600 5", "fix nve all nve",
+                          "thermo_style custom step pe ke etotal", "run 0"])
+        e0, ke0 = session.lmp.get_thermo("etotal"), session.lmp.get_thermo("ke")
+        session.command("run 300")
+        e1, ke1 = session.lmp.get_thermo("etotal"), session.lmp.get_thermo("ke")
+    assert abs(ke1 - ke0) > 0.1 * ke0  # energy really moved between kinetic and potential
+    assert abs(e1 - e0) < 2e-3 * ke0  # drift << kinetic energy
