@@ -73,6 +73,39 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_demo(args) -> int:
+    import time
+
+    from jobflow import run_locally
+
+    from mlip_glass.flows import build_flow
+    from mlip_glass.store import get_job_store
+
+    store = get_job_store(args.store, args.project_dir)
+    start = time.perf_counter()
+    flow = build_flow("demo", args.campaign, al_iterations=args.al_iterations)
+    print(f"demo campaign {args.campaign!r}: {len(flow.jobs)} top-level jobs; progress below", flush=True)
+    run_locally(flow, store=store, ensure_success=True, log=True)
+    wall = time.perf_counter() - start
+    print(f"demo flow finished in {wall:.0f} s (wall time)", flush=True)
+    if not args.no_report:
+        from mlip_glass.report import write_report
+
+        folder = write_report(store, args.campaign, args.report_dir)
+        print(f"report: {folder / 'index.html'} (total wall time {time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from mlip_glass.report import write_report
+    from mlip_glass.store import get_job_store
+
+    store = get_job_store(args.store, args.project_dir)
+    folder = write_report(store, args.campaign, args.report_dir)
+    print(f"report: {folder / 'index.html'}")
+    return 0
+
+
 def cmd_submit(args) -> int:
     from mlip_glass.store import get_job_store, get_launchpad
 
@@ -196,6 +229,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_options(run)
     run.add_argument("--quiet", action="store_true", help="less logging")
     run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="run the demo campaign (minutes, embedded store) and write its report")
+    _add_store_options(demo)
+    demo.add_argument("--campaign", default="demo", help="campaign name")
+    demo.add_argument("--al-iterations", type=int, default=1, help="active-learning iterations (>= 0)")
+    demo.add_argument("--report-dir", default=None, help="report folder (default <project>/report_<campaign>)")
+    demo.add_argument("--no-report", action="store_true", help="skip the report")
+    demo.set_defaults(func=cmd_demo)
+
+    report = sub.add_parser("report", help="figures (Figs. 2-5) and a table from what the store holds")
+    _add_store_options(report)
+    report.add_argument("--campaign", required=True, help="campaign name")
+    report.add_argument("--report-dir", default=None, help="report folder (default <project>/report_<campaign>)")
+    report.set_defaults(func=cmd_report)
 
     submit = sub.add_parser("submit", help="submit a flow to a FireWorks LaunchPad (flow_to_workflow)")
     _add_flow_arguments(submit)

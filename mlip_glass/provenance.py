@@ -99,13 +99,38 @@ def provenance_metadata(
     return meta
 
 
+def _jobs_of(flow_or_job) -> list:
+    return list(flow_or_job.iterflow()) if hasattr(flow_or_job, "iterflow") else [(flow_or_job, None)]
+
+
 def stamp(flow_or_job, campaign: str, iteration: int = 0, stage: str | None = None, **extra: Any):
     """Stamp every job of ``flow_or_job`` (a jobflow Job or Flow) with campaign/iteration metadata.
 
-    A job's own ``stage`` (set by its stage decorator) is kept unless ``stage`` is given here.
-    Dynamic jobs created later inherit the metadata through jobflow's ``dynamic=True`` update.
-    Returns the same object, for chaining.
+    ``campaign``, the versions and ``extra`` also reach jobs created dynamically later (jobflow's
+    ``dynamic=True``); ``iteration`` (and ``stage``, if given) are set on the jobs present now only, so that
+    an active-learning step can stamp the jobs it creates with their own iteration without the parent's
+    stamp overwriting it. Jobs that create new jobs call :func:`inherit_provenance` on them. A job's own
+    ``stage`` (set by its stage decorator) is kept unless ``stage`` is given here. Returns the same object.
     """
     meta = provenance_metadata(campaign, stage, iteration, **extra)
+    static = {"iteration": meta.pop("iteration")}
+    if "stage" in meta:
+        static["stage"] = meta.pop("stage")
     flow_or_job.update_metadata(meta, dynamic=True)
+    for job, _ in _jobs_of(flow_or_job):
+        job.metadata.update(static)
     return flow_or_job
+
+
+def inherit_provenance(new_jobs, parent_metadata: dict | None = None):
+    """Give jobs created inside a running job that job's campaign and iteration (call before returning
+    them in a ``Response``); keeps the new jobs' own ``stage``. Without a current job, does nothing."""
+    if parent_metadata is None:
+        from jobflow import CURRENT_JOB
+
+        parent_metadata = CURRENT_JOB.job.metadata if CURRENT_JOB.job is not None else {}
+    campaign = parent_metadata.get("campaign")
+    if not campaign:
+        return new_jobs
+    extra = {k: v for k, v in parent_metadata.items() if k not in ("campaign", "iteration", "stage")}
+    return stamp(new_jobs, campaign, int(parent_metadata.get("iteration", 0)), **extra)

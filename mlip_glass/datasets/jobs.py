@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from jobflow import Flow, JobConfig, Maker
 
 from mlip_glass.datasets import subsets as subset_functions
+from mlip_glass.provenance import inherit_provenance
 from mlip_glass.datasets.assembly import assemble_dataset
 from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
 from mlip_glass.reference.constants import (
@@ -105,7 +106,7 @@ class _SubsetMaker(Maker):
             keep=kwargs.get("keep", "all" if protocol == "aimd" else "last"),
             static_maker=makers[0], relax_maker=makers[1], aimd_maker=makers[2],
         )
-        return Response(replace=label.make([input_document(item) for item in inputs]))
+        return Response(replace=inherit_provenance(label.make([input_document(item) for item in inputs])))
 
 
 def _jsonable(params):

@@ -17,6 +17,7 @@ from atomate2.vasp.jobs.core import RelaxMaker, StaticMaker
 from atomate2.vasp.jobs.md import MDMaker
 from jobflow import Flow, Maker, Response
 
+from mlip_glass.provenance import inherit_provenance
 from mlip_glass.reference.constants import SUBSETS
 from mlip_glass.reference.engines import ReferenceEngine, get_engine
 from mlip_glass.reference.labelling import PROTOCOLS, as_inputs, label_structures
@@ -141,7 +142,7 @@ class VaspLabelMaker(Maker):
             check_relax_forces=self.protocol == "relax",
         )
         collect.name = f"{self.name} frames"
-        return Response(replace=Flow([*jobs, collect], output=collect.output))
+        return Response(replace=inherit_provenance(Flow([*jobs, collect], output=collect.output)))
 
 
 @dataclass
