@@ -10,10 +10,12 @@ Prints wall time, steps, test RMSE of E (meV/atom), F (meV/Å), virial (meV/atom
 agreement of calorine with the trainer's parity files, ratios ours/baseline, and the load average
 (other processes share the cores: a load above the thread count means the timing is contended).
 
-Example (the numbers in docs/nep.md)::
+Examples (the numbers in docs/nep.md)::
 
-    python benchmarks/nep_fit.py --wall-time 600 --threads 2 --baseline-wall-time 600
-    python benchmarks/nep_fit.py --wall-time 90 --skip-baseline       # the demo budget
+    python benchmarks/nep_fit.py --wall-time 600 --skip-baseline                    # defaults: 1 thread
+    python benchmarks/nep_fit.py --wall-time 600 --threads 2 --interval 200 --baseline-wall-time 600
+    python benchmarks/nep_fit.py --frames 125 --wall-time 90 --skip-baseline --interval 50 \
+        --workdir /tmp/nep_demo                                                     # the demo budget
 """
 
 from __future__ import annotations
@@ -91,8 +93,8 @@ def main() -> None:
     parser.add_argument("--wall-time", type=float, default=600.0, help="budget of our run (s)")
     parser.add_argument("--batch", type=int, default=8, help="frames per step (ours)")
     parser.add_argument("--lr", type=float, nargs=2, default=(1e-2, 1e-4), help="learning rate start stop (ours)")
-    parser.add_argument("--interval", type=int, default=200, help="steps between reports/checkpoints (ours)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--interval", type=int, default=400, help="steps between reports/checkpoints (ours)")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--baseline-steps", type=int, default=150)
     parser.add_argument("--baseline-wall-time", type=float, default=None,
                         help="cap the baseline at this budget (s); on contended cores use --wall-time's value "

@@ -131,7 +131,7 @@ class Backend:
         raise NotImplementedError
 
     def train(self, directory: str | Path, wall_time: float | None = None, warm_start: str | Path | None = None,
-              threads: int = 2) -> TrainingResult:
+              threads: int = 1) -> TrainingResult:
         raise NotImplementedError
 
 
@@ -151,7 +151,7 @@ class NeppoBackend(Backend):
 
         return version("neppo")
 
-    def train(self, directory, wall_time=None, warm_start=None, threads=2) -> TrainingResult:
+    def train(self, directory, wall_time=None, warm_start=None, threads=1) -> TrainingResult:
         if not self.available():
             raise NEPTrainingError('the CPU trainer is not installed: pip install "neppo" "torch"')
         directory = Path(directory)
@@ -205,7 +205,7 @@ class GPUMDBackend(Backend):
 
     _last_dir: str | None = None
 
-    def train(self, directory, wall_time=None, warm_start=None, threads=2) -> TrainingResult:
+    def train(self, directory, wall_time=None, warm_start=None, threads=1) -> TrainingResult:
         exe = self.executable()
         if exe is None:
             raise NEPTrainingError(f"GPUMD nep executable {self.command!r} not found (set ${NEP_COMMAND_ENV})")

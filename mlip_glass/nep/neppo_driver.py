@@ -57,7 +57,7 @@ def _truncate_loss_out(path: Path, last_step: int) -> None:
     path.write_text("".join(kept))
 
 
-def train(directory: str | Path, wall_time: float | None = None, threads: int = 2,
+def train(directory: str | Path, wall_time: float | None = None, threads: int = 1,
           warm_start: str | Path | None = None, device: str = "cpu") -> dict:
     """Train (or resume) in ``directory``; returns the status dictionary also written to
     :data:`STATUS_FILE`.
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("directory")
     parser.add_argument("--wall-time", type=float, default=None, help="budget in seconds")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--warm-start", default=None)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
