@@ -147,3 +147,14 @@ def test_maker_serialises_for_fireworks():
     text = json.dumps(jsanitize(maker.as_dict(), strict=True, enum_values=True))
     back = MontyDecoder().process_decoded(json.loads(text))
     assert back == maker and isinstance(back.settings, NEPSettings) and back.settings.cutoff == (6.5, 4.0)
+
+
+def test_dataset_document_object_is_accepted(dataset):
+    from mlip_glass.datasets.schemas import DatasetDocument
+    from mlip_glass.nep.fit import dataset_hash
+
+    doc = DatasetDocument.model_construct(train_xyz=dataset["train_xyz"], test_xyz=dataset["test_xyz"],
+                                          species=["Cu", "Zr", "Al"], dataset_hash="h-doc")
+    train, test, species = load_dataset(doc)
+    assert (len(train), len(test), species) == (11, 3, ["Cu", "Zr", "Al"])
+    assert dataset_hash(doc) == "h-doc"
