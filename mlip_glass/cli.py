@@ -60,6 +60,15 @@ def _add_flow_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # -- commands -------------------------------------------------------------------------------------------
+def _runs_dir(args):
+    """Working directories of locally run jobs: ``<project>/runs`` (one folder per job)."""
+    from mlip_glass.store import project_dir
+
+    path = project_dir(args.project_dir) / "runs"
+    path.mkdir(exist_ok=True)
+    return str(path)
+
+
 def cmd_run(args) -> int:
     from jobflow import run_locally
 
@@ -68,7 +77,8 @@ def cmd_run(args) -> int:
 
     store = get_job_store(args.store, args.project_dir)
     flow = build_flow(args.flow, args.campaign, args.iteration, **_flow_options(args))
-    responses = run_locally(flow, store=store, ensure_success=True, log=not args.quiet)
+    responses = run_locally(flow, store=store, ensure_success=True, log=not args.quiet,
+                            root_dir=_runs_dir(args), create_folders=True)
     print(f"ran {len(responses)} jobs of flow {args.flow!r} (campaign {args.campaign!r})")
     return 0
 
@@ -85,7 +95,7 @@ def cmd_demo(args) -> int:
     start = time.perf_counter()
     flow = build_flow("demo", args.campaign, al_iterations=args.al_iterations)
     print(f"demo campaign {args.campaign!r}: {len(flow.jobs)} top-level jobs; progress below", flush=True)
-    run_locally(flow, store=store, ensure_success=True, log=True)
+    run_locally(flow, store=store, ensure_success=True, log=True, root_dir=_runs_dir(args), create_folders=True)
     wall = time.perf_counter() - start
     print(f"demo flow finished in {wall:.0f} s (wall time)", flush=True)
     if not args.no_report:
