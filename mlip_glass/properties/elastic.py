@@ -45,8 +45,9 @@ def elastic_tensor(
     relax_first: bool = True,
     relax_fmax: float = C.RELAX_FMAX,
 ) -> dict:
-    """0 K stiffness of one structure: (optionally) relax ions+cell with ``potential``, apply every
-    deformation of the set, relax ions at fixed cell to ``fmax`` (eV/Å), fit C_ij.
+    """0 K stiffness of one structure: (optionally) relax ions+cell with ``potential``, relax ions at
+    fixed cell to ``fmax`` (eV/Å), apply every deformation of the set to that state, relax ions at
+    fixed cell to ``fmax``, fit C_ij (the equilibrium stress enters the fit).
 
     Returns ``C`` (6x6 Voigt, GPa), the VRH moduli (:func:`isotropic_moduli`), ``eq_stress`` (3x3
     GPa), ``strains``/``stresses`` (GPa) of every deformation, ``energy_per_atom`` (eV) and
@@ -61,10 +62,13 @@ def elastic_tensor(
     relax_summary = None
     if relax_first:
         atoms, relax_summary = relax(atoms, potential, fmax=relax_fmax, relax_cell=True)
+    # ions are always relaxed at the (given or relaxed) cell first: every deformed cell then starts
+    # next to its minimum, and all of them stay in the same basin as the reference state
     with LammpsSession(atoms, potential) as session:
         session.minimize(fmax)
         eq_stress = session.stress() * EV_A3_TO_GPA
         energy = session.energy()
+        atoms = session.current_atoms()
     relaxed = AseAtomsAdaptor.get_structure(atoms)
     deformed = DeformedStructureSet(
         relaxed, symmetry=False, norm_strains=list(norm_strains), shear_strains=list(shear_strains)

@@ -132,7 +132,22 @@ def run_tasks(
     return outcomes  # type: ignore[return-value]
 
 
+def _die_with_parent() -> None:
+    """Linux: the worker gets SIGKILL when the process that started it dies (no orphaned runs)."""
+    parent = os.getppid()
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: nothing to do
+        return
+    if os.getppid() != parent or parent == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _worker_main(path_in: str, path_out: str) -> None:
+    _die_with_parent()
     with open(path_in, "rb") as handle:
         func, kwargs, label = pickle.load(handle)
     outcome = _call(func, kwargs, label)
