@@ -209,7 +209,7 @@ def main() -> None:
     for pot in (eam, nep):
         el = per.get((pot.name, "elastic_paper"), 2 * per[pot.name, "elastic"]) / 2 * C.ELASTIC_N_SAMPLES / 2
         if pot is nep:
-            el = per[eam.name, "elastic_paper"] * ratio / 2 * C.ELASTIC_N_SAMPLES / 2
+            el = per.get((eam.name, "elastic_paper"), 2 * per[eam.name, "elastic"]) * ratio / 2 * C.ELASTIC_N_SAMPLES / 2
         aqs = per[eam.name, "aqs"] * (ratio if pot is nep else 1) / 2 * (5e-4 / C.AQS_STRAIN_STEP) \
             * C.ELASTIC_N_SAMPLES / 2
         print(f"  {pot.name}: elastic {C.ELASTIC_N_SAMPLES} samples ~{el / 60:.3g} min, "
