@@ -100,12 +100,14 @@ class GlassMLIPFlowMaker(Maker):
         from mlip_glass.active_learning.constants import PAPER_N_FEEDBACK_RUNS
         from mlip_glass.active_learning.jobs import ActiveLearningMaker
         from mlip_glass.datasets.jobs import ReferenceDatabaseMaker
+        from mlip_glass.properties.jobs import PropertySuiteMaker, RDFMaker
         from mlip_glass.surrogate.jobs import SurrogateCoolingFlowMaker
 
         settings = dict(
             name="mlip_glass paper campaign",
             surrogate=SurrogateCoolingFlowMaker.paper(),
             database=ReferenceDatabaseMaker(engine="vasp"),
+            properties=PropertySuiteMaker(rdf_maker=RDFMaker.paper()),  # one job per 1500-atom RDF run
             active_learning=ActiveLearningMaker(n_feedback_runs=PAPER_N_FEEDBACK_RUNS, max_iterations=1),
         )
         return cls(**{**settings, **kwargs})
