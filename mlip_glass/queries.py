@@ -93,10 +93,14 @@ def find_model(store, campaign: str, iteration: int, load: bool = False, committ
     return _latest(d for d in docs if _is_main_model(d))
 
 
+#: only DatasetDocuments carry this field (the dataset stage also stores Fig. 2b / cost-ledger reports)
+IS_DATASET = {"output.dataset_hash": {"$exists": True}}
+
+
 def find_dataset(store, campaign: str, iteration: int, load: bool = False) -> dict | None:
     """The dataset document of ``campaign`` at ``iteration`` (latest if several)."""
     _connect(store)
-    return _latest(store.query(_criteria(campaign, DATASET_STAGE, iteration), load=load))
+    return _latest(store.query(_criteria(campaign, DATASET_STAGE, iteration, **IS_DATASET), load=load))
 
 
 def finished_iterations(store, campaign: str) -> list[int]:
@@ -109,7 +113,8 @@ def finished_iterations(store, campaign: str) -> list[int]:
         if _is_main_model(d)
     }
     with_data = {
-        int(d["metadata"]["iteration"]) for d in store.query(_criteria(campaign, DATASET_STAGE), properties=["metadata"])
+        int(d["metadata"]["iteration"])
+        for d in store.query(_criteria(campaign, DATASET_STAGE, **IS_DATASET), properties=["metadata"])
     }
     return sorted(with_model & with_data)
 

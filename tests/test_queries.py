@@ -91,3 +91,25 @@ def test_cli_answers_the_provenance_questions(project, capsys):
     assert main(base + ["--lineage", frame["structure_hash"], "--json"]) == 0
     assert [s["kind"] for s in json.loads(capsys.readouterr().out)][-1] == "surrogate"
     assert main(base + ["--model", "9"]) == 2  # unknown iteration: one-line error, status 2
+
+
+def test_dataset_query_skips_other_dataset_stage_documents(tmp_path):
+    """The dataset stage also stores reports (Fig. 2b, cost ledger); they are not datasets."""
+    from jobflow import Flow, job
+
+    from mlip_glass.provenance import stamp
+    from mlip_glass.stage import stage_job
+
+    @stage_job("dataset")
+    def report():
+        return {"cost_ledger": {"total": 1}}
+
+    @stage_job("dataset")
+    def dataset():
+        return {"dataset_hash": "abc", "train_xyz": "", "test_xyz": ""}
+
+    first, second = dataset(), report()  # the report finishes last, as in the real flow
+    store = get_job_store("embedded", tmp_path)
+    run_locally(stamp(Flow([first, second]), campaign="d"), store=store, ensure_success=True, log=False)
+    store.connect()
+    assert queries.find_dataset(store, "d", 0)["uuid"] == first.uuid
