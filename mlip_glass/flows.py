@@ -25,8 +25,20 @@ DEMO_FIT_STEPS = 400
 #: the demo's surrogate glasses: swap-MC sweeps (N = 150) and MD cooling times (reduced)
 DEMO_SWAP_SWEEPS = (1e2, 1e3, 1e4)
 DEMO_MD_TIMES = (10.0, 30.0, 100.0)
+#: relaxations in the demo database and ionic steps kept as frames from each
+DEMO_RELAXATIONS = 3
+DEMO_RELAX_FRAMES_KEPT = 15
 #: MLIP-feedback runs per active-learning iteration in the demo (paper: 138)
 DEMO_FEEDBACK_RUNS = 3
+
+
+def _demo_database():
+    """Every subset at demo size (EAM); three relaxations so that properties get three minimised glasses."""
+    from mlip_glass.datasets.demo import demo_database_maker
+
+    database = demo_database_maker(relax_keep=DEMO_RELAX_FRAMES_KEPT)
+    database.relaxed.n_select = DEMO_RELAXATIONS
+    return database
 
 
 def _default_surrogate():
@@ -117,7 +129,6 @@ class GlassMLIPFlowMaker(Maker):
         """Minutes on 2 cores: small surrogate grid, every subset at demo size with the local EAM engine,
         CPU NEP fits with a wall-time budget, demo property protocols, ``al_iterations`` AL rounds."""
         from mlip_glass.active_learning.jobs import ActiveLearningMaker
-        from mlip_glass.datasets.demo import demo_database_maker
         from mlip_glass.nep.jobs import NEPFitMaker
         from mlip_glass.properties.jobs import ElasticMaker, PropertySuiteMaker
         from mlip_glass.surrogate.jobs import SurrogateCoolingFlowMaker
@@ -126,7 +137,7 @@ class GlassMLIPFlowMaker(Maker):
         settings = dict(
             name="mlip_glass demo campaign",
             surrogate=SurrogateCoolingFlowMaker.demo(swap_sweeps=DEMO_SWAP_SWEEPS, md_times=DEMO_MD_TIMES),
-            database=demo_database_maker(),
+            database=_demo_database(),
             fit=fit,
             properties=PropertySuiteMaker.demo(elastic_maker=ElasticMaker.demo()),
             property_structures=3,

@@ -49,10 +49,29 @@ def _frames_in(obj: Any):
             yield from _frames_in(value)
 
 
+def final_frames(frames: list[dict]) -> list[dict]:
+    """Only the last ionic step of each relaxation (highest ``source.step`` per ``parent_hash``); frames
+    without a step (single points) pass unchanged. Order: first appearance of each run."""
+    last: dict[Any, dict] = {}
+    order: list[Any] = []
+    for frame in frames:
+        step = (frame.get("source") or {}).get("step")
+        key = (frame.get("parent_hash"), "run") if step is not None else (frame["structure_hash"], "single")
+        if key not in last:
+            order.append(key)
+            last[key] = frame
+        elif step > (last[key].get("source") or {}).get("step", -1):
+            last[key] = frame
+    return [last[key] for key in order]
+
+
 def fetch_reference_frames(store, campaign: str, subset: str = "relaxed", iteration: int | None = None,
-                           limit: int | None = None, engine: str | None = None) -> list[dict]:
+                           limit: int | None = None, engine: str | None = None,
+                           final_only: bool = True) -> list[dict]:
     """Accepted reference-labelled frames (``LabelledFrame`` dicts) of ``subset`` from ``reference``-stage
-    jobs of ``campaign`` up to ``iteration``, deduplicated by structure hash, in store order."""
+    jobs of ``campaign`` up to ``iteration``, deduplicated by structure hash, in store order. With
+    ``final_only`` a relaxation contributes only its last ionic step (the reference-minimised structure
+    the paper's property protocols start from), even when its intermediate steps were kept as frames."""
     frames, seen = [], set()
     for d in store.query(_criteria(campaign, "reference", iteration, at_most=True), load=True,
                          sort={"completed_at": 1}):
@@ -65,6 +84,6 @@ def fetch_reference_frames(store, campaign: str, subset: str = "relaxed", iterat
                 continue
             seen.add(frame["structure_hash"])
             frames.append(frame)
-            if limit is not None and len(frames) >= limit:
-                return frames
-    return frames
+    if final_only:
+        frames = final_frames(frames)
+    return frames if limit is None else frames[:limit]

@@ -1,0 +1,13 @@
+"""Property inputs fetched from the store: only reference-minimised structures (last relax step)."""
+
+from mlip_glass.properties.store import final_frames
+
+
+def _frame(h, parent=None, step=None):
+    return {"structure_hash": h, "parent_hash": parent, "source": {"step": step}, "subset": "relaxed"}
+
+
+def test_final_frames_keep_the_last_ionic_step_of_each_relaxation():
+    frames = [_frame("a0", "A", 0), _frame("a5", "A", 5), _frame("b3", "B", 3), _frame("a9", "A", 9),
+              _frame("b1", "B", 1), _frame("single")]
+    assert [f["structure_hash"] for f in final_frames(frames)] == ["a9", "b3", "single"]
