@@ -180,11 +180,16 @@ def _fmt(value, digits: int = 3) -> str:
     return f"{float(value):.{digits}g}"
 
 
-def _rmse(model: dict, split: str, key: str):
-    table = (model or {}).get("rmse") or {}
-    node = table.get(split) or {}
-    node = node.get("all", node) if isinstance(node, dict) else {}
-    return node.get(key) if isinstance(node, dict) else None
+#: report row → key of the NEP error table (mlip_glass.nep.evaluate)
+RMSE_KEYS = {
+    "energy (meV/atom)": "rmse_energy_meV_per_atom",
+    "force (meV/Å)": "rmse_force_meV_per_A",
+    "virial (meV/atom)": "rmse_virial_meV_per_atom",
+}
+
+
+def _rmse(rmse_table: dict | None, split: str, key: str):
+    return (((rmse_table or {}).get(split) or {}).get("all") or {}).get(key)
 
 
 def paper_comparison(data: dict) -> list[dict]:
@@ -198,14 +203,18 @@ def paper_comparison(data: dict) -> list[dict]:
     if data["models"]:
         k = max(data["models"])
         model = data["models"][k]
-        for key, unit in (("energy", "meV/atom"), ("force", "meV/Å"), ("virial", "meV/atom")):
-            rows.append({"quantity": f"NEP test RMSE {key} ({unit}), iteration {k}", "paper": "Figs. 3b–c",
-                         "campaign": _fmt(_rmse(model, "test", key)),
-                         "note": f"train {_fmt(_rmse(model, 'train', key))}; backend {model.get('backend', {}).get('name', '?') if isinstance(model.get('backend'), dict) else model.get('backend')}"})
+        backend = model.get("backend") or {}
+        backend = backend.get("name", "?") if isinstance(backend, dict) else backend
+        for label, key in RMSE_KEYS.items():
+            rows.append({"quantity": f"NEP test RMSE {label}, iteration {k}", "paper": "Figs. 3b–c",
+                         "campaign": _fmt(_rmse(model.get("rmse"), "test", key)),
+                         "note": f"train {_fmt(_rmse(model.get('rmse'), 'train', key))}; trainer {backend}; "
+                                 f"labels {engine}"})
     for point in data["learning_curve"] or []:
-        rows.append({"quantity": f"learning curve, iteration {point.get('iteration')}", "paper": "—",
-                     "campaign": f"F test {_fmt(point.get('force_test') or point.get('test_force_rmse'))}",
-                     "note": f"{point.get('n_frames', point.get('n_train', '?'))} frames"})
+        rows.append({"quantity": f"learning curve: iteration {point['iteration']}, test force RMSE (meV/Å)",
+                     "paper": "—", "campaign": _fmt(_rmse(point.get("rmse"), "test", RMSE_KEYS["force (meV/Å)"])),
+                     "note": f"{point.get('n_train')} train / {point.get('n_test')} test frames"
+                             + (f"; {point['n_new_frames']} new" if point.get("n_new_frames") is not None else "")})
     props = data["properties"]
     for doc in props["energetics"]:
         paper = PAPER_ENERGY_SLOPE["MLIP" if _is_nep(doc) else "EAM"]
@@ -233,10 +242,12 @@ def paper_comparison(data: dict) -> list[dict]:
                          "note": f"{len(samples)} samples"})
     ledger = (data["database_report"] or {}).get("cost_ledger") or {}
     if ledger:
-        total = ledger.get("total") or {}
+        total = ledger.get("totals") or {}
         rows.append({"quantity": "DFT cost of this database if labelled with VASP (CPU-h)",
-                     "paper": " / ".join(f"{v:g}" for v in VASP_COST_CPU_H.values()) + " per 150-atom cell", "campaign": _fmt(total.get("vasp_cpu_h")),
-                     "note": f"spent here: {_fmt(total.get('cpu_time_s'))} CPU-s with {engine}"})
+                     "paper": " / ".join(f"{v:g}" for v in VASP_COST_CPU_H.values()) + " per 150-atom cell",
+                     "campaign": _fmt(total.get("vasp_cpu_h")),
+                     "note": f"spent here: {_fmt(total.get('cpu_time_s'))} CPU-s with {engine}; relaxations the "
+                             f"surrogate saved: {_fmt(total.get('surrogate_saving_cpu_h'))} CPU-h"})
     return rows
 
 
