@@ -142,7 +142,7 @@ class GlassMLIPFlowMaker(Maker):
             properties=PropertySuiteMaker.demo(elastic_maker=ElasticMaker.demo()),
             property_structures=3,
             active_learning=ActiveLearningMaker(
-                n_feedback_runs=DEMO_FEEDBACK_RUNS, max_iterations=al_iterations, fit=fit
+                n_feedback_runs=DEMO_FEEDBACK_RUNS, max_iterations=al_iterations, fit=fit, warm_start=True
             )
             if al_iterations > 0
             else None,

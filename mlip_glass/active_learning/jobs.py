@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobflow import CURRENT_JOB, Flow, JobConfig, Maker, Response
+from jobflow import CURRENT_JOB, Flow, JobConfig, Maker, OutputReference, Response
 
 from mlip_glass import queries
 from mlip_glass.active_learning.constants import (
@@ -381,6 +381,9 @@ class ActiveLearningMaker(Maker):
         Stop when |Δ| of the test force RMSE (meV/Å) between consecutive iterations is below this.
     seed
         Base seed: feedback-run seeds and start-structure choice derive from it and the iteration.
+    warm_start
+        Start each refit from the previous iteration's model (the fit Maker's ``make`` must accept
+        ``warm_start``, as :class:`~mlip_glass.nep.jobs.NEPFitMaker` does); False trains from scratch.
     committee_size
         Models trained per iteration when ``select.method == "committee"`` (seeds seed, seed+1, ...).
     feedback, select, label, assemble
@@ -397,6 +400,7 @@ class ActiveLearningMaker(Maker):
     rmse_tol: float = DEFAULT_RMSE_TOL
     seed: int = 1
     committee_size: int = 1
+    warm_start: bool = False
     feedback: Maker = field(default_factory=FeedbackMaker)
     select: Maker = field(default_factory=SelectCandidatesMaker)
     label: Maker = field(default_factory=LabelMaker)
@@ -480,7 +484,10 @@ class ActiveLearningMaker(Maker):
         assemble = self.assemble.make(label.output, select.output["reused_frames"], dataset_uuid)
         fits = []
         for member in range(self.committee_size if getattr(self.select, "method", "all") == "committee" else 1):
-            fit = self._member(member).make(assemble.output)
+            if self.warm_start:  # continue from model k-1 (read from the store when the fit runs)
+                fit = self._member(member).make(assemble.output, warm_start=OutputReference(model_uuid))
+            else:
+                fit = self._member(member).make(assemble.output)
             if member:
                 fit.update_metadata({"committee_member": member}, dynamic=False)
             fits.append(fit)

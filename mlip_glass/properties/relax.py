@@ -9,6 +9,13 @@ from mlip_glass.properties.lammps_session import LammpsSession
 
 #: box/relax restarts: fix box/relax line searches stop early; a few restarts reach fmax reliably
 RELAX_CELL_CYCLES = 3
+#: a cell relaxation that changes the volume by more than this factor (either way) has exploded or
+#: collapsed: the potential has no sensible minimum there (e.g. an under-trained model)
+MAX_VOLUME_FACTOR = 2.0
+
+
+class RelaxationExploded(RuntimeError):
+    """The cell of a relaxation grew or shrank beyond :data:`MAX_VOLUME_FACTOR`."""
 
 
 def relax(
@@ -33,4 +40,12 @@ def relax(
         summary = session.minimize(fmax, max_iterations=max_iterations)
         summary["iterations"] += iterations
         summary["pressure_gpa"] = session.pressure_gpa()
-        return session.current_atoms(), summary
+        relaxed = session.current_atoms()
+    factor = relaxed.get_volume() / session.atoms.get_volume()
+    if not 1 / MAX_VOLUME_FACTOR <= factor <= MAX_VOLUME_FACTOR:
+        raise RelaxationExploded(
+            f"cell relaxation with {getattr(potential, 'name', potential)!r} changed the volume by a factor "
+            f"{factor:.3g} (allowed 1/{MAX_VOLUME_FACTOR:g}..{MAX_VOLUME_FACTOR:g}): the potential has no "
+            "sensible minimum near this structure"
+        )
+    return relaxed, summary
