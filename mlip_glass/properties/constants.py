@@ -6,11 +6,13 @@ Makers and functions take these as defaults; every one is overridable. Paper res
 
 from __future__ import annotations
 
+from mlip_glass.surrogate.constants import PAPER_COMPOSITION
+
 # -- RDF (Fig. 4a) ---------------------------------------------------------------------------------------
 #: atoms per melt-quench run
 RDF_N_ATOMS = 1500
-#: composition of the melt-quench cells (fractions)
-RDF_COMPOSITION = {"Cu": 0.46, "Zr": 0.46, "Al": 0.08}
+#: composition of the melt-quench cells (fractions): the paper's Cu0.46 Zr0.46 Al0.08
+RDF_COMPOSITION = dict(PAPER_COMPOSITION)
 #: NPT melt temperature (K)
 RDF_T_HIGH_K = 2000.0
 #: final temperature (K) at which g(r) is sampled

@@ -5,6 +5,8 @@ All are defaults: Makers and functions take them as overridable parameters.
 
 from __future__ import annotations
 
+from mlip_glass.surrogate.constants import PAPER_DENSITY, PAPER_SIGMA_A, REFERENCE_SPECIES
+
 # -- electronic structure (VASP 6.3.2, PAW-PBE) ----------------------------------------------------------
 #: plane-wave cutoff (eV)
 ENCUT_EV = 450.0
@@ -60,8 +62,8 @@ VOLUME_SCALE_FACTORS = (0.90, 0.95, 0.99, 1.01, 1.05, 1.10)
 DISTORTION_STRAINS = (-0.008, -0.004, 0.004, 0.008)
 #: train fraction of the 80/20 split
 TRAIN_FRACTION = 0.8
-#: paper's labelling cell: rho* = 1.75 -> L = 4.41 sigma_ZrZr = 12.93 Å for 150 atoms
-PAPER_NUMBER_DENSITY_PER_A3 = 150 / 12.93**3
+#: paper's labelling cell: rho* = 1.75 in sigma_ZrZr units (L = 12.93 Å for 150 atoms), in atoms/Å^3
+PAPER_NUMBER_DENSITY_PER_A3 = PAPER_DENSITY / PAPER_SIGMA_A[REFERENCE_SPECIES] ** 3
 
 # -- subset sizes (the paper's text gives no per-subset numbers; Fig. 3a shows them graphically) --------
 #: DFT-minimised structures: the paper's elastic/energetics analysis uses 85 of them
