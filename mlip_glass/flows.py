@@ -25,9 +25,9 @@ DEMO_FIT_STEPS = 400
 #: the demo's surrogate glasses: swap-MC sweeps (N = 150) and MD cooling times (reduced)
 DEMO_SWAP_SWEEPS = (1e2, 1e3, 1e4)
 DEMO_MD_TIMES = (10.0, 30.0, 100.0)
-#: relaxations in the demo database and ionic steps kept as frames from each
+#: relaxations in the demo database, and every k-th ionic step of each kept as a frame
 DEMO_RELAXATIONS = 3
-DEMO_RELAX_FRAMES_KEPT = 15
+DEMO_RELAX_KEEP_EVERY = 50
 #: MLIP-feedback runs per active-learning iteration in the demo (paper: 138)
 DEMO_FEEDBACK_RUNS = 3
 
@@ -36,7 +36,7 @@ def _demo_database():
     """Every subset at demo size (EAM); three relaxations so that properties get three minimised glasses."""
     from mlip_glass.datasets.demo import demo_database_maker
 
-    database = demo_database_maker(relax_keep=DEMO_RELAX_FRAMES_KEPT)
+    database = demo_database_maker(relax_keep=DEMO_RELAX_KEEP_EVERY)
     database.relaxed.n_select = DEMO_RELAXATIONS
     return database
 

@@ -19,44 +19,39 @@ from mlip_glass.properties.constants import PAPER_ENERGY_SLOPE, PAPER_RDF_MAE
 from mlip_glass.reference.constants import VASP_COST_CPU_H
 
 
-def _docs(store, campaign: str, stage: str, name: str | None = None) -> list[dict]:
-    criteria: dict[str, Any] = {"metadata.campaign": campaign, "metadata.stage": stage}
-    if name is not None:
-        criteria["name"] = name
-    return list(store.query(criteria, load=True, sort={"completed_at": 1}))
-
-
-def _output(doc: dict | None) -> dict:
-    return (doc or {}).get("output") or {}
+def _latest_output(store, criteria: dict) -> dict | None:
+    """Output (blobs loaded) of the most recent job matching ``criteria``; only that one is loaded."""
+    heads = list(store.query(criteria, properties=["uuid", "index", "completed_at"]))
+    if not heads:
+        return None
+    last = max(heads, key=lambda d: (str(d.get("completed_at") or ""), d.get("index", 1)))
+    return store.query_one({"uuid": last["uuid"], "index": last["index"]}, load=True).get("output")
 
 
 def collect_campaign(store, campaign: str) -> dict[str, Any]:
     """Every document the report needs, by role (outputs as dicts, blobs loaded from the data store)."""
     store.connect()
-    timescale = [
-        _output(d) for d in _docs(store, campaign, "surrogate") if isinstance(_output(d), dict) and "slope_a" in _output(d)
-    ]
-    dataset_docs = [_output(d) for d in _docs(store, campaign, "dataset")]
-    datasets = [d for d in dataset_docs if isinstance(d, dict) and "train_xyz" in d]
-    db_reports = [d for d in dataset_docs if isinstance(d, dict) and "cost_ledger" in d]
-    iterations = queries.finished_iterations(store, campaign)
+
+    def stage(name: str, **extra) -> dict:
+        return {"metadata.campaign": campaign, "metadata.stage": name, **extra}
+
+    exists = {"$exists": True}
     models = {}
-    for k in iterations:
+    for k in queries.finished_iterations(store, campaign):
         doc = queries.find_model(store, campaign, k, load=True)
         if doc is not None:
-            models[k] = _output(doc)
-    properties = [_output(d) for d in _docs(store, campaign, "properties")]
+            models[k] = doc.get("output") or {}
     props: dict[str, list[dict]] = {"rdf": [], "elastic": [], "aqs_shear": [], "energetics": []}
-    for out in properties:
-        kind = out.get("property") if isinstance(out, dict) else None
-        if kind in props:
-            props[kind].append(out)
+    for doc in store.query(stage("properties", **{"output.property": exists}), load=True,
+                           sort={"completed_at": 1}):
+        out = doc.get("output") or {}
+        if out.get("property") in props:
+            props[out["property"]].append(out)
     return {
         "campaign": campaign,
-        "timescale": timescale[-1] if timescale else None,
-        "dataset": datasets[-1] if datasets else None,
-        "datasets": datasets,
-        "database_report": db_reports[-1] if db_reports else None,
+        "timescale": _latest_output(store, stage("surrogate", **{"output.slope_a": exists})),
+        "dataset": _latest_output(store, stage("dataset", **queries.IS_DATASET)),
+        "database_report": _latest_output(store, stage("dataset", **{"output.cost_ledger": exists})),
         "models": models,
         "learning_curve": queries.learning_curve(store, campaign),
         "properties": props,
@@ -158,8 +153,9 @@ def draw_figures(data: dict, folder: Path) -> dict[str, str]:
         ("5a", "aqs_shear", plots.plot_shear_vs_energy),
         ("5b", "energetics", plots.plot_energy_parity),
     ):
-        if props[kind]:
-            attempt(key, lambda d=draw, k=kind, key=key: _save(d(props[k]), folder / f"fig{key}.png"))
+        usable = [doc for doc in props[kind] if doc.get("samples") or doc.get("curves")]
+        if usable:
+            attempt(key, lambda d=draw, docs=usable, key=key: _save(d(docs), folder / f"fig{key}.png"))
     return figures
 
 
@@ -240,6 +236,14 @@ def paper_comparison(data: dict) -> list[dict]:
             rows.append({"quantity": f"AQS shear modulus G (GPa), {_potential_name(doc)}", "paper": "Fig. 5a",
                          "campaign": _fmt(float(np.mean([s['G'] for s in samples]))),
                          "note": f"{len(samples)} samples"})
+    for kind in ("elastic", "aqs_shear"):
+        for doc in props[kind]:
+            if not doc.get("samples"):
+                failures = doc.get("failures") or []
+                reason = str(failures[0].get("error", failures[0]) if failures and isinstance(failures[0], dict)
+                             else (failures[0] if failures else "no samples"))
+                rows.append({"quantity": f"{kind} with {_potential_name(doc)}", "paper": "—",
+                             "campaign": "failed", "note": reason[:200]})
     ledger = (data["database_report"] or {}).get("cost_ledger") or {}
     if ledger:
         total = ledger.get("totals") or {}
