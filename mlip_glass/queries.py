@@ -58,7 +58,8 @@ def _criteria(campaign: str | None, stage: str | None = None, iteration: int | N
     return crit
 
 
-def _latest(docs: Iterable[dict]) -> dict | None:
+def latest(docs: Iterable[dict]) -> dict | None:
+    """The most recently completed of ``docs`` (by ``completed_at``, then ``index``), or None."""
     docs = list(docs)
     return max(docs, key=lambda d: (str(d.get("completed_at") or ""), d.get("index", 1))) if docs else None
 
@@ -90,7 +91,7 @@ def find_model(store, campaign: str, iteration: int, load: bool = False, committ
     if committee:
         docs.sort(key=lambda d: int((d.get("metadata") or {}).get("committee_member") or 0))
         return docs
-    return _latest(d for d in docs if _is_main_model(d))
+    return latest(d for d in docs if _is_main_model(d))
 
 
 #: only DatasetDocuments carry this field (the dataset stage also stores Fig. 2b / cost-ledger reports)
@@ -100,7 +101,7 @@ IS_DATASET = {"output.dataset_hash": {"$exists": True}}
 def find_dataset(store, campaign: str, iteration: int, load: bool = False) -> dict | None:
     """The dataset document of ``campaign`` at ``iteration`` (latest if several)."""
     _connect(store)
-    return _latest(store.query(_criteria(campaign, DATASET_STAGE, iteration, **IS_DATASET), load=load))
+    return latest(store.query(_criteria(campaign, DATASET_STAGE, iteration, **IS_DATASET), load=load))
 
 
 def finished_iterations(store, campaign: str) -> list[int]:
@@ -160,7 +161,7 @@ def model_of_iteration(store, campaign: str, iteration: int) -> dict:
             "n_train": len(d.get("frame_hashes_train") or []),
             "n_test": len(d.get("frame_hashes_test") or []),
         }
-    summary = _latest(store.query(_criteria(campaign, AL_STAGE, iteration, name=SUMMARY_JOB_NAME)))
+    summary = latest(store.query(_criteria(campaign, AL_STAGE, iteration, name=SUMMARY_JOB_NAME)))
     if summary is not None:
         result["summary"] = summary["output"]
     return result
@@ -260,7 +261,7 @@ def frames_of_subset(store, campaign: str, subset: str, iteration: int | None = 
 
 
 def _find_by_structure_hash(store, campaign: str, stage: str, h: str) -> dict | None:
-    return _latest(store.query(_criteria(campaign, stage, **{"output.structure_hash": h})))
+    return latest(store.query(_criteria(campaign, stage, **{"output.structure_hash": h})))
 
 
 def lineage(store, campaign: str, frame_hash: str, max_depth: int = 20) -> list[dict]:

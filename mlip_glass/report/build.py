@@ -21,10 +21,9 @@ from mlip_glass.reference.constants import VASP_COST_CPU_H
 
 def _latest_output(store, criteria: dict) -> dict | None:
     """Output (blobs loaded) of the most recent job matching ``criteria``; only that one is loaded."""
-    heads = list(store.query(criteria, properties=["uuid", "index", "completed_at"]))
-    if not heads:
+    last = queries.latest(store.query(criteria, properties=["uuid", "index", "completed_at"]))
+    if last is None:
         return None
-    last = max(heads, key=lambda d: (str(d.get("completed_at") or ""), d.get("index", 1)))
     return store.query_one({"uuid": last["uuid"], "index": last["index"]}, load=True).get("output")
 
 
