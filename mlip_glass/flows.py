@@ -128,6 +128,8 @@ class GlassMLIPFlowMaker(Maker):
     def demo(cls, al_iterations: int = 1, **kwargs) -> "GlassMLIPFlowMaker":
         """Minutes on 2 cores: small surrogate grid, every subset at demo size with the local EAM engine,
         CPU NEP fits with a wall-time budget, demo property protocols, ``al_iterations`` AL rounds."""
+        if int(al_iterations) < 0:
+            raise ValueError(f"al_iterations must be >= 0, got {al_iterations}")
         from mlip_glass.active_learning.jobs import ActiveLearningMaker
         from mlip_glass.nep.jobs import NEPFitMaker
         from mlip_glass.properties.jobs import ElasticMaker, PropertySuiteMaker

@@ -83,3 +83,8 @@ def test_unknown_flow_name_lists_the_known_ones():
     with pytest.raises(ValueError, match="demo"):
         build_flow("nonsense", "c")
     assert {"demo", "paper", "surrogate", "toy"} <= set(available_flows())
+
+
+def test_negative_al_iterations_is_named():
+    with pytest.raises(ValueError, match="al_iterations"):
+        GlassMLIPFlowMaker.demo(al_iterations=-1)
