@@ -31,7 +31,37 @@ def _check_positive(name: str, value: float) -> None:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
 
 
-def equilibrate_and_quench(
+#: a pair closer than this (Å) means the MLIP run has collapsed (the ZBL outer cutoff of the paper's NEP)
+COLLAPSE_DISTANCE_A = 1.8
+#: a volume change by more than this factor (either way) means the MLIP run has exploded
+EXPLOSION_VOLUME_FACTOR = 1.5
+
+
+def min_pair_distance(atoms) -> float:
+    """Smallest interatomic distance (Å) under periodic boundary conditions (inf for < 2 atoms)."""
+    from ase.neighborlist import neighbor_list
+
+    if len(atoms) < 2:
+        return float("inf")
+    distances = neighbor_list("d", atoms, COLLAPSE_DISTANCE_A * 1.5)
+    return float(distances.min()) if len(distances) else float("inf")
+
+
+def unphysical_reason(atoms, energy_ev: float, volume0: float) -> str | None:
+    """Why a snapshot of an MLIP run is unphysical (None if it is fine): non-finite energy or positions,
+    a pair closer than :data:`COLLAPSE_DISTANCE_A`, or a volume change beyond :data:`EXPLOSION_VOLUME_FACTOR`."""
+    if not np.isfinite(energy_ev) or not np.all(np.isfinite(atoms.positions)):
+        return f"non-finite energy ({energy_ev})"
+    factor = atoms.get_volume() / volume0
+    if not 1 / EXPLOSION_VOLUME_FACTOR <= factor <= EXPLOSION_VOLUME_FACTOR:
+        return f"volume changed by a factor {factor:.3g}"
+    dmin = min_pair_distance(atoms)
+    if dmin < COLLAPSE_DISTANCE_A:
+        return f"atoms collapsed (closest pair {dmin:.2f} Å < {COLLAPSE_DISTANCE_A} Å)"
+    return None
+
+
+def feedback_trajectory(
     structure,
     potential,
     seed: int,
@@ -43,13 +73,16 @@ def equilibrate_and_quench(
     tdamp_fs: float = FEEDBACK_TDAMP_FS,
     pdamp_fs: float = FEEDBACK_PDAMP_FS,
     pressure_gpa: float | None = FEEDBACK_PRESSURE_GPA,
+    snapshot_every: int | None = None,
 ):
-    """NPT (or NVT if ``pressure_gpa`` is None) equilibration at ``t_equil`` K for ``equil_steps``, then a
-    linear quench to ``t_final`` K over ``quench_steps``; returns ``(final ASE Atoms, summary dict)``.
+    """Equilibrate at ``t_equil`` K for ``equil_steps``, quench linearly to ``t_final`` K over ``quench_steps``
+    (NPT at ``pressure_gpa``, NVT if None), checking the state every ``snapshot_every`` steps.
 
-    Velocities are drawn from a Maxwell–Boltzmann distribution with ``seed`` (LAMMPS ``velocity create``),
-    so the same seed gives the same trajectory. The summary holds the final temperature (K), potential
-    energy (eV) and pressure (GPa) and the quench rate (K/ps).
+    Returns ``(snapshots, summary)``: ``snapshots`` is a list of ``(step, temperature_K, Atoms)`` taken every
+    ``snapshot_every`` steps (None: only the final state). A run that turns unphysical (see
+    :func:`unphysical_reason`) or whose MD raises stops there: ``summary["failed"]`` names why and the snapshots
+    taken *before* it are returned — they are the states the MLIP reached just before it broke, the
+    candidates active learning needs most. Velocities come from ``seed`` (same seed, same trajectory).
     """
     from mlip_glass.properties.lammps_session import LammpsSession
 
@@ -60,37 +93,68 @@ def equilibrate_and_quench(
         raise ValueError(f"equil_steps must be >= 0 and quench_steps >= 1, got {equil_steps}, {quench_steps}")
     if not 1 <= int(seed) < 2**31:
         raise ValueError(f"seed must be in [1, 2^31), got {seed}")
+    if snapshot_every is not None and int(snapshot_every) < 1:
+        raise ValueError(f"snapshot_every must be >= 1 step or None, got {snapshot_every}")
     dt_ps = timestep_fs * 1e-3
+    total = int(equil_steps) + int(quench_steps)
+    every = int(snapshot_every) if snapshot_every else total
+    ensemble = (
+        f"npt temp {{t0!r}} {{t1!r}} {tdamp_fs * 1e-3!r} iso {pressure_gpa * 1e4!r} {pressure_gpa * 1e4!r} "
+        f"{pdamp_fs * 1e-3!r}" if pressure_gpa is not None else f"nvt temp {{t0!r}} {{t1!r}} {tdamp_fs * 1e-3!r}"
+    )
+
+    def temperature_at(step: int) -> float:
+        if step <= int(equil_steps):
+            return float(t_equil)
+        return float(t_equil + (t_final - t_equil) * (step - int(equil_steps)) / int(quench_steps))
+
+    snapshots: list = []
+    failed = None
+    step = 0
     with LammpsSession(structure, potential) as session:
-        ensemble = (
-            f"npt temp {{t0!r}} {{t1!r}} {tdamp_fs * 1e-3!r} iso {pressure_gpa * 1e4!r} {pressure_gpa * 1e4!r} "
-            f"{pdamp_fs * 1e-3!r}" if pressure_gpa is not None else f"nvt temp {{t0!r}} {{t1!r}} {tdamp_fs * 1e-3!r}"
-        )
-        session.commands([
-            f"timestep {dt_ps!r}",
-            f"velocity all create {t_equil!r} {int(seed)} dist gaussian mom yes rot yes",
-        ])
-        if int(equil_steps) > 0:
-            session.commands([
-                f"fix mlg_md all {ensemble.format(t0=t_equil, t1=t_equil)}",
-                f"run {int(equil_steps)}",
-                "unfix mlg_md",
-            ])
-        session.commands([
-            f"fix mlg_md all {ensemble.format(t0=t_equil, t1=t_final)}",
-            f"run {int(quench_steps)}",
-            "unfix mlg_md",
-        ])
-        atoms = session.current_atoms()
-        summary = {
-            "temperature_K": float(session.lmp.get_thermo("temp")),
-            "energy_eV": session.energy(),
-            "pressure_GPa": session.pressure_gpa(),
-            "quench_rate_K_per_ps": (t_equil - t_final) / (int(quench_steps) * dt_ps),
-            "seed": int(seed),
-        }
+        volume0 = session.atoms.get_volume()
+        session.commands([f"timestep {dt_ps!r}",
+                          f"velocity all create {t_equil!r} {int(seed)} dist gaussian mom yes rot yes"])
+        while step < total and failed is None:
+            stop = min(total, step + every)
+            if step < int(equil_steps):  # never let one chunk straddle the start of the quench
+                stop = min(stop, int(equil_steps))
+            t0, t1 = temperature_at(step), temperature_at(stop)
+            try:
+                session.commands([f"fix mlg_md all {ensemble.format(t0=t0, t1=t1)}", f"run {stop - step}",
+                                  "unfix mlg_md"])
+                atoms = session.current_atoms()
+                energy = session.energy()
+            except Exception as exc:  # noqa: BLE001 - LAMMPS errors (lost atoms, bad box) end the run
+                failed = f"{type(exc).__name__}: {exc}"
+                break
+            failed = unphysical_reason(atoms, energy, volume0)
+            if failed is None:
+                step = stop
+                if snapshot_every or step == total:
+                    snapshots.append((step, t1, atoms))
+                last = {"temperature_K": float(session.lmp.get_thermo("temp")), "energy_eV": energy,
+                        "pressure_GPa": session.pressure_gpa()}
+    summary = {"steps_done": step, "steps_requested": total, "n_snapshots": len(snapshots),
+               "quench_rate_K_per_ps": (t_equil - t_final) / (int(quench_steps) * dt_ps), "seed": int(seed),
+               "failed": failed}
+    if snapshots:
+        summary.update(last)
+    if failed:
+        logger.warning("feedback run seed %d stopped at step %d/%d: %s (%d snapshots kept)", seed, step, total,
+                       failed, len(snapshots))
+    return snapshots, summary
+
+
+def equilibrate_and_quench(structure, potential, seed: int, **kwargs):
+    """One feedback run → ``(final ASE Atoms, summary)`` (see :func:`feedback_trajectory`); raises
+    ``RuntimeError`` if the run turned unphysical before its end."""
+    kwargs.pop("snapshot_every", None)
+    snapshots, summary = feedback_trajectory(structure, potential, seed, **kwargs)
+    if summary["failed"] or not snapshots:
+        raise RuntimeError(f"feedback run failed: {summary['failed']}")
     logger.info("feedback run seed %d: T=%.0f K, E=%.3f eV", seed, summary["temperature_K"], summary["energy_eV"])
-    return atoms, summary
+    return snapshots[-1][2], summary
 
 
 def choose_start_structures(docs: list[dict], n: int, seed: int) -> list[dict]:

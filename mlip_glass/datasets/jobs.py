@@ -149,6 +149,9 @@ class RelaxedSubsetMaker(_SubsetMaker):
         Force tolerance (eV/Å, paper 0.01).
     max_steps
         Ionic step cap.
+    max_frames
+        At most this many of the kept frames per relaxation, evenly spread over its steps (first and last
+        always kept); None = all kept frames. Local engines only (VASP jobs keep ``keep``).
     """
 
     name: str = "relaxed subset"
@@ -157,11 +160,15 @@ class RelaxedSubsetMaker(_SubsetMaker):
     keep: Any = "last"
     fmax: float = RELAX_FMAX_EV_PER_A
     max_steps: int = RELAX_MAX_STEPS
+    max_frames: int | None = None
     subset = "relaxed"
 
     def _params(self):
-        return {"n_select": self.n_select, "seed": self.seed, "keep": self.keep, "fmax": self.fmax,
-                "max_steps": self.max_steps}
+        params = {"n_select": self.n_select, "seed": self.seed, "keep": self.keep, "fmax": self.fmax,
+                  "max_steps": self.max_steps}
+        if self.max_frames is not None:
+            params["max_frames"] = int(self.max_frames)
+        return params
 
 
 @dataclass
@@ -353,6 +360,37 @@ class DatabaseReportMaker(Maker):
         return out
 
 
+#: how surrogate parents are scaled before labelling: the paper's surrogate cell, or the relaxed subset's density
+RESCALE_OPTIONS = ("none", "relaxed_density")
+
+
+@stage_job("dataset")
+def rescaled_parents(structures, relaxed) -> dict:
+    """``structures`` scaled isotropically to the mean volume per atom of the final frames of the ``relaxed``
+    subset (its reference-minimised structures) → ``{"volume_per_atom", "structures": [input documents]}``."""
+    from mlip_glass.reference.labelling import input_document
+
+    frames = queries_frames(relaxed)
+    volume = subset_functions.mean_volume_per_atom(subset_functions.final_relaxed(frames))
+    inputs = subset_functions.rescale_to_density(structures, volume)
+    return {"volume_per_atom": volume, "structures": [input_document(item) for item in inputs]}
+
+
+@stage_job("dataset")
+def relaxed_finals(relaxed) -> list:
+    """The reference-minimised structures (last step of each relaxation) of a relaxed SubsetDocument."""
+    return subset_functions.final_relaxed(queries_frames(relaxed))
+
+
+def queries_frames(subset) -> list:
+    """LabelledFrames of a SubsetDocument (object or dict) or a list of frames."""
+    from mlip_glass.reference.schemas import LabelledFrame
+
+    frames = subset.frames if hasattr(subset, "frames") else (subset.get("frames") if isinstance(subset, dict)
+                                                              else subset)
+    return [f if isinstance(f, LabelledFrame) else LabelledFrame.model_validate(f) for f in frames or []]
+
+
 @dataclass
 class ReferenceDatabaseMaker(Maker):
     """The whole training database from surrogate structures: every subset Maker, the assembly, the report.
@@ -365,6 +403,15 @@ class ReferenceDatabaseMaker(Maker):
         The subset Makers (None to skip a subset). Their ``engine`` is set to ``engine``.
     distort_relaxed
         Distort the relaxed structures (True) or the surrogate structures (False, default).
+    aimd_relaxed
+        Start the AIMD heating runs from the relaxed structures, i.e. from 0 K minima as in the paper's "heating
+        the samples from 0 K to 2000 K" (True), or from the surrogate structures (False, default).
+    rescale
+        ``"none"`` (the paper: surrogate structures are labelled in the surrogate's cell, rho* = 1.75, about
+        14.4 Å^3/atom for CuZrAl) or ``"relaxed_density"``: the relaxed subset runs first and every other
+        surrogate-derived subset is labelled at the mean density of its reference-minimised structures
+        (17.3 Å^3/atom with the EAM), i.e. at the density the paper's rho* is meant to match, at zero extra
+        reference cost.
     assemble, report
         Assembly and report Makers.
     """
@@ -378,33 +425,58 @@ class ReferenceDatabaseMaker(Maker):
     aimd: AIMDSubsetMaker | None = field(default_factory=AIMDSubsetMaker)
     crystal: CrystalSubsetMaker | None = field(default_factory=CrystalSubsetMaker)
     distort_relaxed: bool = False
+    aimd_relaxed: bool = False
+    rescale: str = "none"
     assemble: AssembleDatasetMaker = field(default_factory=AssembleDatasetMaker)
     report: DatabaseReportMaker | None = field(default_factory=DatabaseReportMaker)
 
+    def __post_init__(self):
+        if self.rescale not in RESCALE_OPTIONS:
+            raise ValueError(f"ReferenceDatabaseMaker.rescale must be one of {RESCALE_OPTIONS}, got {self.rescale!r}")
+        needs_relaxed = self.rescale != "none" or self.aimd_relaxed or self.distort_relaxed
+        if needs_relaxed and self.relaxed is None:
+            raise ValueError("ReferenceDatabaseMaker.relaxed is None but rescale/aimd_relaxed/distort_relaxed need "
+                             "the relaxed subset")
+
     def make(self, structures, previous: DatasetDocument | None = None) -> Flow:
         """Flow: subset jobs → assembly (→ report). Output: the DatasetDocument."""
-        jobs, outputs = [], []
-        relaxed_job = None
-        for attr in ("surrogate", "relaxed", "expanded_compressed", "aimd", "crystal"):
+        jobs, outputs = [], {}
+        relaxed_job = finals = None
+        parents = structures
+        if self.relaxed is not None:
+            relaxed_job = self._with_engine(self.relaxed).make(structures)
+            jobs.append(relaxed_job)
+            outputs["relaxed"] = relaxed_job.output
+            if self.aimd_relaxed or self.distort_relaxed:
+                finals = relaxed_finals(relaxed_job.output)
+                jobs.append(finals)
+            if self.rescale == "relaxed_density":
+                scaled = rescaled_parents(structures, relaxed_job.output)
+                jobs.append(scaled)
+                parents = scaled.output["structures"]
+        for attr in ("surrogate", "expanded_compressed", "distorted", "aimd", "crystal"):
             maker = getattr(self, attr)
             if maker is None:
                 continue
-            maker.engine = self.engine
-            job = maker.make(None if attr == "crystal" else structures)
+            inputs = parents
+            if attr == "crystal":
+                inputs = None
+            elif (attr == "aimd" and self.aimd_relaxed) or (attr == "distorted" and self.distort_relaxed):
+                inputs = finals.output
+            job = self._with_engine(maker).make(inputs)
             jobs.append(job)
-            outputs.append(job.output)
-            if attr == "relaxed":
-                relaxed_job = job
-        if self.distorted is not None:
-            self.distorted.engine = self.engine
-            parents = structures
-            if self.distort_relaxed and relaxed_job is not None:
-                parents = relaxed_job.output.frames
-            job = self.distorted.make(parents)
-            jobs.append(job)
-            outputs.append(job.output)
-        assemble = self.assemble.make(outputs, previous)
+            outputs[attr] = job.output
+        # assembly order decides which copy of a duplicated structure is kept: surrogate single points first
+        order = ("surrogate", "relaxed", "expanded_compressed", "aimd", "crystal", "distorted")
+        ordered = [outputs[name] for name in order if name in outputs]
+        assemble = self.assemble.make(ordered, previous)
         jobs.append(assemble)
         if self.report is not None:
-            jobs.append(self.report.make(outputs))
+            jobs.append(self.report.make(ordered))
         return Flow(jobs, output=assemble.output, name=self.name)
+
+    def _with_engine(self, maker: Maker) -> Maker:
+        """A copy of ``maker`` labelling with this database's engine (the Maker itself is left unchanged)."""
+        import dataclasses
+
+        return dataclasses.replace(maker, engine=self.engine)

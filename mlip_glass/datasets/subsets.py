@@ -52,6 +52,38 @@ def surrogate_frames(structures, engine="eam", rescale: str = "none", **kwargs) 
     return label_structures(structures, engine, "surrogate", "static", rescale=rescale, **kwargs)
 
 
+def spread_frames(frames: Sequence[LabelledFrame], max_frames: int | None) -> list[LabelledFrame]:
+    """At most ``max_frames`` frames of each run (same ``parent_hash``), evenly spread over its steps, always
+    keeping the first and the last step (None: all). Consecutive relaxation steps are strongly correlated: a few
+    frames per relaxation carry nearly all of its information at a fraction of the training cost."""
+    if max_frames is None:
+        return list(frames)
+    if int(max_frames) < 2:
+        raise ValueError(f"max_frames must be >= 2 (first and last step) or None, got {max_frames}")
+    runs: dict = {}
+    for frame in frames:
+        runs.setdefault(frame.parent_hash or frame.structure_hash, []).append(frame)
+    kept = []
+    for run in runs.values():
+        run = sorted(run, key=lambda f: f.source.step if f.source.step is not None else -1)
+        index = np.unique(np.round(np.linspace(0, len(run) - 1, min(int(max_frames), len(run)))).astype(int))
+        kept += [run[i] for i in index]
+    return kept
+
+
+def final_relaxed(frames: Sequence[LabelledFrame]) -> list[LabelledFrame]:
+    """The last ionic step of each relaxation (one frame per ``parent_hash``), accepted frames only."""
+    last: dict = {}
+    for frame in frames:
+        if frame.rejected:
+            continue
+        key = frame.parent_hash or frame.structure_hash
+        step = frame.source.step if frame.source.step is not None else -1
+        if key not in last or step > (last[key].source.step if last[key].source.step is not None else -1):
+            last[key] = frame
+    return list(last.values())
+
+
 def relaxed_frames(
     structures,
     engine="eam",
@@ -60,13 +92,37 @@ def relaxed_frames(
     keep="last",
     fmax: float = RELAX_FMAX_EV_PER_A,
     max_steps: int = RELAX_MAX_STEPS,
+    max_frames: int | None = None,
     **kwargs,
 ) -> list[LabelledFrame]:
-    """Full relaxations (ions + cell) of a random subset; ``keep`` = "last" / "all" / every k-th step."""
+    """Full relaxations (ions + cell) of a random subset; ``keep`` = "last" / "all" / every k-th step, then at
+    most ``max_frames`` per relaxation (:func:`spread_frames`)."""
     chosen = select_structures(structures, n_select, seed)
-    return label_structures(
+    frames = label_structures(
         chosen, engine, "relaxed", "relax", keep=keep, fmax=fmax, max_steps=max_steps, **kwargs
     )
+    return spread_frames(frames, max_frames)
+
+
+def rescale_to_density(structures, volume_per_atom: float) -> list[StructureInput]:
+    """Every structure scaled isotropically to ``volume_per_atom`` (Å^3/atom), fractional coordinates kept, the
+    transformation recorded (the surrogate's parent hash stays the frame's parent)."""
+    if not volume_per_atom > 0:
+        raise ValueError(f"volume_per_atom must be > 0 Å^3, got {volume_per_atom}")
+    out = []
+    for item in as_inputs(structures):
+        scaled = item.structure.copy()
+        scaled.scale_lattice(len(scaled) * float(volume_per_atom))
+        out.append(_derived(item, scaled, f"rescale:density {float(volume_per_atom):.3f} A3/atom"))
+    return out
+
+
+def mean_volume_per_atom(frames: Sequence[LabelledFrame]) -> float:
+    """Mean volume per atom (Å^3) of accepted frames."""
+    volumes = [f.structure.volume / len(f.structure) for f in frames if not f.rejected]
+    if not volumes:
+        raise ValueError("no accepted frames to take a density from")
+    return float(np.mean(volumes))
 
 
 def scaled_structures(structure, factors: Sequence[float] = VOLUME_SCALE_FACTORS) -> list[tuple[float, object]]:

@@ -162,7 +162,8 @@ class SwapMCCoolingMaker(_CoolingBase):
                       delta_r_max=self.delta_r_max, swap_fraction=self.swap_fraction,
                       swap_species=self.swap_species, n_trace=self.n_trace, checkpoint_path=ckpt,
                       checkpoint_every=self.checkpoint_every)
-        doc = SurrogateStateDocument.from_result(res, "swap_mc", model, sample=sample, initial=initial)
+        method = "swap_mc" if self.t_start != self.t_end else "swap_mc_liquid"  # constant T*: a liquid sample
+        doc = SurrogateStateDocument.from_result(res, method, model, sample=sample, initial=initial)
         doc = self._finish(doc, model)
         ckpt.unlink(missing_ok=True)
         return doc
@@ -282,7 +283,8 @@ class TimescaleMapMaker(Maker):
         """Map ``states`` (list of :class:`SurrogateStateDocument`, with IS energies)."""
         model = _model(self.model)
         docs = [_as_doc(s) for s in states]
-        missing = [d.structure_hash[:12] for d in docs if d.e_is_per_atom_reduced is None]
+        missing = [d.structure_hash[:12] for d in docs
+                   if d.e_is_per_atom_reduced is None and d.method != "swap_mc_liquid"]
         if missing:
             raise SurrogateInputError(f"states without inherent-structure energy: {missing}")
         md = [d for d in docs if d.method == "md"]
@@ -314,6 +316,9 @@ class TimescaleMapMaker(Maker):
             logger.warning(warnings[-1])
         out_states, points = [], []
         for d in docs:
+            if d.method == "swap_mc_liquid":  # equilibrium liquid samples have no cooling time
+                out_states.append(d)
+                continue
             tau = d.cooling_length if d.method == "md" else float(tmap.tau_eff(d.e_is_per_atom_reduced))
             d = d.model_copy(update={"tau_eff": tau})
             out_states.append(d)
@@ -353,6 +358,12 @@ class SurrogateCoolingFlowMaker(Maker):
         MD cooling times t* (reduced).
     n_samples
         Independent samples per cooling length.
+    liquid_temperatures
+        Reduced temperatures T* of equilibrium swap-MC liquid samples (constant T*, ``liquid_sweeps`` sweeps, one
+        per sample and temperature): hot, disordered surrogate states for the training database (not on the
+        time-scale map). Empty: none (the paper's grid).
+    liquid_sweeps
+        Sweeps of each liquid sample.
     seed
         Base seed.
     swap_maker, md_maker, map_maker
@@ -363,6 +374,8 @@ class SurrogateCoolingFlowMaker(Maker):
     swap_sweeps: tuple = (1e2, 1e3, 1e4)
     md_times: tuple = (10.0, 30.0, 100.0)
     n_samples: int = 2
+    liquid_temperatures: tuple = ()
+    liquid_sweeps: int = 1000
     seed: int = 0
     swap_maker: SwapMCCoolingMaker = field(default_factory=SwapMCCoolingMaker)
     md_maker: MDCoolingMaker = field(default_factory=MDCoolingMaker)
@@ -401,6 +414,15 @@ class SurrogateCoolingFlowMaker(Maker):
                                                                                         f"sweeps s{k}"})
                 j = maker.make(structure, sample=k, seed=seed)
                 j.update_metadata({"method": "swap_mc", "cooling_length": float(sweeps), "sample": k, **meta})
+                jobs.append(j)
+                outputs.append(j.output)
+            for t_liquid in self.liquid_temperatures:
+                maker = self.swap_maker.update_kwargs({"n_sweeps": int(self.liquid_sweeps), "t_start": float(t_liquid),
+                                                       "t_end": float(t_liquid), "compute_inherent_structure": False,
+                                                       "name": f"swap-MC liquid T*={t_liquid:g} s{k}"})
+                j = maker.make(structure, sample=k, seed=seed)
+                j.update_metadata({"method": "swap_mc_liquid", "temperature_reduced": float(t_liquid), "sample": k,
+                                   **meta})
                 jobs.append(j)
                 outputs.append(j.output)
             for t in self.md_times:

@@ -15,7 +15,8 @@ class SurrogateStateDocument(BaseModel):
 
     structure: Structure = Field(description="final configuration, Å, species Cu/Zr/Al")
     structure_hash: str = Field(description="mlip_glass.provenance.structure_hash of `structure`")
-    method: Literal["swap_mc", "md"] = Field(description="sampling method")
+    method: Literal["swap_mc", "swap_mc_liquid", "md"] = Field(
+        description="sampling method (swap_mc_liquid: swap-MC at constant T*, an equilibrium liquid sample)")
     cooling_length: float = Field(
         description="length of the cooling: MC sweeps (swap_mc) or reduced MD time t* (md)"
     )
@@ -59,7 +60,7 @@ class SurrogateStateDocument(BaseModel):
     def from_result(cls, result, method: str, model, sample: int = 0, initial=None, **extra):
         """Build from a :class:`SwapMCResult` or :class:`MDResult`."""
         n = len(result.structure)
-        if method == "swap_mc":
+        if method.startswith("swap_mc"):
             length = float(result.n_sweeps)
             trace = {"x": result.trace_sweeps.tolist(), "x_unit": "sweeps",
                      "energy_per_atom_reduced": result.trace_energy_per_atom.tolist(),
