@@ -28,6 +28,7 @@ STAGES = (
     "nep",
     "properties",
     "active_learning",
+    "validation",
     "report",
 )
 

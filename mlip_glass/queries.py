@@ -24,6 +24,10 @@ SURROGATE_STAGE = "surrogate"
 DATASET_STAGE = "dataset"
 NEP_STAGE = "nep"
 AL_STAGE = "active_learning"
+VALIDATION_STAGE = "validation"
+#: job names of the validation stage
+HELDOUT_JOB_NAME = "held-out reference frames"
+MODEL_VALIDATION_JOB_NAME = "model validation"
 #: name of the per-iteration summary job of the active-learning loop
 SUMMARY_JOB_NAME = "al iteration summary"
 #: name of the MLIP feedback-run jobs
@@ -102,6 +106,35 @@ def find_dataset(store, campaign: str, iteration: int, load: bool = False) -> di
     """The dataset document of ``campaign`` at ``iteration`` (latest if several)."""
     _connect(store)
     return latest(store.query(_criteria(campaign, DATASET_STAGE, iteration, **IS_DATASET), load=load))
+
+
+def heldout_set(store, campaign: str, load: bool = False) -> dict | None:
+    """The campaign's held-out set document (reference-engine frames never trained on), latest if several."""
+    _connect(store)
+    crit = _criteria(campaign, VALIDATION_STAGE, name=HELDOUT_JOB_NAME)
+    return latest(d for d in store.query(crit, load=load) if (d.get("output") or {}).get("heldout_xyz"))
+
+
+def model_validations(store, campaign: str) -> list[dict]:
+    """Every model-validation document of ``campaign`` (outputs with iteration, model_uuid, score), by iteration."""
+    _connect(store)
+    crit = _criteria(campaign, VALIDATION_STAGE, name=MODEL_VALIDATION_JOB_NAME)
+    docs = [d for d in store.query(crit, properties=["output", "metadata", "uuid", "completed_at", "index"])
+            if isinstance(d.get("output"), dict) and d["output"].get("model_uuid")]
+    return sorted(docs, key=lambda d: (int(d["output"].get("iteration") or 0), str(d.get("completed_at") or "")))
+
+
+def best_model(store, campaign: str, load: bool = False) -> dict | None:
+    """The completed main NEP model with the lowest validation score (the model active learning keeps); without
+    validation documents, the model of the last finished iteration."""
+    scored = [d["output"] for d in model_validations(store, campaign)
+              if d["output"].get("selection_score") is not None]
+    if scored:
+        best = min(scored, key=lambda o: (float(o["selection_score"]), int(o.get("iteration") or 0)))
+        _connect(store)
+        return store.query_one({"uuid": best["model_uuid"]}, load=load)
+    done = last_finished_iteration(store, campaign)
+    return None if done is None else find_model(store, campaign, done, load=load)
 
 
 def finished_iterations(store, campaign: str) -> list[int]:

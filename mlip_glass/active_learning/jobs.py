@@ -114,6 +114,9 @@ class FeedbackMaker(Maker):
         MD time step (fs).
     pressure_gpa
         NPT pressure (GPa); None for NVT.
+    snapshot_every
+        Keep a snapshot every this many MD steps as a candidate (None: only the final structure, the paper's
+        choice). A run that turns unphysical keeps the snapshots taken before it broke.
     """
 
     name: str = queries.FEEDBACK_JOB_NAME
@@ -123,47 +126,64 @@ class FeedbackMaker(Maker):
     quench_steps: int = FEEDBACK_QUENCH_STEPS
     timestep_fs: float = FEEDBACK_TIMESTEP_FS
     pressure_gpa: float | None = 0.0
+    snapshot_every: int | None = None
 
     @al_job
     def make(self, model_uuid: str, start: dict, seed: int):
         """Run from ``start`` (surrogate document: structure, structure_hash, method, cooling_length, seed)
-        with the model document ``model_uuid``, fetched with its nep.txt from the store."""
+        with the model document ``model_uuid``, fetched with its nep.txt from the store.
+
+        Output: ``structure`` (final state, None if the run broke), ``snapshots`` (``structure``,
+        ``structure_hash``, ``step``, ``temperature_K`` of each kept state), ``failed``/``error``, provenance."""
         model = _store().query_one({"uuid": model_uuid}, load=True)
         if model is None:
             raise queries.ProvenanceError(f"model document {model_uuid} not found in the store")
+        base = {"parent_hash": start["structure_hash"], "model_hash": model["output"].get("model_hash"),
+                "model_uuid": model_uuid, "seed": int(seed),
+                "surrogate": {k: start.get(k) for k in ("method", "cooling_length", "seed", "job_uuid")}}
         try:
-            final, summary = self.run(model["output"], start, seed)
+            snapshots, summary = self.run(model["output"], start, seed)
         except Exception as exc:  # noqa: BLE001 - an unstable MLIP run is an outcome, not a crash of the loop
             logger.warning("feedback run from %s failed: %s", start["structure_hash"][:12], exc)
-            return {"structure": None, "structure_hash": None, "parent_hash": start["structure_hash"],
-                    "model_hash": model["output"].get("model_hash"), "model_uuid": model_uuid, "seed": int(seed),
-                    "surrogate": {k: start.get(k) for k in ("method", "cooling_length", "seed", "job_uuid")},
-                    "failed": True, "error": f"{type(exc).__name__}: {exc}"}
-        return {
-            "structure": final.as_dict(),
-            "structure_hash": structure_hash(final),
-            "parent_hash": start["structure_hash"],
-            "model_hash": model["output"].get("model_hash"),
-            "model_uuid": model_uuid,
-            "seed": int(seed),
-            "surrogate": {k: start.get(k) for k in ("method", "cooling_length", "seed", "job_uuid")},
-            "summary": summary,
-        }
+            return {**base, "structure": None, "structure_hash": None, "snapshots": [], "failed": True,
+                    "error": f"{type(exc).__name__}: {exc}"}
+        kept = [{"structure": s.as_dict(), "structure_hash": structure_hash(s), "step": int(step),
+                 "temperature_K": float(t)} for step, t, s in snapshots]
+        complete = not summary.get("failed") and bool(kept)
+        return {**base, "structure": kept[-1]["structure"] if complete else None,
+                "structure_hash": kept[-1]["structure_hash"] if complete else None,
+                "snapshots": kept if self.snapshot_every else ([] if complete else kept),
+                "failed": not complete, "error": summary.get("failed"), "summary": summary}
 
     def run(self, model: dict, start: dict, seed: int):
-        """(final pymatgen Structure, summary dict) of one run; subclasses may swap the engine."""
+        """``([(step, temperature_K, pymatgen Structure)], summary)`` of one run; subclasses may swap the engine."""
         from pymatgen.io.ase import AseAtomsAdaptor
 
-        from mlip_glass.active_learning.feedback import equilibrate_and_quench
+        from mlip_glass.active_learning.feedback import feedback_trajectory
         from mlip_glass.properties.potentials import NEPPotential
 
         structure = _structure(start["structure"])
-        atoms, summary = equilibrate_and_quench(
+        snapshots, summary = feedback_trajectory(
             structure, NEPPotential.from_document(model), seed, t_equil=self.t_equil, t_final=self.t_final,
             equil_steps=self.equil_steps, quench_steps=self.quench_steps, timestep_fs=self.timestep_fs,
-            pressure_gpa=self.pressure_gpa,
+            pressure_gpa=self.pressure_gpa, snapshot_every=self.snapshot_every,
         )
-        return AseAtomsAdaptor.get_structure(atoms), summary
+        return [(step, t, AseAtomsAdaptor.get_structure(a)) for step, t, a in snapshots], summary
+
+
+def feedback_candidates(runs: list[dict]) -> list[dict]:
+    """Candidate structures of feedback-run outputs: every kept snapshot (or the final state), each with its
+    run's provenance (start structure as parent, feedback job uuid)."""
+    out = []
+    for run in runs:
+        states = run.get("snapshots") or ([{"structure": run["structure"], "structure_hash": run["structure_hash"]}]
+                                          if run.get("structure") is not None else [])
+        for state in states:
+            out.append({"structure": state["structure"], "structure_hash": state["structure_hash"],
+                        "parent_hash": run.get("parent_hash"), "surrogate": run.get("surrogate"),
+                        "job_uuid": run.get("job_uuid"), "step": state.get("step"),
+                        "temperature_K": state.get("temperature_K")})
+    return out
 
 
 # -- selection ----------------------------------------------------------------------------------------
@@ -199,8 +219,9 @@ class SelectCandidatesMaker(Maker):
         from mlip_glass.active_learning.selection import class_fractions, classify, new_hashes_only
 
         store, campaign = _store(), _campaign()
-        failed = [c.get("structure") is None for c in candidates]  # the MD run itself failed
-        candidates = [c for c, bad in zip(candidates, failed) if not bad]
+        runs = candidates
+        failed = [bool(r.get("failed")) or (r.get("structure") is None and not r.get("snapshots")) for r in runs]
+        candidates = feedback_candidates(runs)  # snapshots of every run, also those kept before a blow-up
         hashes = [c["structure_hash"] for c in candidates]
         dataset = store.query_one({"uuid": dataset_uuid}, properties=["output"])["output"]
         in_dataset = set(dataset.get("frame_hashes_train") or []) | set(dataset.get("frame_hashes_test") or [])
@@ -213,13 +234,14 @@ class SelectCandidatesMaker(Maker):
             lo, hi = (self.trust_lo, self.trust_hi) if self.method == "committee" else (self.gamma_lo, self.gamma_hi)
             classes, scores = classify(values, lo, hi), [float(v) for v in values]
         chosen = [i for i in fresh if classes[i] == "candidate"]
-        classes = classes + ["rejected"] * sum(failed)  # failed runs count as rejected
+        classes = classes + ["rejected"] * sum(failed)  # failed runs count as rejected (their snapshots are kept)
         scores = scores + [None] * sum(failed)
         # frames labelled earlier but never assembled (a crashed iteration) are reused, not relabelled
         reused = queries.frames_by_hash(store, campaign, [hashes[i] for i in chosen])
         to_label = [candidates[i] for i in chosen if hashes[i] not in reused]
         return {
             "method": self.method,
+            "n_runs": len(runs),
             "n_candidates": len(candidates) + sum(failed),
             "n_failed_runs": sum(failed),
             "n_duplicates": len(candidates) - len(fresh),  # among successful runs
@@ -273,6 +295,7 @@ def _label_input(candidate: dict) -> dict:
         "cooling_length": sur.get("cooling_length"),
         "seed": sur.get("seed"),
         "feedback_job_uuid": candidate.get("job_uuid"),
+        "extra": {k: candidate[k] for k in ("step", "temperature_K") if candidate.get(k) is not None},
     }
 
 
@@ -392,6 +415,16 @@ class ActiveLearningMaker(Maker):
     fit
         NEP training Maker, ``make(dataset)`` → NEPModelDocument (default
         :class:`mlip_glass.nep.jobs.NEPFitMaker`); committee members need a ``seed`` or ``cpu_settings.seed``.
+    validation
+        Maker ``make(model, model_uuid, iteration)`` scoring each new model on the campaign's held-out validation
+        frames (:class:`mlip_glass.validation.jobs.ModelValidationMaker`); None: no scores. With scores, feedback
+        runs and warm starts use the *best* model so far (:func:`mlip_glass.queries.best_model`), so a worse
+        refit never replaces a better model, and the loop stops after ``patience`` iterations without a better one.
+    patience
+        Stop when the best validation score is this many iterations old (None: never on this criterion).
+    feedback_density
+        ``"surrogate"``: feedback runs start in the surrogate's cell (paper); ``"relaxed"``: scaled to the mean
+        density of the campaign's reference-minimised structures first (NPT then starts near zero pressure).
     """
 
     name: str = "al step"
@@ -406,8 +439,15 @@ class ActiveLearningMaker(Maker):
     label: Maker = field(default_factory=LabelMaker)
     assemble: Maker = field(default_factory=AssembleMaker)
     fit: Maker | None = None
+    validation: Maker | None = None
+    patience: int | None = None
+    feedback_density: str = "surrogate"
 
     def __post_init__(self):
+        if self.feedback_density not in ("surrogate", "relaxed"):
+            raise ValueError(f"feedback_density must be 'surrogate' or 'relaxed', got {self.feedback_density!r}")
+        if self.patience is not None and int(self.patience) < 1:
+            raise ValueError(f"patience must be >= 1 or None, got {self.patience}")
         if self.n_feedback_runs < 1:
             raise ValueError(f"n_feedback_runs must be >= 1, got {self.n_feedback_runs}")
         if self.max_iterations < 0:
@@ -444,6 +484,8 @@ class ActiveLearningMaker(Maker):
             return {"campaign": campaign, "stopped": True, "reason": stop, "last_iteration": previous}
         k = previous + 1
         model = queries.find_model(store, campaign, previous)
+        if self.validation is not None:  # feedback and warm start from the best model so far
+            model = queries.best_model(store, campaign) or model
         models = queries.find_model(store, campaign, previous, committee=True)
         dataset = queries.find_dataset(store, campaign, previous)
         flow = self.iteration_flow(store, campaign, k, model["uuid"], [m["uuid"] for m in models], dataset["uuid"])
@@ -465,6 +507,13 @@ class ActiveLearningMaker(Maker):
         before = queries.metric(queries.find_model(store, campaign, k - 1)["output"].get("rmse"), STOP_METRIC)
         if now is not None and before is not None and abs(now - before) < self.rmse_tol:
             return f"|Δ {'/'.join(STOP_METRIC)}| = {abs(now - before):.3g} < rmse_tol = {self.rmse_tol}"
+        if self.patience is not None:
+            scores = [d["output"] for d in queries.model_validations(store, campaign)
+                      if d["output"].get("selection_score") is not None]
+            if scores:
+                best = min(scores, key=lambda o: (o["selection_score"], o["iteration"]))["iteration"]
+                if k - int(best) >= int(self.patience):
+                    return f"no better validation score since iteration {best} (patience {self.patience})"
         return None
 
     def iteration_flow(self, store, campaign, k, model_uuid, model_uuids, dataset_uuid) -> Flow:
@@ -474,6 +523,8 @@ class ActiveLearningMaker(Maker):
         keep = ("structure", "structure_hash", "method", "cooling_length", "seed", "job_uuid")
         states = [{key: doc.get(key) for key in keep} for doc in queries.surrogate_states(store, campaign)]
         starts = choose_start_structures(states, self.n_feedback_runs, seed=self.seed * 1000 + k)
+        if self.feedback_density == "relaxed":
+            starts = _at_relaxed_density(store, campaign, starts)
         runs = []
         for i, start in enumerate(starts):
             run = self.feedback.make(model_uuid, start, seed=self.seed * 100000 + k * 1000 + i + 1)
@@ -491,9 +542,15 @@ class ActiveLearningMaker(Maker):
             if member:
                 fit.update_metadata({"committee_member": member}, dynamic=False)
             fits.append(fit)
-        summary = iteration_summary(k, select.output, label.output, assemble.output, fits[0].output)
+        checks = []
+        if self.validation is not None:
+            checks.append(self.validation.make(fits[0].output, model_uuid=fits[0].uuid, iteration=k))
+        validation = checks[0].output if checks else None
+        summary = iteration_summary(k, select.output, label.output, assemble.output, fits[0].output, validation)
         nxt = self.make(campaign, k + 1, after=summary.output["iteration"])
-        flow = Flow([*runs, select, label, assemble, *fits, summary, nxt], name=f"active learning {k}")
+        # the flow's output is the next step's: whatever waits for this loop waits for its last iteration
+        flow = Flow([*runs, select, label, assemble, *fits, *checks, summary, nxt], output=nxt.output,
+                    name=f"active learning {k}")
         return stamp(flow, campaign=campaign, iteration=k)
 
     def _member(self, member: int) -> Maker:
@@ -511,12 +568,31 @@ class ActiveLearningMaker(Maker):
 
 def dict_with_uuid(run) -> dict:
     """A feedback job's output reference plus its job uuid (kept in the labels' provenance)."""
-    return {**{k: run.output[k] for k in ("structure", "structure_hash", "parent_hash", "surrogate")},
-            "job_uuid": run.uuid}
+    keys = ("structure", "structure_hash", "parent_hash", "surrogate", "snapshots", "failed")
+    return {**{k: run.output[k] for k in keys}, "job_uuid": run.uuid}
+
+
+def _at_relaxed_density(store, campaign: str, starts: list[dict]) -> list[dict]:
+    """``starts`` scaled to the mean volume per atom of the campaign's reference-minimised structures."""
+    from pymatgen.core import Structure
+
+    from mlip_glass.properties.store import fetch_reference_frames
+
+    finals = fetch_reference_frames(store, campaign, subset="relaxed")
+    if not finals:
+        return starts
+    volume = sum(Structure.from_dict(f["structure"]).volume / len(f["structure"]["sites"]) for f in finals) / len(finals)
+    out = []
+    for start in starts:
+        structure = _structure(start["structure"]).copy()
+        structure.scale_lattice(len(structure) * volume)
+        out.append({**start, "structure": structure.as_dict()})
+    return out
 
 
 @al_summary_job
-def iteration_summary(iteration: int, selection: dict, labelled: dict, dataset: dict, model: dict) -> dict:
+def iteration_summary(iteration: int, selection: dict, labelled: dict, dataset: dict, model: dict,
+                      validation: dict | None = None) -> dict:
     """Per-iteration record: candidates, class fractions, new frames, dataset and model hashes, errors."""
     selection, labelled, dataset, model = (_dump(x) for x in (selection, labelled, dataset, model))
     frames = queries.frames_in_output(labelled)
@@ -534,6 +610,9 @@ def iteration_summary(iteration: int, selection: dict, labelled: dict, dataset: 
         "previous_dataset_hash": dataset.get("previous_dataset_hash"),
         "model_hash": model.get("model_hash"),
         "rmse": model.get("rmse"),
+        "n_failed_runs": selection.get("n_failed_runs"),
+        "selection_score": (validation or {}).get("selection_score"),
+        "validation_errors": (validation or {}).get("validation_errors"),
     }
 
 

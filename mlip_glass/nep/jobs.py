@@ -42,6 +42,10 @@ class NEPFitMaker(Maker):
         Wall-time budget of the training (s); training stops at ``steps`` or the budget, whichever first.
     nep_command
         GPUMD ``nep`` executable (default ``$MLIP_GLASS_NEP_CMD`` or ``nep`` on PATH).
+    warm_start_learning_rate
+        (start, end) learning rate of a warm-started fit (None: ``cpu_settings.learning_rate``). A warm start
+        continues an annealed model: restarting its cosine schedule at the cold-start rate (1e-2) first undoes
+        part of the earlier fit, so the demo continues at the rate the previous schedule had reached.
     run_dir
         Parent directory of the run directories (default: the job's working directory). The run directory
         is ``<run_dir>/nep_fit_<hash of dataset + settings>``, so re-running the same job after a kill
@@ -55,6 +59,7 @@ class NEPFitMaker(Maker):
     steps: int | None = None
     wall_time: float | None = None
     nep_command: str | None = None
+    warm_start_learning_rate: tuple[float, float] | None = None
     run_dir: str | None = None
 
     def __post_init__(self) -> None:
@@ -68,11 +73,21 @@ class NEPFitMaker(Maker):
             raise ValueError(f"steps must be >= 1, got {self.steps}")
         if self.wall_time is not None and not float(self.wall_time) > 0:
             raise ValueError(f"wall_time must be > 0 s, got {self.wall_time}")
+        if self.warm_start_learning_rate is not None:
+            self.warm_start_learning_rate = tuple(float(x) for x in self.warm_start_learning_rate)
+            CPUTrainerSettings(learning_rate=self.warm_start_learning_rate)  # validates (names the field)
+
+    def trainer_settings(self, warm_start: Any = None) -> CPUTrainerSettings:
+        """The CPU trainer settings of a fit (the warm-start learning rate when warm starting)."""
+        if warm_start is None or self.warm_start_learning_rate is None:
+            return self.cpu_settings
+        return CPUTrainerSettings(**{**self.cpu_settings.as_dict(), "learning_rate": self.warm_start_learning_rate})
 
     def run_directory(self, dataset: Any, warm_start: Any = None) -> Path:
         """The run directory of ``dataset`` with these settings (stable across re-runs)."""
         key = json.dumps(
-            [dataset_hash(dataset), self.settings.as_dict(), self.cpu_settings.as_dict(), self.backend, self.steps,
+            [dataset_hash(dataset), self.settings.as_dict(), self.trainer_settings(warm_start).as_dict(), self.backend,
+             self.steps,
              self.wall_time, dataset_field(warm_start, "model_hash") if warm_start is not None else None],
             sort_keys=True, default=str,
         )
@@ -88,7 +103,7 @@ class NEPFitMaker(Maker):
             dataset,
             self.run_directory(dataset, warm_start),
             settings=self.settings,
-            cpu_settings=self.cpu_settings,
+            cpu_settings=self.trainer_settings(warm_start),
             backend=self.backend,
             steps=self.steps,
             wall_time=self.wall_time,

@@ -119,7 +119,7 @@ class ToyFeedbackMaker(FeedbackMaker):
         rng = np.random.default_rng(seed)
         moved = Structure(s.lattice, s.species, s.cart_coords + rng.normal(0, self.amplitude, (len(s), 3)),
                           coords_are_cartesian=True)
-        return moved, {"seed": int(seed), "amplitude": self.amplitude}
+        return [(1, 300.0, moved)], {"seed": int(seed), "amplitude": self.amplitude, "failed": None}
 
 
 def toy_loop_maker(max_iterations: int = 2, n_feedback_runs: int = 2, sleep_s: float = 0.0,
