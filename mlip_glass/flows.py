@@ -17,28 +17,75 @@ from typing import Any, Callable
 from jobflow import Flow, Maker
 
 from mlip_glass.provenance import stamp
+from mlip_glass.reference.constants import AIMD_STEPS as AIMD_STEPS_PAPER
 
-#: wall-time budget of the demo's NEP fits (s) — the CPU trainer stops there
-DEMO_FIT_WALL_TIME_S = 75.0
+#: wall-time budgets (s) of the demo's NEP fits: iteration 0 from scratch, active-learning refits warm-started
+DEMO_FIT_WALL_TIME_S = 240.0
+DEMO_REFIT_WALL_TIME_S = 120.0
 #: optimiser steps of the demo's NEP fits (the wall-time budget usually stops first)
-DEMO_FIT_STEPS = 400
+DEMO_FIT_STEPS = 20_000
+#: torch threads of the demo's fits (both cores; the fit is the only job running then)
+DEMO_FIT_THREADS = 2
+#: learning rate (start, end) of a warm-started refit: continues near where the annealed schedule ended
+DEMO_WARM_START_LEARNING_RATE = (2e-3, 1e-4)
 #: the demo's surrogate glasses: swap-MC sweeps (N = 150) and MD cooling times (reduced)
 DEMO_SWAP_SWEEPS = (1e2, 1e3, 1e4)
 DEMO_MD_TIMES = (10.0, 30.0, 100.0)
-#: relaxations in the demo database, and every k-th ionic step of each kept as a frame
+#: equilibrium swap-MC liquid samples (reduced T*: the cooling's start T_H and a hot liquid)
+DEMO_LIQUID_TEMPERATURES = (10.01, 4.0)
+#: relaxations in the demo database, every k-th ionic step of each kept, at most this many frames each
 DEMO_RELAXATIONS = 3
-DEMO_RELAX_KEEP_EVERY = 50
-#: MLIP-feedback runs per active-learning iteration in the demo (paper: 138)
-DEMO_FEEDBACK_RUNS = 3
+DEMO_RELAX_KEEP_EVERY = 25
+DEMO_RELAX_MAX_FRAMES = 10
+#: AIMD heating runs (0 → 2000 K, 60 steps of 1 fs: the paper's protocol) from relaxed minima
+DEMO_AIMD_RUNS = 2
+#: MLIP-feedback runs per active-learning iteration in the demo (paper: 138) and their protocol
+DEMO_FEEDBACK_RUNS = 4
+DEMO_FEEDBACK_STEPS = 1000  #: equilibration steps at 2000 K, and as many for the quench to 300 K (1 fs)
+DEMO_FEEDBACK_SNAPSHOT_EVERY = 200  #: a candidate every 200 fs
 
 
 def _demo_database():
-    """Every subset at demo size (EAM); three relaxations so that properties get three minimised glasses."""
+    """Every subset at demo size (EAM), labelled at the reference-minimised density; relaxed minima seed the
+    distorted, expanded/compressed and AIMD subsets; three relaxations give properties three minimised glasses."""
     from mlip_glass.datasets.demo import demo_database_maker
 
     database = demo_database_maker(relax_keep=DEMO_RELAX_KEEP_EVERY)
     database.relaxed.n_select = DEMO_RELAXATIONS
+    database.relaxed.max_frames = DEMO_RELAX_MAX_FRAMES
+    database.expanded_compressed.n_select = DEMO_RELAXATIONS
+    database.aimd.n_select = DEMO_AIMD_RUNS
+    database.aimd.nsteps = AIMD_STEPS_PAPER
+    database.rescale = "relaxed_density"
+    database.expand_relaxed = database.distort_relaxed = database.aimd_relaxed = True
     return database
+
+
+def _demo_fit(wall_time: float):
+    from mlip_glass.nep.jobs import NEPFitMaker
+    from mlip_glass.nep.settings import CPUTrainerSettings
+
+    return NEPFitMaker(steps=DEMO_FIT_STEPS, wall_time=wall_time,
+                       cpu_settings=CPUTrainerSettings(threads=DEMO_FIT_THREADS, output_interval=100),
+                       warm_start_learning_rate=DEMO_WARM_START_LEARNING_RATE)
+
+
+def _default_heldout():
+    from mlip_glass.validation.jobs import HeldOutSetMaker
+
+    return HeldOutSetMaker()
+
+
+def _default_validation():
+    from mlip_glass.validation.jobs import ModelValidationMaker
+
+    return ModelValidationMaker()
+
+
+def _default_closed_loop():
+    from mlip_glass.validation.jobs import ModelValidationMaker
+
+    return ModelValidationMaker(physical_checks=True)
 
 
 def _default_surrogate():
@@ -95,6 +142,15 @@ class GlassMLIPFlowMaker(Maker):
     active_learning
         :class:`~mlip_glass.active_learning.jobs.ActiveLearningMaker` (MLIP feedback, SPEC §5 item 7); its
         ``max_iterations`` sets how many iterations run; None skips active learning.
+    heldout
+        :class:`~mlip_glass.validation.jobs.HeldOutSetMaker`: held-out frames made by the reference engine's own
+        MD (never trained on); None skips the closed-loop validation (e.g. with VASP labels).
+    validation
+        Scores every model on the held-out validation split (iteration 0 here, the others inside active
+        learning, which then keeps the best model).
+    closed_loop
+        The final check of the best model on the held-out test split (E/F per category, MD stability, box
+        relaxation, energy parity); the property suite runs on the same best model.
     """
 
     name: str = "mlip_glass campaign"
@@ -104,6 +160,9 @@ class GlassMLIPFlowMaker(Maker):
     properties: Maker | None = field(default_factory=_default_properties)
     property_structures: int | None = None
     active_learning: Maker | None = field(default_factory=_default_active_learning)
+    heldout: Maker | None = field(default_factory=_default_heldout)
+    validation: Maker | None = field(default_factory=_default_validation)
+    closed_loop: Maker | None = field(default_factory=_default_closed_loop)
 
     @classmethod
     def paper(cls, **kwargs) -> "GlassMLIPFlowMaker":
@@ -121,6 +180,9 @@ class GlassMLIPFlowMaker(Maker):
             database=ReferenceDatabaseMaker(engine="vasp"),
             properties=PropertySuiteMaker(rdf_maker=RDFMaker.paper()),  # one job per 1500-atom RDF run
             active_learning=ActiveLearningMaker(n_feedback_runs=PAPER_N_FEEDBACK_RUNS, max_iterations=1),
+            heldout=None,  # VASP: no reference MD for a held-out set; properties compare NEP vs EAM and DFT
+            validation=None,
+            closed_loop=None,
         )
         return cls(**{**settings, **kwargs})
 
@@ -130,21 +192,25 @@ class GlassMLIPFlowMaker(Maker):
         CPU NEP fits with a wall-time budget, demo property protocols, ``al_iterations`` AL rounds."""
         if int(al_iterations) < 0:
             raise ValueError(f"al_iterations must be >= 0, got {al_iterations}")
-        from mlip_glass.active_learning.jobs import ActiveLearningMaker
-        from mlip_glass.nep.jobs import NEPFitMaker
+        from mlip_glass.active_learning.jobs import ActiveLearningMaker, FeedbackMaker
         from mlip_glass.properties.jobs import ElasticMaker, PropertySuiteMaker
         from mlip_glass.surrogate.jobs import SurrogateCoolingFlowMaker
+        from mlip_glass.validation.jobs import ModelValidationMaker
 
-        fit = NEPFitMaker(steps=DEMO_FIT_STEPS, wall_time=DEMO_FIT_WALL_TIME_S)
+        feedback = FeedbackMaker(equil_steps=DEMO_FEEDBACK_STEPS, quench_steps=DEMO_FEEDBACK_STEPS,
+                                 snapshot_every=DEMO_FEEDBACK_SNAPSHOT_EVERY)
         settings = dict(
             name="mlip_glass demo campaign",
-            surrogate=SurrogateCoolingFlowMaker.demo(swap_sweeps=DEMO_SWAP_SWEEPS, md_times=DEMO_MD_TIMES),
+            surrogate=SurrogateCoolingFlowMaker.demo(swap_sweeps=DEMO_SWAP_SWEEPS, md_times=DEMO_MD_TIMES,
+                                                     liquid_temperatures=DEMO_LIQUID_TEMPERATURES),
             database=_demo_database(),
-            fit=fit,
+            fit=_demo_fit(DEMO_FIT_WALL_TIME_S),
             properties=PropertySuiteMaker.demo(elastic_maker=ElasticMaker.demo()),
             property_structures=3,
             active_learning=ActiveLearningMaker(
-                n_feedback_runs=DEMO_FEEDBACK_RUNS, max_iterations=al_iterations, fit=fit, warm_start=True
+                n_feedback_runs=DEMO_FEEDBACK_RUNS, max_iterations=al_iterations, rmse_tol=0.0,
+                fit=_demo_fit(DEMO_REFIT_WALL_TIME_S), warm_start=True, feedback=feedback,
+                validation=ModelValidationMaker(), feedback_density="relaxed",
             )
             if al_iterations > 0
             else None,
@@ -152,19 +218,36 @@ class GlassMLIPFlowMaker(Maker):
         return cls(**{**settings, **kwargs})
 
     def make(self, campaign: str, structure=None) -> Flow:
-        """The campaign's flow, every job stamped with ``campaign`` (iteration 0; AL jobs stamp their own)."""
+        """The campaign's flow, every job stamped with ``campaign`` (iteration 0; AL jobs stamp their own).
+
+        surrogate → database → NEP fit (iteration 0) → [held-out set → validation of model 0] → active learning
+        (keeps the best model) → properties of the best model vs the EAM → closed-loop check of the best model."""
         surrogate = self.surrogate.make(structure)
         database = self.database.make(surrogate.output["states"])
         fit = self.fit.make(database.output)
         jobs = [surrogate, database, fit]
         after = fit.output
+        if self.heldout is not None:
+            heldout = self.heldout.make()
+            jobs.append(heldout)
+            if self.validation is not None:
+                first = self.validation.make(fit.output, model_uuid=fit.uuid, iteration=0, after=heldout.output)
+                jobs.append(first)
+                after = first.output
+        if self.active_learning is not None:
+            loop = self.active_learning.make(campaign, iteration=1, after=after)
+            jobs.append(loop)
+            after = loop.output
+        best = "best" if self.heldout is not None and self.validation is not None else None
         if self.properties is not None:
             suite = self.properties.from_store(
-                campaign, iteration=0, subset="relaxed", max_structures=self.property_structures, after=fit.output
+                campaign, iteration=best if best else 0 if self.active_learning is None else None,
+                subset="relaxed", max_structures=self.property_structures, after=after,
             )
             jobs.append(suite)
-        if self.active_learning is not None:
-            jobs.append(self.active_learning.make(campaign, iteration=1, after=after))
+            after = suite.output
+        if self.heldout is not None and self.closed_loop is not None:
+            jobs.append(self.closed_loop.make(after=after))
         flow = Flow(jobs, output={"dataset": database.output, "model": fit.output}, name=self.name)
         return stamp(flow, campaign=campaign, iteration=0)
 

@@ -403,6 +403,9 @@ class ReferenceDatabaseMaker(Maker):
         The subset Makers (None to skip a subset). Their ``engine`` is set to ``engine``.
     distort_relaxed
         Distort the relaxed structures (True) or the surrogate structures (False, default).
+    expand_relaxed
+        Expand/compress the relaxed structures (True: the energy–volume curve around the reference minimum) or
+        the surrogate structures (False, default).
     aimd_relaxed
         Start the AIMD heating runs from the relaxed structures, i.e. from 0 K minima as in the paper's "heating
         the samples from 0 K to 2000 K" (True), or from the surrogate structures (False, default).
@@ -425,6 +428,7 @@ class ReferenceDatabaseMaker(Maker):
     aimd: AIMDSubsetMaker | None = field(default_factory=AIMDSubsetMaker)
     crystal: CrystalSubsetMaker | None = field(default_factory=CrystalSubsetMaker)
     distort_relaxed: bool = False
+    expand_relaxed: bool = False
     aimd_relaxed: bool = False
     rescale: str = "none"
     assemble: AssembleDatasetMaker = field(default_factory=AssembleDatasetMaker)
@@ -433,7 +437,7 @@ class ReferenceDatabaseMaker(Maker):
     def __post_init__(self):
         if self.rescale not in RESCALE_OPTIONS:
             raise ValueError(f"ReferenceDatabaseMaker.rescale must be one of {RESCALE_OPTIONS}, got {self.rescale!r}")
-        needs_relaxed = self.rescale != "none" or self.aimd_relaxed or self.distort_relaxed
+        needs_relaxed = self.rescale != "none" or self.aimd_relaxed or self.distort_relaxed or self.expand_relaxed
         if needs_relaxed and self.relaxed is None:
             raise ValueError("ReferenceDatabaseMaker.relaxed is None but rescale/aimd_relaxed/distort_relaxed need "
                              "the relaxed subset")
@@ -447,7 +451,7 @@ class ReferenceDatabaseMaker(Maker):
             relaxed_job = self._with_engine(self.relaxed).make(structures)
             jobs.append(relaxed_job)
             outputs["relaxed"] = relaxed_job.output
-            if self.aimd_relaxed or self.distort_relaxed:
+            if self.aimd_relaxed or self.distort_relaxed or self.expand_relaxed:
                 finals = relaxed_finals(relaxed_job.output)
                 jobs.append(finals)
             if self.rescale == "relaxed_density":
@@ -461,7 +465,8 @@ class ReferenceDatabaseMaker(Maker):
             inputs = parents
             if attr == "crystal":
                 inputs = None
-            elif (attr == "aimd" and self.aimd_relaxed) or (attr == "distorted" and self.distort_relaxed):
+            elif {"aimd": self.aimd_relaxed, "distorted": self.distort_relaxed,
+                  "expanded_compressed": self.expand_relaxed}.get(attr, False):
                 inputs = finals.output
             job = self._with_engine(maker).make(inputs)
             jobs.append(job)

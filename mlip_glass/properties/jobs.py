@@ -372,7 +372,7 @@ class PropertySuiteMaker(Maker):
         return Flow([*jobs, summary], output=summary.output, name=self.name)
 
     @store_reading_job
-    def from_store(self, campaign: str, iteration: int | None = None, subset: str = "relaxed",
+    def from_store(self, campaign: str, iteration: int | str | None = None, subset: str = "relaxed",
                    max_structures: int | None = None, after: Any = None):
         """Fetch the NEP model(s) of ``campaign``/``iteration`` and the accepted reference frames of
         ``subset`` from the running job's store, then run the suite (replaces this job). ``after``: any
@@ -383,7 +383,8 @@ class PropertySuiteMaker(Maker):
         if store is None:
             raise RuntimeError("from_store must run inside jobflow (no current JobStore)")
         potentials = fetch_nep_potentials(store, campaign, iteration)
-        frames = fetch_reference_frames(store, campaign, subset=subset, iteration=iteration,
+        frames = fetch_reference_frames(store, campaign, subset=subset,
+                                        iteration=iteration if isinstance(iteration, int) else None,
                                         limit=max_structures)
         if not frames:
             raise ValueError(f"no accepted reference frames of subset {subset!r} in campaign {campaign!r}")

@@ -15,10 +15,20 @@ def _criteria(campaign: str, stage: str, iteration: int | None, at_most: bool = 
     return criteria
 
 
-def fetch_nep_potentials(store, campaign: str, iteration: int | None = None, latest_only: bool = True
+def fetch_nep_potentials(store, campaign: str, iteration: int | str | None = None, latest_only: bool = True
                          ) -> list[NEPPotential]:
     """NEP models (completed ``nep``-stage job outputs with ``nep_txt``) of ``campaign`` at ``iteration``
-    (None: the highest iteration present), newest first; ``latest_only`` keeps one."""
+    (None: the highest iteration present; ``"best"``: the model with the best validation score,
+    :func:`mlip_glass.queries.best_model`), newest first; ``latest_only`` keeps one."""
+    if iteration == "best":
+        from mlip_glass import queries
+
+        best = queries.best_model(store, campaign, load=True)
+        if best is None:
+            raise ValueError(f"no completed NEP model in the store for campaign {campaign!r}")
+        it = (best.get("metadata") or {}).get("iteration", 0)
+        return [NEPPotential.from_document(best["output"], model_uuid=best["uuid"],
+                                           name=f"NEP {campaign} iteration {it} (best)")]
     docs = list(store.query(_criteria(campaign, "nep", iteration), load=True,
                             sort={"completed_at": -1}))
     models = [d for d in docs if isinstance(d.get("output"), dict) and d["output"].get("nep_txt")

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from mlip_glass import queries
+from mlip_glass.report.closed_loop import closed_loop_table
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +47,14 @@ def collect_campaign(store, campaign: str) -> dict[str, Any]:
         out = doc.get("output") or {}
         if out.get("property") in props:
             props[out["property"]].append(out)
+    validations = [d["output"] for d in queries.model_validations(store, campaign)]
+    finals = [v for v in validations if v.get("physical_checks")]
+    best = queries.best_model(store, campaign)
     return {
         "campaign": campaign,
+        "validations": validations,
+        "final_validation": finals[-1] if finals else None,
+        "best_model_uuid": (best or {}).get("uuid"),
         "timescale": _latest_output(store, stage("surrogate", **{"output.slope_a": exists})),
         "dataset": _latest_output(store, stage("dataset", **queries.IS_DATASET)),
         "database_report": _latest_output(store, stage("dataset", **{"output.cost_ledger": exists})),
@@ -267,9 +274,11 @@ def write_report(store, campaign: str, folder: str | Path | None = None) -> Path
     folder.mkdir(parents=True, exist_ok=True)
     figures = draw_figures(data, folder)
     rows = paper_comparison(data)
-    (folder / "summary.json").write_text(json.dumps({"campaign": campaign, "table": rows,
+    data["engine"] = _engine_of(data)
+    loop_rows = closed_loop_table(data)
+    (folder / "summary.json").write_text(json.dumps({"campaign": campaign, "closed_loop": loop_rows, "table": rows,
                                                      "figures": sorted(figures)}, indent=1))
-    (folder / "index.html").write_text(_html(campaign, rows, figures, folder))
+    (folder / "index.html").write_text(_html(campaign, rows, figures, folder, loop_rows))
     return folder
 
 
@@ -293,8 +302,18 @@ FIGURE_CAPTIONS = {
 }
 
 
-def _html(campaign: str, rows: list[dict], figures: dict[str, str], folder: Path) -> str:
+def _html(campaign: str, rows: list[dict], figures: dict[str, str], folder: Path,
+          loop_rows: list[dict] | None = None) -> str:
     e = html.escape
+    loop = "\n".join(
+        f"<tr><td>{e(r['quantity'])}</td><td>{e(str(r['nep']))}</td><td>{e(str(r['reference']))}</td>"
+        f"<td>{e(str(r['value']))}</td><td>{e(str(r['note']))}</td></tr>"
+        for r in loop_rows or []
+    )
+    loop_section = (
+        "<h2>NEP vs reference engine, same structures, same protocol</h2>"
+        "<table><tr><th>quantity</th><th>NEP</th><th>reference</th><th>difference / value</th><th>note</th></tr>"
+        f"{loop}</table>" if loop_rows else "")
     table = "\n".join(
         f"<tr><td>{e(r['quantity'])}</td><td>{e(str(r['paper']))}</td><td>{e(str(r['campaign']))}</td>"
         f"<td>{e(str(r['note']))}</td></tr>"
@@ -312,6 +331,7 @@ def _html(campaign: str, rows: list[dict], figures: dict[str, str], folder: Path
 table{{border-collapse:collapse}}figure{{display:inline-block;margin:6px}}</style></head><body>
 <h1>mlip_glass campaign <code>{e(campaign)}</code></h1>
 <p>Everything below was read from the job store. Method: arXiv:2501.00589.</p>
+{loop_section}
 <h2>Paper vs this campaign</h2>
 <table><tr><th>quantity</th><th>paper</th><th>this campaign</th><th>note</th></tr>
 {table}</table>

@@ -115,16 +115,26 @@ class ModelValidationMaker(Maker):
     n_relax_checks: int = 3
 
     @validation_job
-    def make(self, model: Any, model_uuid: str, iteration: int, campaign: str | None = None) -> dict:
-        """``model``: the NEP model document (its output reference); ``model_uuid``: its job uuid."""
+    def make(self, model: Any = None, model_uuid: str | None = None, iteration: int | None = None,
+             campaign: str | None = None, after: Any = None) -> dict:
+        """``model``: the NEP model document (its output reference) and ``model_uuid`` its job uuid; both None:
+        the campaign's best model in the store (:func:`mlip_glass.queries.best_model`). ``after``: only orders
+        this job (e.g. after the held-out set job)."""
         from mlip_glass.nep.schemas import load_nep
         from mlip_glass.properties.potentials import NEPPotential
         from mlip_glass.validation import checks
 
         store = CURRENT_JOB.store
         campaign = campaign or CURRENT_JOB.job.metadata.get("campaign")
+        if model is None:
+            best = queries.best_model(store, campaign, load=True)
+            if best is None:
+                raise queries.ProvenanceError(f"campaign {campaign!r} has no completed NEP model to validate")
+            model, model_uuid = best["output"], best["uuid"]
+            iteration = int((best.get("metadata") or {}).get("iteration", 0))
         heldout, splits = load_heldout(store, campaign)
-        out: dict[str, Any] = {"iteration": int(iteration), "model_uuid": model_uuid,
+        out: dict[str, Any] = {"iteration": int(iteration or 0), "model_uuid": model_uuid,
+                               "physical_checks": bool(self.physical_checks),
                                "model_hash": _field(model, "model_hash"), "selection_score": None,
                                "validation_errors": None, "heldout_errors": None, "stability": None,
                                "relaxation": None, "energy_parity": None}
