@@ -11,6 +11,7 @@ Two presets: :meth:`GlassMLIPFlowMaker.paper` (the paper's numbers, VASP) and
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -43,6 +44,23 @@ DEMO_AIMD_RUNS = 2
 DEMO_FEEDBACK_RUNS = 4
 DEMO_FEEDBACK_STEPS = 1000  #: equilibration steps at 2000 K, and as many for the quench to 300 K (1 fs)
 DEMO_FEEDBACK_SNAPSHOT_EVERY = 200  #: a candidate every 200 fs
+
+
+#: the validate preset (≤ 60 min on 2 cores): larger grid and database, longer fits, two AL iterations
+VALIDATE_SWAP_SWEEPS = (1e2, 1e3, 1e4, 1e5)
+VALIDATE_MD_TIMES = (10.0, 30.0, 100.0, 300.0)
+#: MD cooling times that replace the swap-MC grid in the ablation (same number of surrogate states)
+VALIDATE_ABLATION_MD_TIMES = (10.0, 15.0, 30.0, 50.0, 100.0, 150.0, 300.0, 450.0)
+VALIDATE_SAMPLES = 3
+VALIDATE_LIQUID_TEMPERATURES = (10.01, 4.0, 2.0)
+VALIDATE_RELAXATIONS = 8
+VALIDATE_AIMD_RUNS = 4
+VALIDATE_FIT_WALL_TIME_S = 900.0
+VALIDATE_REFIT_WALL_TIME_S = 450.0
+VALIDATE_FEEDBACK_RUNS = 8
+VALIDATE_AL_ITERATIONS = 2
+#: held-out deep swap-MC glasses of the validate preset (judge the paper's thesis)
+VALIDATE_DEEP_GLASSES = 4
 
 
 def _demo_database():
@@ -217,6 +235,38 @@ class GlassMLIPFlowMaker(Maker):
         )
         return cls(**{**settings, **kwargs})
 
+    @classmethod
+    def validate(cls, deep_swap: bool = True, **kwargs) -> "GlassMLIPFlowMaker":
+        """≤ 60 min on 2 cores: the demo's method at a larger size (4 swap-MC lengths up to 1e5 sweeps and 4 MD
+        times × 3 samples, 8 relaxations, 4 AIMD runs, 900-s fit, two AL iterations of 8 feedback runs and
+        450-s refits) with a held-out set that also holds deep swap-MC glasses.
+
+        ``deep_swap=False`` is the ablation of the paper's thesis: the swap-MC grid is replaced by as many extra
+        MD cooling states (same number of surrogate frames), everything else unchanged."""
+        from mlip_glass.surrogate.jobs import SurrogateCoolingFlowMaker
+        from mlip_glass.validation.heldout import HeldOutProtocol
+        from mlip_glass.validation.jobs import HeldOutSetMaker
+
+        demo = cls.demo(al_iterations=VALIDATE_AL_ITERATIONS)
+        database = _demo_database()
+        database.relaxed.n_select = VALIDATE_RELAXATIONS
+        database.expanded_compressed.n_select = VALIDATE_RELAXATIONS // 2
+        database.distorted.n_select = 2
+        database.aimd.n_select = VALIDATE_AIMD_RUNS
+        surrogate = SurrogateCoolingFlowMaker.demo(
+            swap_sweeps=VALIDATE_SWAP_SWEEPS if deep_swap else (),
+            md_times=VALIDATE_MD_TIMES if deep_swap else VALIDATE_ABLATION_MD_TIMES,
+            n_samples=VALIDATE_SAMPLES, liquid_temperatures=VALIDATE_LIQUID_TEMPERATURES)
+        loop = dataclasses.replace(demo.active_learning, n_feedback_runs=VALIDATE_FEEDBACK_RUNS,
+                                   fit=_demo_fit(VALIDATE_REFIT_WALL_TIME_S))
+        settings = dict(
+            name="mlip_glass validate campaign" + ("" if deep_swap else " (no swap-MC)"),
+            surrogate=surrogate, database=database, fit=_demo_fit(VALIDATE_FIT_WALL_TIME_S),
+            active_learning=loop, property_structures=5,
+            heldout=HeldOutSetMaker(protocol=HeldOutProtocol(n_runs=3, deep_glasses=VALIDATE_DEEP_GLASSES)),
+        )
+        return cls(**{**demo.__dict__, **settings, **kwargs})
+
     def make(self, campaign: str, structure=None) -> Flow:
         """The campaign's flow, every job stamped with ``campaign`` (iteration 0; AL jobs stamp their own).
 
@@ -262,6 +312,10 @@ def _demo_flow(campaign: str, al_iterations: int = 1, **options) -> Flow:
     return GlassMLIPFlowMaker.demo(al_iterations=al_iterations, **options).make(campaign)
 
 
+def _validate_flow(campaign: str, deep_swap: bool = True, **options) -> Flow:
+    return GlassMLIPFlowMaker.validate(deep_swap=deep_swap, **options).make(campaign)
+
+
 def _paper_flow(campaign: str, **options) -> Flow:
     return GlassMLIPFlowMaker.paper(**options).make(campaign)
 
@@ -277,6 +331,7 @@ FLOW_BUILDERS: dict[str, Callable[..., Flow]] = {
     "toy": _toy_flow,
     "surrogate": _surrogate_flow,
     "demo": _demo_flow,
+    "validate": _validate_flow,
     "paper": _paper_flow,
 }
 

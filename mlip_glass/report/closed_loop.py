@@ -17,7 +17,8 @@ import numpy as np
 from mlip_glass.properties.constants import RDF_COMPARE_RANGE
 
 #: held-out categories reported in the table, in order
-HELDOUT_ORDER = ("md_2000K", "md_1200K", "md_700K", "md_300K", "relaxed", "scaled_0.97", "scaled_1.03", "all")
+HELDOUT_ORDER = ("md_2000K", "md_1200K", "md_700K", "md_300K", "relaxed", "scaled_0.97", "scaled_1.03", "swap_mc_deep",
+                 "all")
 
 
 def _fmt(value, digits: int = 3) -> str:

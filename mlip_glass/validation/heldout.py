@@ -53,6 +53,12 @@ class HeldOutProtocol:
         Lattice scale factors of the relaxed glasses.
     relax_fmax
         Force tolerance of the box relaxation (eV/Å).
+    deep_glasses
+        Extra held-out swap-MC glasses (surrogate cooling of ``deep_sweeps`` sweeps from random liquids with seeds
+        no campaign uses), box-relaxed with the engine: category ``swap_mc_deep``, test split. They judge how well
+        a model knows deep glasses (the paper's thesis); 0: none.
+    deep_sweeps
+        Swap-MC cooling length of those glasses (sweeps).
     seed
         Base seed.
     """
@@ -68,6 +74,8 @@ class HeldOutProtocol:
     timestep_fs: float = 2.0
     scale_factors: tuple[float, ...] = HELDOUT_SCALE_FACTORS
     relax_fmax: float = 1e-3
+    deep_glasses: int = 0
+    deep_sweeps: int = 100_000
     seed: int = 9001
 
     def __post_init__(self) -> None:
@@ -172,6 +180,25 @@ def _box_relaxed(potential, atoms: Atoms, fmax: float) -> Atoms:
     return relaxed
 
 
+#: seed offset of the held-out deep glasses (far from any campaign's surrogate seeds)
+DEEP_GLASS_SEED_OFFSET = 700_000
+
+
+def deep_glass_frames(engine, protocol: HeldOutProtocol) -> list[Atoms]:
+    """``protocol.deep_glasses`` swap-MC glasses cooled over ``deep_sweeps`` sweeps, box-relaxed by ``engine``
+    (its LAMMPS potential) and labelled: category ``swap_mc_deep``, run index ``n_runs`` (test split)."""
+    from mlip_glass.reference.engines import to_atoms
+    from mlip_glass.surrogate.swap_mc import swap_mc
+
+    frames = []
+    for i in range(int(protocol.deep_glasses)):
+        seed = int(protocol.seed) + DEEP_GLASS_SEED_OFFSET + i
+        glass = swap_mc(_start_structure(protocol.n_atoms, seed), n_sweeps=int(protocol.deep_sweeps), seed=seed)
+        relaxed = _box_relaxed(engine.potential, to_atoms(glass.structure), protocol.relax_fmax)
+        frames.append(_label(engine, relaxed, "swap_mc_deep", int(protocol.n_runs)))
+    return frames
+
+
 def heldout_frames(engine="eam", protocol: HeldOutProtocol | None = None) -> list[Atoms]:
     """Every held-out frame of ``protocol`` (default :class:`HeldOutProtocol`) labelled by ``engine``."""
     from mlip_glass.reference.engines import get_engine
@@ -181,7 +208,7 @@ def heldout_frames(engine="eam", protocol: HeldOutProtocol | None = None) -> lis
     frames: list[Atoms] = []
     for run in range(int(protocol.n_runs)):
         frames += melt_quench_frames(engine, protocol, run)
-    return frames
+    return frames + deep_glass_frames(engine, protocol)
 
 
 def category_counts(frames) -> dict[str, int]:
