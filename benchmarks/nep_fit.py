@@ -84,6 +84,39 @@ def run(label: str, dataset: dict, directory: Path, cpu: CPUTrainerSettings, ste
     return result | {"_doc": doc}
 
 
+def compare_setup(args) -> None:
+    """Set-up (s), steps/s and frames/s of the driver with and without the neighbour-graph cache, same data."""
+    import shutil
+
+    from mlip_glass.nep.graphs import GRAPH_CACHE_ENV
+
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    dataset = build_dataset(workdir, args.frames, args.atoms, args.seed, args.train_fraction)
+    n_frames = len(dataset["_train"]) + len(dataset["_test"])
+    cache = workdir / "graph_cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    cpu = CPUTrainerSettings(batch=args.batch, output_interval=max(args.compare_setup, 1), threads=args.threads)
+    rows = []
+    for label, env in (("current (ASE graphs)", "off"), ("new, cold cache", str(cache)),
+                       ("new, warm cache", str(cache))):
+        os.environ[GRAPH_CACHE_ENV] = env
+        directory = workdir / f"setup_{label.split()[0]}_{label.split()[-2]}"
+        shutil.rmtree(directory, ignore_errors=True)
+        load = os.getloadavg()[0]
+        doc = fit_nep({k: v for k, v in dataset.items() if not k.startswith("_")}, directory, settings=NEPSettings(),
+                      cpu_settings=cpu, backend="neppo", steps=args.compare_setup, wall_time=None)
+        status = json.loads((directory / "neppo_status.json").read_text())
+        train_s = status["wall_time_s"] - status["setup_s"]
+        rows.append((label, status["setup_s"], doc.n_steps / train_s, doc.n_steps * args.batch / train_s, load))
+    print(f"{n_frames} frames of {args.atoms} atoms, {args.compare_setup} steps of {args.batch} frames, "
+          f"{args.threads} thread(s)")
+    print(f"{'driver':24s} {'set-up s':>9s} {'steps/s':>8s} {'frames/s':>9s} {'load':>5s}")
+    for label, setup, steps, frames, load in rows:
+        print(f"{label:24s} {setup:9.1f} {steps:8.2f} {frames:9.1f} {load:5.1f}")
+    print(f"set-up ratios new/current: cold {rows[1][1] / rows[0][1]:.2f}, warm {rows[2][1] / rows[0][1]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=225, help="EAM frames (train + test)")
@@ -104,7 +137,14 @@ def main() -> None:
                         help="if > 0: a second fit warm-started from ours with this budget (s), as in the next "
                              "active-learning iteration")
     parser.add_argument("--workdir", default="/tmp/mlip_glass_nep_bench")
+    parser.add_argument("--compare-setup", type=int, default=0, metavar="STEPS",
+                        help="only compare set-up time and throughput of the current driver (ASE neighbour graphs, "
+                             "MLIP_GLASS_GRAPH_CACHE=off) and the new one (vectorised graphs, cold then warm cache), "
+                             "each training STEPS steps on the same data")
     args = parser.parse_args()
+    if args.compare_setup:
+        compare_setup(args)
+        return
 
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)

@@ -172,7 +172,9 @@ class NeppoBackend(Backend):
             raise NEPTrainingError(f"neppo training in {directory} failed (exit code {code})", log, str(directory))
         status = json.loads(status_path.read_text())
         return TrainingResult(str(directory), self.name, self.version(), status["wall_time_s"], status["n_steps"],
-                              status["reason"], log, {"launch_wall_time_s": time.perf_counter() - start})
+                              status["reason"], log, {"launch_wall_time_s": time.perf_counter() - start,
+                                                      "setup_s": status.get("setup_s"),
+                                                      "graph_cache": status.get("graph_cache")})
 
 
 class GPUMDBackend(Backend):

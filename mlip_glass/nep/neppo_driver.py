@@ -76,7 +76,10 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
     from neppo.output import write_loss_header, write_predictions
     from neppo.trainer import Trainer
 
+    from mlip_glass.nep.graphs import install as install_graph_cache
+
     torch.set_num_threads(int(threads))
+    cached_graphs = install_graph_cache()
     directory = Path(directory)
     settings = read_nep_in(directory / "nep.in")
     stages = get_stages(settings)
@@ -130,7 +133,8 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
         write_loss_header(directory, report_interval, trainer._get_loss_columns())
     trainer._log_settings(steps)
     setup = time.perf_counter() - begin
-    logger.info("set-up (imports, structures, descriptor scaling) took %.1f s", setup)
+    logger.info("set-up (imports, structures, descriptor scaling) took %.1f s (neighbour-graph cache %s)", setup,
+                "on" if cached_graphs else "off")
     t0 = begin - elapsed0
     trainer._start_time = t0
 
@@ -188,6 +192,7 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
         model.write(directory / "nep.txt")
     wall = time.perf_counter() - t0
     status = {"status": "done", "reason": reason, "n_steps": int(trainer._step), "wall_time_s": wall,
+              "setup_s": setup, "graph_cache": cached_graphs,
               "steps_requested": steps, "wall_time_budget_s": wall_time, "trainer": "neppo",
               "trainer_version": neppo_version, "threads": int(threads), "device": str(device),
               "warm_start": str(warm_start) if warm_start else None,
