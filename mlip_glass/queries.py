@@ -16,6 +16,8 @@ No jobflow import: functions take any maggma-like store with ``query``/``query_o
 
 from __future__ import annotations
 
+import itertools
+
 from typing import Any, Iterable, Iterator
 
 #: stages whose outputs hold labelled frames / surrogate states / datasets / models
@@ -256,11 +258,24 @@ def labelled_hashes(store, campaign: str) -> set[str]:
     return {frame["structure_hash"] for frame, _ in iter_frames(store, campaign)}
 
 
+def _frames_of_docs(store, criteria: dict) -> Iterator[tuple[dict, dict]]:
+    props = ["uuid", "index", "name", "metadata", "output", "completed_at"]
+    for doc in store.query(criteria, properties=props, load=True):
+        for frame in frames_in_output(doc.get("output")):
+            yield frame, doc
+
+
 def frames_by_hash(store, campaign: str, hashes: Iterable[str]) -> dict[str, dict]:
-    """Labelled frames of ``campaign`` whose structure hash is in ``hashes`` (latest job wins)."""
+    """Labelled frames of ``campaign`` whose structure hash is in ``hashes`` (latest job wins). Only jobs whose
+    ``output.frame_hashes`` list one of them are loaded (plus older jobs without that list)."""
     wanted = set(hashes)
+    if not wanted:
+        return {}
+    _connect(store)
+    matching = _criteria(campaign, REFERENCE_STAGE, **{"output.frame_hashes": {"$in": sorted(wanted)}})
+    legacy = _criteria(campaign, REFERENCE_STAGE, **{"output.frame_hashes": {"$exists": False}})
     found: dict[str, tuple[str, dict]] = {}
-    for frame, doc in iter_frames(store, campaign):
+    for frame, doc in itertools.chain(_frames_of_docs(store, matching), _frames_of_docs(store, legacy)):
         h = frame["structure_hash"]
         if h in wanted and str(doc.get("completed_at")) >= found.get(h, ("", None))[0]:
             found[h] = (str(doc.get("completed_at")), frame)

@@ -15,6 +15,9 @@ class SubsetDocument(BaseModel):
     subset: str = Field(description="subset name (config_type), e.g. 'distorted'")
     engine: str | None = Field(None, description="engine that labelled the frames")
     frames: list[LabelledFrame] = Field(default_factory=list, description="labelled frames (data store)")
+    frame_hashes: list[str] = Field(
+        default_factory=list, description="structure hashes of the frames (kept in the job document: queryable "
+                                          "without loading the frames)")
     counts: dict[str, int] = Field(
         default_factory=dict, description="n_frames, n_accepted, n_rejected, n_parents"
     )
@@ -28,6 +31,7 @@ class SubsetDocument(BaseModel):
             subset=subset,
             engine=",".join(engines) if engines else None,
             frames=frames,
+            frame_hashes=[f.structure_hash for f in frames],
             counts={
                 "n_frames": len(frames),
                 "n_accepted": sum(not f.rejected for f in frames),
