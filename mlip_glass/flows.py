@@ -33,13 +33,18 @@ DEMO_WARM_START_LEARNING_RATE = (2e-3, 1e-4)
 DEMO_SWAP_SWEEPS = (1e2, 1e3, 1e4)
 DEMO_MD_TIMES = (10.0, 30.0, 100.0)
 #: equilibrium swap-MC liquid samples (reduced T*: the cooling's start T_H and a hot liquid)
-DEMO_LIQUID_TEMPERATURES = (10.01, 4.0)
+DEMO_LIQUID_TEMPERATURES = (10.01, 4.0, 2.0)
 #: relaxations in the demo database, every k-th ionic step of each kept, at most this many frames each
 DEMO_RELAXATIONS = 3
 DEMO_RELAX_KEEP_EVERY = 25
 DEMO_RELAX_MAX_FRAMES = 10
 #: AIMD heating runs (0 → 2000 K, 60 steps of 1 fs: the paper's protocol) from relaxed minima
 DEMO_AIMD_RUNS = 2
+#: minimised glasses of the demo's property suite (elastic, AQS, energetics; both potentials)
+DEMO_PROPERTY_STRUCTURES = 2
+#: the demo's RDF protocol (both potentials): one 150-atom melt–quench, 2000 → 300 K at 4e5 K/ns
+DEMO_RDF = dict(n_runs=1, n_atoms=150, equilibration_ps=0.5, cooling_rate_k_per_ns=4.0e5, sample_ps=0.5,
+                sample_frames=5)
 #: MLIP-feedback runs per active-learning iteration in the demo (paper: 138) and their protocol
 DEMO_FEEDBACK_RUNS = 4
 DEMO_FEEDBACK_STEPS = 1000  #: equilibration steps at 2000 K, and as many for the quench to 300 K (1 fs)
@@ -64,18 +69,18 @@ VALIDATE_DEEP_GLASSES = 4
 
 
 def _demo_database():
-    """Every subset at demo size (EAM), labelled at the reference-minimised density; relaxed minima seed the
-    distorted, expanded/compressed and AIMD subsets; three relaxations give properties three minimised glasses."""
+    """Every subset at demo size (EAM), labelled at the reference-minimised density; every surrogate state (hot
+    liquids included) is expanded/compressed; relaxed minima seed the distorted and AIMD subsets."""
     from mlip_glass.datasets.demo import demo_database_maker
 
     database = demo_database_maker(relax_keep=DEMO_RELAX_KEEP_EVERY)
     database.relaxed.n_select = DEMO_RELAXATIONS
     database.relaxed.max_frames = DEMO_RELAX_MAX_FRAMES
-    database.expanded_compressed.n_select = DEMO_RELAXATIONS
+    database.expanded_compressed.n_select = None  # every surrogate state, liquids included: E(V) and close contacts
     database.aimd.n_select = DEMO_AIMD_RUNS
     database.aimd.nsteps = AIMD_STEPS_PAPER
     database.rescale = "relaxed_density"
-    database.expand_relaxed = database.distort_relaxed = database.aimd_relaxed = True
+    database.distort_relaxed = database.aimd_relaxed = True
     return database
 
 
@@ -211,7 +216,7 @@ class GlassMLIPFlowMaker(Maker):
         if int(al_iterations) < 0:
             raise ValueError(f"al_iterations must be >= 0, got {al_iterations}")
         from mlip_glass.active_learning.jobs import ActiveLearningMaker, FeedbackMaker
-        from mlip_glass.properties.jobs import ElasticMaker, PropertySuiteMaker
+        from mlip_glass.properties.jobs import ElasticMaker, PropertySuiteMaker, RDFMaker
         from mlip_glass.surrogate.jobs import SurrogateCoolingFlowMaker
         from mlip_glass.validation.jobs import ModelValidationMaker
 
@@ -223,8 +228,8 @@ class GlassMLIPFlowMaker(Maker):
                                                      liquid_temperatures=DEMO_LIQUID_TEMPERATURES),
             database=_demo_database(),
             fit=_demo_fit(DEMO_FIT_WALL_TIME_S),
-            properties=PropertySuiteMaker.demo(elastic_maker=ElasticMaker.demo()),
-            property_structures=3,
+            properties=PropertySuiteMaker.demo(elastic_maker=ElasticMaker.demo(), rdf_maker=RDFMaker.demo(**DEMO_RDF)),
+            property_structures=DEMO_PROPERTY_STRUCTURES,
             active_learning=ActiveLearningMaker(
                 n_feedback_runs=DEMO_FEEDBACK_RUNS, max_iterations=al_iterations, rmse_tol=0.0,
                 fit=_demo_fit(DEMO_REFIT_WALL_TIME_S), warm_start=True, feedback=feedback,

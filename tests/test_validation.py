@@ -40,13 +40,13 @@ def frames():
 def test_heldout_frames_are_single_points_of_the_reference_engine(frames):
     engine = get_engine("eam")
     counts = category_counts(frames)
-    assert counts == {c: 4 for c in ("md_2000K", "md_1200K", "md_700K", "md_300K", "relaxed",
-                                      "scaled_0.97", "scaled_1.03")}
+    assert counts == {**{c: 4 for c in ("md_2000K", "md_1200K", "md_700K", "md_300K", "relaxed",
+                                         "scaled_0.97", "scaled_1.03")}, "is_2000K": 2, "is_1200K": 2}
     for frame in frames[::5]:
         energy, forces, _ = engine.compute(frame)
         assert frame.info["energy"] == pytest.approx(energy, abs=1e-8)
         assert np.allclose(frame.arrays["forces"], forces, atol=1e-8)
-    relaxed = [f for f in frames if f.info["config_type"] == "relaxed"]
+    relaxed = [f for f in frames if f.info["config_type"] in ("relaxed", "is_2000K", "is_1200K")]
     for frame in relaxed:  # minimised: forces below the tolerance, zero pressure (virial only, no kinetic part)
         assert np.abs(frame.arrays["forces"]).max() < 2e-3
         virial = np.asarray(frame.info["virial"], float).reshape(3, 3)

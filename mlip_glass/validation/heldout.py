@@ -53,6 +53,9 @@ class HeldOutProtocol:
         Lattice scale factors of the relaxed glasses.
     relax_fmax
         Force tolerance of the box relaxation (eV/Å).
+    inherent_every
+        Every k-th frame of each plateau above the last is also box-relaxed (category ``is_<T>K``): inherent
+        structures of hot, supercooled and glassy states, an energy range for the energy parity (0: none).
     deep_glasses
         Extra held-out swap-MC glasses (surrogate cooling of ``deep_sweeps`` sweeps from random liquids with seeds
         no campaign uses), box-relaxed with the engine: category ``swap_mc_deep``, test split. They judge how well
@@ -74,6 +77,7 @@ class HeldOutProtocol:
     timestep_fs: float = 2.0
     scale_factors: tuple[float, ...] = HELDOUT_SCALE_FACTORS
     relax_fmax: float = 1e-3
+    inherent_every: int = 3
     deep_glasses: int = 0
     deep_sweeps: int = 100_000
     seed: int = 9001
@@ -132,6 +136,7 @@ def melt_quench_frames(engine, protocol: HeldOutProtocol, run: int) -> list[Atom
     tdamp, pdamp = 100 * dt_ps, 1000 * dt_ps
     frames: list[Atoms] = []
     glasses: list[Atoms] = []
+    plateau: list[tuple[float, Atoms]] = []
     with LammpsSession(_start_structure(p.n_atoms, seed), potential) as session:
         session.minimize(fmax=0.1, relax_cell=True, max_iterations=500)
         t_hot = p.temperatures_k[0]
@@ -160,6 +165,8 @@ def melt_quench_frames(engine, protocol: HeldOutProtocol, run: int) -> list[Atom
                 frames.append(_label(engine, snapshot, category_of_temperature(t_k), run))
                 if t_k == p.temperatures_k[-1]:
                     glasses.append(snapshot)
+                else:
+                    plateau.append((t_k, snapshot))
             session.command("unfix mlg_md")
             t_prev = t_k
     for glass in glasses:
@@ -169,6 +176,9 @@ def melt_quench_frames(engine, protocol: HeldOutProtocol, run: int) -> list[Atom
             scaled = relaxed.copy()
             scaled.set_cell(relaxed.cell.array * factor, scale_atoms=True)
             frames.append(_label(engine, scaled, f"scaled_{factor:g}", run))
+    if int(p.inherent_every) > 0:
+        for t_k, snapshot in plateau[:: int(p.inherent_every)]:
+            frames.append(_label(engine, _box_relaxed(potential, snapshot, p.relax_fmax), f"is_{t_k:.0f}K", run))
     logger.info("held-out run %d: %d frames", run, len(frames))
     return frames
 
