@@ -132,3 +132,29 @@ def test_rdf_mae_and_relative_difference_are_what_they_say():
     assert rdf_mae(shifted, ref) == pytest.approx(0.05, abs=1e-12)
     assert relative_difference(110.0, 100.0) == pytest.approx(10.0)
     assert relative_difference(1.0, 0.0) is None
+
+
+def test_ablation_table_puts_each_campaigns_kept_model_side_by_side():
+    from mlip_glass.report.closed_loop import ablation_table
+
+    store = memory_job_store()
+    store.connect()
+    docs = []
+    for campaign, deep_force in (("with", 90.0), ("without", 140.0)):
+        errors = {"swap_mc_deep": {"rmse_energy_meV_per_atom": 3.0, "rmse_force_meV_per_A": deep_force},
+                  "all": {"rmse_energy_meV_per_atom": 9.0, "rmse_force_meV_per_A": 120.0}}
+        docs.append({"uuid": f"v-{campaign}", "index": 1, "name": queries.MODEL_VALIDATION_JOB_NAME,
+                     "metadata": {"campaign": campaign, "stage": "validation"},
+                     "output": {"iteration": 1, "model_uuid": f"m-{campaign}", "physical_checks": True,
+                                "selection_score": 1.0, "heldout_errors": errors}})
+        for name, g in (("NEP x", 20.0 if campaign == "with" else 30.0), ("EAM", 25.0)):
+            docs.append({"uuid": f"a-{campaign}-{name}", "index": 1, "name": "aqs",
+                         "metadata": {"campaign": campaign, "stage": "properties"},
+                         "output": {"property": "aqs_shear", "potential": {"name": name},
+                                    "samples": [{"G": g, "energy_per_atom": -4.9}]}})
+    store.docs_store.update(docs, key=["uuid", "index"])
+    rows = {r["quantity"]: r for r in ablation_table(store, "with", "without")}
+    deep = rows["held-out swap_mc_deep: E / F RMSE (meV/atom, meV/Å)"]
+    assert (deep["with"], deep["without"]) == ("3 / 90", "3 / 140")
+    aqs = rows["NEP vs reference: AQS shear modulus G (GPa)"]
+    assert (aqs["with"], aqs["without"]) == ("-20 %", "20 %")

@@ -171,3 +171,43 @@ def closed_loop_table(data: dict[str, Any]) -> list[dict]:
     rows += property_rows(data.get("properties") or {}, engine)
     cost = cost_row(data)
     return rows + ([cost] if cost else [])
+
+
+def ablation_table(store, with_swap: str, without_swap: str) -> list[dict]:
+    """The paper's thesis as an experiment: two validate campaigns, with and without the swap-MC deep-glass
+    structures in training (same number of frames), side by side — held-out errors of each campaign's kept model
+    on the deepest swap-MC glasses and on the MD frames, and the property differences NEP vs reference.
+
+    Rows: ``{"quantity", with_swap, without_swap}``; both campaigns must hold a final closed-loop validation."""
+    from mlip_glass import queries
+
+    def final(campaign: str) -> dict:
+        docs = [d["output"] for d in queries.model_validations(store, campaign) if d["output"].get("physical_checks")]
+        if not docs:
+            raise queries.ProvenanceError(f"campaign {campaign!r} has no final closed-loop validation")
+        return docs[-1]
+
+    def props(campaign: str) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {"rdf": [], "elastic": [], "aqs_shear": [], "energetics": []}
+        crit = {"metadata.campaign": campaign, "metadata.stage": "properties", "output.property": {"$exists": True}}
+        for doc in store.query(crit, load=True, sort={"completed_at": 1}):
+            if doc["output"].get("property") in out:
+                out[doc["output"]["property"]].append(doc["output"])
+        return out
+
+    a, b = final(with_swap), final(without_swap)
+    rows = []
+    def cell(row: dict | None) -> str:
+        return "—" if not row else f"{_fmt(row['rmse_energy_meV_per_atom'])} / {_fmt(row['rmse_force_meV_per_A'])}"
+
+    for category in ("swap_mc_deep", "md_2000K", "md_1200K", "md_700K", "md_300K", "relaxed", "all"):
+        ra, rb = (a.get("heldout_errors") or {}).get(category), (b.get("heldout_errors") or {}).get(category)
+        if ra or rb:
+            rows.append({"quantity": f"held-out {category}: E / F RMSE (meV/atom, meV/Å)",
+                         with_swap: cell(ra), without_swap: cell(rb)})
+    pa = {r["quantity"]: r["value"] for r in property_rows(props(with_swap), "reference")}
+    pb = {r["quantity"]: r["value"] for r in property_rows(props(without_swap), "reference")}
+    for quantity in pa:
+        rows.append({"quantity": f"NEP vs reference: {quantity}", with_swap: pa[quantity],
+                     without_swap: pb.get(quantity, "—")})
+    return rows
