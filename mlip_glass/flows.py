@@ -70,13 +70,16 @@ VALIDATE_DEEP_GLASSES = 4
 
 def _demo_database():
     """Every subset at demo size (EAM), labelled at the reference-minimised density; every surrogate state (hot
-    liquids included) is expanded/compressed; relaxed minima seed the distorted and AIMD subsets."""
+    liquids included) and every relaxed minimum is expanded/compressed; relaxed minima seed the distorted and
+    AIMD subsets."""
     from mlip_glass.datasets.demo import demo_database_maker
 
     database = demo_database_maker(relax_keep=DEMO_RELAX_KEEP_EVERY)
     database.relaxed.n_select = DEMO_RELAXATIONS
     database.relaxed.max_frames = DEMO_RELAX_MAX_FRAMES
     database.expanded_compressed.n_select = None  # every surrogate state, liquids included: E(V) and close contacts
+    database.expanded_compressed_relaxed = dataclasses.replace(database.expanded_compressed, n_select=None,
+                                                               name="expanded/compressed relaxed minima")
     database.aimd.n_select = DEMO_AIMD_RUNS
     database.aimd.nsteps = AIMD_STEPS_PAPER
     database.rescale = "relaxed_density"

@@ -76,7 +76,24 @@ def test_demo_preset_is_the_same_flow_shrunk():
     # the physics of the NEP model is the paper's in both presets
     assert demo.fit.settings.as_dict() == paper.fit.settings.as_dict()
     flow = demo.make("demo-check")
-    assert [type(j).__name__ for j in flow.jobs] == ["Flow", "Flow", "Job", "Job", "Job"]
+    names = [j.name for j in flow.jobs]
+    assert names == ["surrogate cooling grid", "reference database", "nep fit", "held-out reference frames",
+                     "model validation", "al step", "property suite", "model validation"]
+    # the closed-loop check validates the best model after the properties; properties use the best model
+    assert flow.jobs[-1].function_kwargs.get("model") is None
+    assert flow.jobs[6].function_kwargs["iteration"] == "best"
+    # the paper preset has no held-out reference MD (VASP labels): its properties use the last model
+    paper_flow = paper.make("paper-check")
+    assert "held-out reference frames" not in [j.name for j in paper_flow.jobs]
+
+
+def test_validate_preset_and_its_ablation_differ_only_in_the_surrogate_grid():
+    with_swap, without = GlassMLIPFlowMaker.validate(), GlassMLIPFlowMaker.validate(deep_swap=False)
+    n_states = lambda m: m.surrogate.n_samples * (len(m.surrogate.swap_sweeps) + len(m.surrogate.md_times))
+    assert n_states(with_swap) == n_states(without)  # same number of surrogate frames
+    assert with_swap.surrogate.swap_sweeps and not without.surrogate.swap_sweeps
+    assert with_swap.fit.wall_time == without.fit.wall_time and with_swap.database == without.database
+    assert with_swap.heldout.protocol.deep_glasses > 0
 
 
 def test_unknown_flow_name_lists_the_known_ones():

@@ -406,6 +406,9 @@ class ReferenceDatabaseMaker(Maker):
     expand_relaxed
         Expand/compress the relaxed structures (True: the energy–volume curve around the reference minimum) or
         the surrogate structures (False, default).
+    expanded_compressed_relaxed
+        An extra expanded/compressed job on the relaxed minima, in addition to ``expanded_compressed`` on the
+        surrogate structures (None: none): both the liquids' and the minimum's energy–volume curves.
     aimd_relaxed
         Start the AIMD heating runs from the relaxed structures, i.e. from 0 K minima as in the paper's "heating
         the samples from 0 K to 2000 K" (True), or from the surrogate structures (False, default).
@@ -429,6 +432,7 @@ class ReferenceDatabaseMaker(Maker):
     crystal: CrystalSubsetMaker | None = field(default_factory=CrystalSubsetMaker)
     distort_relaxed: bool = False
     expand_relaxed: bool = False
+    expanded_compressed_relaxed: ExpandedCompressedMaker | None = None
     aimd_relaxed: bool = False
     rescale: str = "none"
     assemble: AssembleDatasetMaker = field(default_factory=AssembleDatasetMaker)
@@ -437,7 +441,8 @@ class ReferenceDatabaseMaker(Maker):
     def __post_init__(self):
         if self.rescale not in RESCALE_OPTIONS:
             raise ValueError(f"ReferenceDatabaseMaker.rescale must be one of {RESCALE_OPTIONS}, got {self.rescale!r}")
-        needs_relaxed = self.rescale != "none" or self.aimd_relaxed or self.distort_relaxed or self.expand_relaxed
+        needs_relaxed = (self.rescale != "none" or self.aimd_relaxed or self.distort_relaxed or self.expand_relaxed
+                         or self.expanded_compressed_relaxed is not None)
         if needs_relaxed and self.relaxed is None:
             raise ValueError("ReferenceDatabaseMaker.relaxed is None but rescale/aimd_relaxed/distort_relaxed need "
                              "the relaxed subset")
@@ -451,7 +456,8 @@ class ReferenceDatabaseMaker(Maker):
             relaxed_job = self._with_engine(self.relaxed).make(structures)
             jobs.append(relaxed_job)
             outputs["relaxed"] = relaxed_job.output
-            if self.aimd_relaxed or self.distort_relaxed or self.expand_relaxed:
+            if (self.aimd_relaxed or self.distort_relaxed or self.expand_relaxed
+                    or self.expanded_compressed_relaxed is not None):
                 finals = relaxed_finals(relaxed_job.output)
                 jobs.append(finals)
             if self.rescale == "relaxed_density":
@@ -471,8 +477,13 @@ class ReferenceDatabaseMaker(Maker):
             job = self._with_engine(maker).make(inputs)
             jobs.append(job)
             outputs[attr] = job.output
+        if self.expanded_compressed_relaxed is not None:
+            job = self._with_engine(self.expanded_compressed_relaxed).make(finals.output)
+            jobs.append(job)
+            outputs["expanded_compressed_relaxed"] = job.output
         # assembly order decides which copy of a duplicated structure is kept: surrogate single points first
-        order = ("surrogate", "relaxed", "expanded_compressed", "aimd", "crystal", "distorted")
+        order = ("surrogate", "relaxed", "expanded_compressed", "expanded_compressed_relaxed", "aimd", "crystal",
+                 "distorted")
         ordered = [outputs[name] for name in order if name in outputs]
         assemble = self.assemble.make(ordered, previous)
         jobs.append(assemble)
