@@ -69,7 +69,7 @@ class HeldOutProtocol:
     n_runs: int = 2
     n_atoms: int = 150
     temperatures_k: tuple[float, ...] = HELDOUT_TEMPERATURES_K
-    frames_per_plateau: int = 12
+    frames_per_plateau: int = 10
     melt_ps: float = 10.0
     cool_ps: float = 5.0
     plateau_ps: float = 2.0
@@ -77,7 +77,7 @@ class HeldOutProtocol:
     timestep_fs: float = 2.0
     scale_factors: tuple[float, ...] = HELDOUT_SCALE_FACTORS
     relax_fmax: float = 1e-3
-    inherent_every: int = 3
+    inherent_every: int = 5
     deep_glasses: int = 0
     deep_sweeps: int = 100_000
     seed: int = 9001
