@@ -44,7 +44,7 @@ def project_dir(path: str | os.PathLike | None = None, create: bool = True) -> P
             raise StoreConfigError(
                 f"project directory {chosen} does not exist (set --project-dir or ${PROJECT_DIR_ENV})"
             )
-        chosen.mkdir(parents=True)
+        chosen.mkdir(parents=True, exist_ok=True)  # another process may create it at the same time
     return chosen
 
 EMBEDDED = "embedded"
@@ -91,16 +91,29 @@ def check_mongo(uri: str, timeout_ms: int = MONGO_TIMEOUT_MS) -> None:
             pass
 
 
-def embedded_job_store(path: str | os.PathLike | None = None) -> JobStore:
-    """Persistent on-disk JobStore (montydb/sqlite) under ``<project_dir>/store``; no server needed."""
-    from maggma.stores import MontyStore
+def embedded_job_store(path: str | os.PathLike | None = None, writer: bool = False) -> JobStore:
+    """Persistent on-disk JobStore (montydb/sqlite) under ``<project_dir>/store``; no server needed.
+
+    Safe to share (:mod:`mlip_glass.embedded_store`): readers run during a writer; the first write of a
+    process takes the project's writer lock, and a second writing process gets ``ProjectInUseError``
+    ("project ... in use by PID ..."). ``writer=True`` takes the lock now (fail before any work; held
+    until the store is closed or the process ends).
+    """
+    from mlip_glass.embedded_store import ProjectMontyStore, acquire_writer_lock
 
     database_path = str(project_dir(path) / "store")
-    kwargs = {"database_path": database_path, "database_name": DEFAULT_DATABASE, "storage": "sqlite"}
-    return JobStore(
-        MontyStore(DOCS_COLLECTION, **kwargs),
-        additional_stores={DATA_STORE: MontyStore(BLOBS_COLLECTION, **kwargs)},
+    kwargs = {
+        "database_path": database_path, "database_name": DEFAULT_DATABASE, "storage": "sqlite",
+        "companion_collections": [DOCS_COLLECTION, BLOBS_COLLECTION],
+    }
+    store = JobStore(
+        ProjectMontyStore(DOCS_COLLECTION, **kwargs),
+        additional_stores={DATA_STORE: ProjectMontyStore(BLOBS_COLLECTION, **kwargs)},
     )
+    if writer:
+        Path(database_path).mkdir(exist_ok=True)
+        acquire_writer_lock(database_path)
+    return store
 
 
 def mongo_job_store(uri: str, database: str | None = None, check: bool = True) -> JobStore:
@@ -119,7 +132,9 @@ def mongo_job_store(uri: str, database: str | None = None, check: bool = True) -
     )
 
 
-def get_job_store(store: str | None = None, project: str | os.PathLike | None = None) -> JobStore:
+def get_job_store(
+    store: str | None = None, project: str | os.PathLike | None = None, writer: bool = False
+) -> JobStore:
     """Resolve a store specification to a jobflow JobStore.
 
     Parameters
@@ -130,10 +145,13 @@ def get_job_store(store: str | None = None, project: str | os.PathLike | None = 
         ``$MLIP_GLASS_STORE_URI`` and falls back to ``"embedded"``.
     project
         Project directory of the embedded store.
+    writer
+        Embedded store: take the project's writer lock now (``run``/``demo``: refuse a second writer
+        before any work); readers leave it False.
     """
     spec = store or os.environ.get(STORE_URI_ENV) or EMBEDDED
     if spec == EMBEDDED:
-        return embedded_job_store(project)
+        return embedded_job_store(project, writer=writer)
     if spec == MEMORY:
         return memory_job_store()
     if spec == JOBFLOW_SETTINGS:
