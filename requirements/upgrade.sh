@@ -10,8 +10,10 @@ LOG=requirements/upgrade.log
 rm -rf "$UP" "$UPW"
 "$PYTHON" -m venv "$UP"
 "$UP/bin/pip" install -q --upgrade pip
-"$UP/bin/pip" install -q "$TORCH_SPEC"   # pinned on purpose: the CPU wheel (see docs/install.md)
-"$UP/bin/pip" install -q --upgrade --upgrade-strategy eager -e ".[$EXTRAS]"
+# torch stays at TORCH_SPEC (the CPU wheel): an eager upgrade would otherwise pull the newest CUDA build
+echo "$TORCH_SPEC" > "$UP/torch-constraint.txt"
+"$UP/bin/pip" install -q -c "$UP/torch-constraint.txt" "$TORCH_SPEC"
+"$UP/bin/pip" install -q -c "$UP/torch-constraint.txt" --upgrade --upgrade-strategy eager -e ".[$EXTRAS]"
 "$WIRE_PYTHON" -m venv "$UPW"
 "$UPW/bin/pip" install -q --upgrade pip "mongoeco[wire]"
 

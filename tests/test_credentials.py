@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from monty.json import MontyDecoder, jsanitize
@@ -20,7 +21,8 @@ from mlip_glass.store import (
     get_launchpad,
 )
 from mlip_glass.testing.wire_server import find_wire_python, free_port
-from tests.conftest import REPO_ROOT
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 USER, SECRET = "alice", "s3cret-Pw"
 LAUNCHER = """
