@@ -9,25 +9,38 @@ WIRE_VENV := .venv-mongo
 WIRE_PYTHON ?= $(shell for p in $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.1[3-9]*/bin/python3 2>/dev/null) $$(command -v python3.13 python3.14 2>/dev/null); do "$$p" -c 'import sys; assert sys.version_info >= (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
 # torch first, from its CPU wheel, so that the CPU NEP trainer does not pull a CUDA build
 TORCH_SPEC ?= torch==2.13.0
+# The tested versions (docs/install.md): every install is `pip install -c` these; `make upgrade` refreshes them.
+CONSTRAINTS := requirements/constraints.txt
+WIRE_CONSTRAINTS := requirements/constraints-wire.txt
+EXTRAS := test,cpu-trainer,docs
 
-.PHONY: install wire-venv test test-all demo docs clean
+.PHONY: install wire-venv test test-all demo docs clean upgrade
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The stamp depends on the constraints: changing them re-runs pip, which moves every package to its pin.
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { echo "Python >= 3.10 needed (PYTHON=$(PYTHON))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q "$(TORCH_SPEC)"
-	$(BIN)/pip install -q -e ".[test,cpu-trainer,docs]"
+	$(BIN)/pip install -q -c $(CONSTRAINTS) --upgrade pip
+	$(BIN)/pip install -q -c $(CONSTRAINTS) "$(TORCH_SPEC)"
+	$(BIN)/pip install -q -c $(CONSTRAINTS) -e ".[$(EXTRAS)]"
 	touch $@
 
 wire-venv: $(WIRE_VENV)/.installed
 
-$(WIRE_VENV)/.installed:
+$(WIRE_VENV)/.installed: $(WIRE_CONSTRAINTS)
 	@test -n "$(WIRE_PYTHON)" || { echo "Python 3.13 not found (needed for the test wire server)"; exit 1; }
 	$(WIRE_PYTHON) -m venv $(WIRE_VENV)
-	$(WIRE_VENV)/bin/pip install -q "mongoeco[wire]"
+	$(WIRE_VENV)/bin/pip install -q -c $(WIRE_CONSTRAINTS) "mongoeco[wire]"
 	touch $@
+
+# Re-resolve to the newest versions in separate venvs (.venv-upgrade, .venv-upgrade-mongo), run the fast
+# suite there, and rewrite the constraints only if it passes (requirements/upgrade.sh).
+upgrade:
+	@test -n "$(WIRE_PYTHON)" || { echo "Python 3.13 not found (needed for the test wire server)"; exit 1; }
+	PYTHON="$(PYTHON)" WIRE_PYTHON="$(WIRE_PYTHON)" TORCH_SPEC="$(TORCH_SPEC)" EXTRAS="$(EXTRAS)" \
+		bash requirements/upgrade.sh
 
 test: install wire-venv
 	$(BIN)/pytest -q

@@ -5,6 +5,10 @@
   ``MLIP_GLASS_PROJECT_DIR``, CLI ``--project-dir``). Persistent across processes, one writer at a time.
 - MongoDB: ``mongodb://`` / ``mongodb+srv://`` URI (env ``MLIP_GLASS_STORE_URI``) with GridFS for blobs,
   or jobflow's own ``JOB_STORE`` settings (``jobflow.yaml``) with ``store="jobflow"``.
+
+Credentials (:mod:`mlip_glass.credentials`): messages mask passwords; URIs, ``launchpad.yaml`` and
+``jobflow.yaml`` may say ``${VAR}`` (expanded from the environment when connecting);
+:func:`fireworks_job_store` gives Fireworks a store without literal passwords.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ def project_dir(path: str | os.PathLike | None = None, create: bool = True) -> P
             raise StoreConfigError(
                 f"project directory {chosen} does not exist (set --project-dir or ${PROJECT_DIR_ENV})"
             )
-        chosen.mkdir(parents=True)
+        chosen.mkdir(parents=True, exist_ok=True)  # another process may create it at the same time
     return chosen
 
 EMBEDDED = "embedded"
@@ -61,65 +65,173 @@ def _is_mongo_uri(spec: str) -> bool:
 
 
 def database_from_uri(uri: str, default: str = DEFAULT_DATABASE) -> str:
-    """Database named in a MongoDB URI path (``mongodb://host/db``), else ``default``."""
+    """Database named in a MongoDB URI path (``mongodb://host/db``), else ``default``; ``${VAR}`` expanded."""
     from pymongo.uri_parser import parse_uri
 
+    from mlip_glass.credentials import expand_env, redact
+
     try:
-        parsed = parse_uri(uri, validate=False, warn=True)
+        parsed = parse_uri(expand_env(uri, "store URI"), validate=False, warn=True)
+    except StoreConfigError:
+        raise
     except Exception as exc:  # pymongo raises InvalidURI / ConfigurationError
-        raise StoreConfigError(f"malformed MongoDB URI {uri!r}: {exc}") from exc
+        raise StoreConfigError(f"malformed MongoDB URI {redact(uri)!r}: {redact(exc)}") from None
     return parsed.get("database") or default
 
 
-def check_mongo(uri: str, timeout_ms: int = MONGO_TIMEOUT_MS) -> None:
-    """Ping a MongoDB server; raise :class:`StoreConfigError` naming the URI if unreachable."""
-    import pymongo
-    from pymongo.errors import PyMongoError
+def check_mongo(
+    uri: str, timeout_ms: int = MONGO_TIMEOUT_MS, client_factory=None, what: str = "MongoDB",
+    database: str | None = None,
+) -> None:
+    """Connect to a MongoDB server and run an authenticated command; raise :class:`StoreConfigError`
+    with the URI (password masked) if it is unreachable or refuses the credentials.
 
+    ``client_factory``: zero-argument callable returning the client to check (default: a client for
+    ``uri`` with ``${VAR}`` expanded), so that a LaunchPad is checked with its own credentials;
+    ``database``: where the authenticated command runs (default: the URI's database)."""
+    import pymongo
+    from pymongo.errors import OperationFailure, PyMongoError
+
+    from mlip_glass.credentials import expand_env, redact
+
+    client = None
     try:
-        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms)
+        if client_factory is None:
+            client = pymongo.MongoClient(expand_env(uri, "store URI"), serverSelectionTimeoutMS=timeout_ms)
+        else:
+            client = client_factory()
         client.admin.command("ping")
+        client[database or database_from_uri(uri)].list_collection_names()  # needs the credentials
+    except OperationFailure as exc:
+        raise StoreConfigError(
+            f"{what} at {redact(uri)} refused the connection: {redact(exc.details.get('errmsg', exc) if exc.details else exc)} "
+            "(check the user name and password)"
+        ) from None
     except PyMongoError as exc:
         raise StoreConfigError(
-            f"MongoDB at {uri} is not reachable within {timeout_ms / 1000:g} s ({type(exc).__name__}). "
+            f"{what} at {redact(uri)} is not reachable within {timeout_ms / 1000:g} s ({type(exc).__name__}). "
             "Start it (e.g. `docker compose up -d`) or use the embedded store (--store embedded)."
-        ) from exc
+        ) from None
+    except (ValueError, TypeError) as exc:  # pymongo's own argument errors
+        if isinstance(exc, StoreConfigError):
+            raise
+        raise StoreConfigError(f"{what} URI {redact(uri)!r} cannot be used: {redact(exc)}") from None
     finally:
-        try:
+        if client is not None and client_factory is None:  # a given client stays open for its owner
             client.close()
-        except UnboundLocalError:
-            pass
 
 
-def embedded_job_store(path: str | os.PathLike | None = None) -> JobStore:
-    """Persistent on-disk JobStore (montydb/sqlite) under ``<project_dir>/store``; no server needed."""
-    from maggma.stores import MontyStore
+def embedded_job_store(path: str | os.PathLike | None = None, writer: bool = False) -> JobStore:
+    """Persistent on-disk JobStore (montydb/sqlite) under ``<project_dir>/store``; no server needed.
+
+    Safe to share (:mod:`mlip_glass.embedded_store`): readers run during a writer; the first write of a
+    process takes the project's writer lock, and a second writing process gets ``ProjectInUseError``
+    ("project ... in use by PID ..."). ``writer=True`` takes the lock now (fail before any work; held
+    until the store is closed or the process ends).
+    """
+    from mlip_glass.embedded_store import ProjectMontyStore, acquire_writer_lock
 
     database_path = str(project_dir(path) / "store")
-    kwargs = {"database_path": database_path, "database_name": DEFAULT_DATABASE, "storage": "sqlite"}
-    return JobStore(
-        MontyStore(DOCS_COLLECTION, **kwargs),
-        additional_stores={DATA_STORE: MontyStore(BLOBS_COLLECTION, **kwargs)},
+    kwargs = {
+        "database_path": database_path, "database_name": DEFAULT_DATABASE, "storage": "sqlite",
+        "companion_collections": [DOCS_COLLECTION, BLOBS_COLLECTION],
+    }
+    store = JobStore(
+        ProjectMontyStore(DOCS_COLLECTION, **kwargs),
+        additional_stores={DATA_STORE: ProjectMontyStore(BLOBS_COLLECTION, **kwargs)},
     )
+    if writer:
+        Path(database_path).mkdir(exist_ok=True)
+        acquire_writer_lock(database_path)
+    return store
 
 
 def mongo_job_store(uri: str, database: str | None = None, check: bool = True) -> JobStore:
-    """JobStore on MongoDB at ``uri`` (documents in ``outputs``, blobs in GridFS ``outputs_blobs``)."""
-    from maggma.stores import GridFSStore, MongoStore
+    """JobStore on MongoDB at ``uri`` (documents in ``outputs``, blobs in GridFS ``outputs_blobs``).
+
+    ``uri`` may hold ``${VAR}`` (e.g. ``mongodb://me:${MONGO_PW}@host/db``): it is expanded only when a
+    store connects, so the store's serialised form carries the reference, not the secret."""
+    from mlip_glass.credentials import EnvGridFSStore, EnvMongoStore
 
     database = database or database_from_uri(uri)
     if check:
         check_mongo(uri)
     client_kwargs = {"serverSelectionTimeoutMS": MONGO_TIMEOUT_MS}
     return JobStore(
-        MongoStore(database, DOCS_COLLECTION, uri=uri, mongoclient_kwargs=client_kwargs),
+        EnvMongoStore(database, DOCS_COLLECTION, uri=uri, mongoclient_kwargs=client_kwargs),
         additional_stores={
-            DATA_STORE: GridFSStore(database, BLOBS_COLLECTION, uri=uri, mongoclient_kwargs=client_kwargs)
+            DATA_STORE: EnvGridFSStore(database, BLOBS_COLLECTION, uri=uri, mongoclient_kwargs=client_kwargs)
         },
     )
 
 
-def get_job_store(store: str | None = None, project: str | os.PathLike | None = None) -> JobStore:
+def jobflow_config_file() -> Path:
+    """jobflow's configuration file: ``$JOBFLOW_CONFIG_FILE``, else ``~/.jobflow.yaml``."""
+    return Path(os.environ.get("JOBFLOW_CONFIG_FILE") or "~/.jobflow.yaml").expanduser()
+
+
+def jobflow_settings_store() -> JobStore:
+    """jobflow's ``JOB_STORE`` from its configuration file, with ``${VAR}`` allowed in any value.
+
+    MongoStore/GridFSStore entries become their ``${VAR}``-expanding variants (expanded at connect).
+    Raises :class:`StoreConfigError` if the file is missing, malformed or has no ``JOB_STORE``.
+    """
+    import yaml
+
+    from mlip_glass.credentials import EnvGridFSStore, EnvMongoStore  # noqa: F401 - found by type name
+
+    path = jobflow_config_file()
+    if not path.is_file():
+        raise StoreConfigError(
+            f"--store jobflow needs jobflow's configuration file {path} (or $JOBFLOW_CONFIG_FILE); "
+            "none found (see docs/stores.md)"
+        )
+    try:
+        config = yaml.safe_load(path.read_text()) or {}
+        spec = config["JOB_STORE"]
+        if not isinstance(spec, dict) or "docs_store" not in spec:
+            raise ValueError("JOB_STORE must be a mapping with a docs_store")
+    except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+        from mlip_glass.credentials import redact
+
+        raise StoreConfigError(f"malformed jobflow config {path}: {redact(exc)}") from None
+
+    def env_type(entry):
+        entry = dict(entry)
+        entry["type"] = {"MongoStore": "EnvMongoStore", "GridFSStore": "EnvGridFSStore"}.get(
+            entry.get("type"), entry.get("type")
+        )
+        return entry
+
+    spec = {**spec, "docs_store": env_type(spec["docs_store"])}
+    if "additional_stores" in spec:
+        spec["additional_stores"] = {k: env_type(v) for k, v in spec["additional_stores"].items()}
+    try:
+        return JobStore.from_dict_spec(spec)
+    except Exception as exc:  # noqa: BLE001 - a wrong type/field in the user's file
+        from mlip_glass.credentials import redact
+
+        raise StoreConfigError(f"jobflow config {path}: JOB_STORE cannot be built ({redact(exc)})") from None
+
+
+def fireworks_job_store(store: str | None = None, project: str | os.PathLike | None = None):
+    """The JobStore to give ``flow_to_workflow`` (FireWorks): no literal password in it.
+
+    Literal passwords become ``${MLIP_GLASS_STORE_PASSWORD}``; ``${VAR}`` references stay. Workers
+    expand them from their own environment when they connect. Returns ``(job_store, env_vars)`` where
+    ``env_vars`` lists the variables workers must set (empty without credentials).
+    """
+    from mlip_glass.credentials import credential_free
+
+    spec = store or os.environ.get(STORE_URI_ENV) or EMBEDDED
+    if spec == MEMORY:
+        raise StoreConfigError("store 'memory' cannot be shared with FireWorks workers: use embedded or MongoDB")
+    return credential_free(get_job_store(spec, project))
+
+
+def get_job_store(
+    store: str | None = None, project: str | os.PathLike | None = None, writer: bool = False
+) -> JobStore:
     """Resolve a store specification to a jobflow JobStore.
 
     Parameters
@@ -130,20 +242,23 @@ def get_job_store(store: str | None = None, project: str | os.PathLike | None = 
         ``$MLIP_GLASS_STORE_URI`` and falls back to ``"embedded"``.
     project
         Project directory of the embedded store.
+    writer
+        Embedded store: take the project's writer lock now (``run``/``demo``: refuse a second writer
+        before any work); readers leave it False.
     """
     spec = store or os.environ.get(STORE_URI_ENV) or EMBEDDED
     if spec == EMBEDDED:
-        return embedded_job_store(project)
+        return embedded_job_store(project, writer=writer)
     if spec == MEMORY:
         return memory_job_store()
     if spec == JOBFLOW_SETTINGS:
-        from jobflow import SETTINGS
-
-        return SETTINGS.JOB_STORE
+        return jobflow_settings_store()
     if _is_mongo_uri(spec):
         return mongo_job_store(spec)
+    from mlip_glass.credentials import redact
+
     raise StoreConfigError(
-        f"unknown store {spec!r}: use 'embedded', 'memory', 'jobflow' or a mongodb:// URI"
+        f"unknown store {redact(spec)!r}: use 'embedded', 'memory', 'jobflow' or a mongodb:// URI"
     )
 
 
@@ -199,22 +314,47 @@ def get_launchpad(launchpad: str | None = None, project: str | os.PathLike | Non
 
     if spec is None:
         return LaunchPad.auto_load()
+    from mlip_glass.credentials import expand_env, redact
+
     if _is_mongo_uri(spec):
-        check_mongo(spec)
+        check_mongo(spec, what="LaunchPad")
         name = database_from_uri(spec, default="fireworks")
         return LaunchPad(
-            host=spec, uri_mode=True, name=name, mongoclient_kwargs={"serverSelectionTimeoutMS": MONGO_TIMEOUT_MS}
+            host=expand_env(spec, "LaunchPad URI"), uri_mode=True, name=name,
+            mongoclient_kwargs={"serverSelectionTimeoutMS": MONGO_TIMEOUT_MS},
         )
-    path = Path(spec)
+    lpad = launchpad_from_file(spec)
+    uri = lpad.host if lpad.uri_mode else f"mongodb://{lpad.host}:{lpad.port}/{lpad.name}"
+    check_mongo(redact(uri), client_factory=lambda: lpad.connection, what=f"LaunchPad {spec}", database=lpad.name)
+    return lpad
+
+
+def launchpad_from_file(path: str | os.PathLike):
+    """A FireWorks LaunchPad from a ``launchpad.yaml`` whose values may hold ``${VAR}`` (expanded from the
+    environment; e.g. ``password: ${MLIP_GLASS_LPAD_PASSWORD}``); a 5-s server selection timeout unless
+    the file sets one. Raises :class:`StoreConfigError` for a missing or malformed file."""
+    import yaml
+    from fireworks import LaunchPad
+
+    from mlip_glass.credentials import expand_env_tree, redact
+
+    path = Path(path)
     if not path.is_file():
         raise StoreConfigError(f"LaunchPad file {path} does not exist")
     try:
-        lpad = LaunchPad.from_file(str(path))
-    except Exception as exc:
-        raise StoreConfigError(f"malformed LaunchPad file {path}: {exc}") from exc
-    uri = lpad.host if lpad.uri_mode else f"mongodb://{lpad.host}:{lpad.port}"
-    check_mongo(uri)
-    return lpad
+        config = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(config, dict):
+            raise ValueError("expected a mapping of LaunchPad settings")
+    except (yaml.YAMLError, ValueError) as exc:
+        raise StoreConfigError(f"malformed LaunchPad file {path}: {redact(exc)}") from None
+    config = expand_env_tree(config, f"LaunchPad file {path}:")
+    kwargs = dict(config.get("mongoclient_kwargs") or {})
+    kwargs.setdefault("serverSelectionTimeoutMS", MONGO_TIMEOUT_MS)
+    config["mongoclient_kwargs"] = kwargs
+    try:
+        return LaunchPad.from_dict(config)
+    except Exception as exc:  # noqa: BLE001 - FireWorks/pymongo errors on bad settings
+        raise StoreConfigError(f"malformed LaunchPad file {path}: {redact(exc)}") from None
 
 
 def ensure_indexes(store: JobStore, fields=None) -> list[str]:

@@ -135,13 +135,15 @@ class LammpsSession:
         pressure_gpa: float = 0.0,
         max_iterations: int = 10000,
         min_style: str = "cg",
+        vmax: float = 0.001,
     ) -> dict:
         """Minimise energy to a max force component ``fmax`` (eV/Å), optionally relaxing the cell
-        (all six components, ``fix box/relax tri``) to ``pressure_gpa``. Returns a summary dict."""
+        (all six components, ``fix box/relax tri``, at most ``vmax`` fractional volume change per
+        iteration) to ``pressure_gpa``. Returns a summary dict."""
         lmp = self.lmp
         if relax_cell:
             lmp.command(
-                f"fix mlg_relax all box/relax tri {pressure_gpa * 1e4!r} vmax 0.001 nreset 50"
+                f"fix mlg_relax all box/relax tri {pressure_gpa * 1e4!r} vmax {vmax!r} nreset 50"
             )
         step0 = int(lmp.get_thermo("step"))
         lmp.command(f"min_style {min_style}")

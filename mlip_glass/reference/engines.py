@@ -46,6 +46,10 @@ RELAX_FMAX_EV_PER_A = 0.01
 RELAX_MAX_STEPS = 10000
 #: LAMMPS minimisations are restarted every this many steps (box/relax CG stalls otherwise)
 RELAX_CHUNK_STEPS = 1000
+#: largest fractional volume change per CG iteration in the EAM cell relaxation (``box/relax vmax``)
+RELAX_BOX_VMAX = 0.01
+#: cell relaxations also need every stress component within this of the target (GPa)
+RELAX_STRESS_TOL_GPA = 0.01
 #: smallest interatomic distance accepted in an input structure (Å); closer pairs mean a broken cell
 MIN_DISTANCE_A = 0.5
 
@@ -450,25 +454,17 @@ class EAMEngine(ReferenceEngine):
             return session.energy(), session.forces(), session.stress()
 
     def relax_trajectory(self, atoms, fmax, max_steps, every, relax_cell, pressure_gpa):
-        """LAMMPS CG (+ ``box/relax tri``); every k-th ionic step is dumped and re-labelled exactly."""
+        """LAMMPS ``minimize`` (CG): fixed-cell stages alternating with ``fix box/relax tri`` stages;
+        every k-th iteration is dumped and re-labelled exactly. ``max_steps`` counts CG iterations."""
         with tempfile.TemporaryDirectory(prefix="mlg_relax_") as tmp:
             dump = os.path.join(tmp, "relax.dump")
             with self._session(atoms) as session:
                 if every is not None:
                     session.command(f"dump mlg_d all custom {every} {dump} id x y z")
                     session.command("dump_modify mlg_d sort id format float %.12g")
-                # CG with box/relax stalls now and then: restart it in chunks until the force tolerance
-                # is met or the step budget is spent (each restart re-targets the cell)
-                done, summary = 0, {"converged": False, "max_force": float("nan")}
-                while done < max_steps and not summary["converged"]:
-                    summary = session.minimize(
-                        fmax=fmax, relax_cell=relax_cell, pressure_gpa=pressure_gpa,
-                        max_iterations=min(RELAX_CHUNK_STEPS, max_steps - done),
-                    )
-                    done += max(summary["iterations"], 1)
-                    if summary["iterations"] == 0 and not summary["converged"]:
-                        break
-                summary["iterations"] = done
+                done, converged, max_force = _minimize_alternating(
+                    session, fmax, max_steps, relax_cell, pressure_gpa
+                )
                 if every is not None:
                     session.command("undump mlg_d")
                 final = session.current_atoms()
@@ -476,12 +472,14 @@ class EAMEngine(ReferenceEngine):
                 prism = session.prism
             kept = []
             if every is not None:
+                seen = set()
                 for step, snapshot in _read_dump(dump, atoms, prism):
-                    if step < summary["iterations"]:
+                    if step < done and step not in seen:  # a stage boundary can repeat a step
+                        seen.add(step)
                         kept.append((step, snapshot, self.compute(snapshot)))
-        kept.append((summary["iterations"], final, final_labels))
-        logger.info("EAM relax: %d steps, max force %.4g eV/Å", summary["iterations"], summary["max_force"])
-        return kept, bool(summary["converged"])
+        kept.append((done, final, final_labels))
+        logger.info("EAM relax: %d CG iterations, max force %.4g eV/Å", done, max_force)
+        return kept, converged
 
     def aimd_trajectory(self, atoms, nsteps, t_start, t_end, dt_fs, gamma, gamma_l, pressure_gpa, seed):
         """NPT: ``fix langevin`` (damp = 1/gamma) on atoms + ``fix nph tri`` (Pdamp = 1/gamma_L) on the cell;
@@ -507,6 +505,48 @@ class EAMEngine(ReferenceEngine):
                 prism = session.prism
             snapshots = [(s, a) for s, a in _read_dump(dump, atoms, prism) if s >= 1]
         return [(step, snap, self.compute(snap)) for step, snap in snapshots]
+
+
+def _minimize_alternating(session, fmax, max_steps, relax_cell, pressure_gpa):
+    """Relax a :class:`LammpsSession` in place; returns (CG iterations, converged, max force eV/Å).
+
+    CG on the cell and the atoms together (``box/relax``) converges slowly from a strained random cell
+    (6,000-10,000 iterations for 150 atoms); alternating a fixed-cell CG stage with a ``box/relax``
+    stage (each at most :data:`RELAX_CHUNK_STEPS`) needs ~1,000 (benchmarks/eam_relax.py). Converged:
+    max force component <= ``fmax`` and, with ``relax_cell``, every stress component within
+    :data:`RELAX_STRESS_TOL_GPA` of ``-pressure_gpa`` (diagonal) / 0 (shear).
+    """
+    from mlip_glass.datasets.extxyz import EV_PER_A3_TO_GPA
+
+    target = -pressure_gpa * np.eye(3)  # ASE sign: compressive pressure = negative stress
+
+    def is_converged(max_force):
+        if max_force > fmax * (1 + 1e-6):
+            return False
+        if not relax_cell:
+            return True
+        stress_gpa = session.stress() * EV_PER_A3_TO_GPA
+        return float(np.abs(stress_gpa - target).max()) <= RELAX_STRESS_TOL_GPA
+
+    stages = (False, True) if relax_cell else (False,)
+    done, converged, max_force = 0, False, float("nan")
+    while done < max_steps and not converged:
+        progress = 0
+        for cell_stage in stages:
+            budget = min(RELAX_CHUNK_STEPS, max_steps - done)
+            if budget <= 0:
+                break
+            summary = session.minimize(
+                fmax=fmax, relax_cell=cell_stage, pressure_gpa=pressure_gpa, max_iterations=budget,
+                vmax=RELAX_BOX_VMAX,
+            )
+            done += summary["iterations"]
+            progress += summary["iterations"]
+            max_force = summary["max_force"]
+        converged = is_converged(max_force)
+        if progress == 0:  # stuck: LAMMPS stops at once (line search cannot move)
+            break
+    return done, converged, max_force
 
 
 def _read_dump(path, reference: Atoms, prism):
