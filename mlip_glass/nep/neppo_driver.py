@@ -44,6 +44,15 @@ def _cosine(start: float, stop: float, progress: float) -> float:
     return stop + 0.5 * (start - stop) * (1 + math.cos(math.pi * progress))
 
 
+def _plain(value):
+    """JSON fallback for numpy scalars/arrays and pandas objects in the checkpoint's plain-data part."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return float(value)
+
+
 def _truncate_loss_out(path: Path, last_step: int) -> None:
     """Drop loss.out rows written after the checkpoint step (a kill between report and checkpoint)."""
     if not path.exists():
@@ -114,7 +123,8 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
     trainer._loss_settings = trainer._get_loss_settings()
     k0, elapsed0 = 0, 0.0
     if restart.exists():
-        state = torch.load(restart, weights_only=False)
+        # weights_only: the checkpoint holds tensors and plain Python values only; nothing is unpickled
+        state = torch.load(restart, weights_only=True)
         model.load_state_dict(state["model"])
         trainer.optimizer.load_state_dict(state["optimizer"])
         trainer._step = k0 = int(state["step"])
@@ -139,10 +149,11 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
     trainer._start_time = t0
 
     def save_checkpoint(elapsed: float) -> None:
+        plain = lambda value: json.loads(json.dumps(value, default=_plain))  # noqa: E731 - numpy → Python
         state = {"model": model.state_dict(), "optimizer": trainer.optimizer.state_dict(),
-                 "step": trainer._step, "elapsed": elapsed, "rng": trainer._rng.bit_generator.state,
-                 "order": [int(i) for i in trainer._order], "history": trainer.history.to_dict("list"),
-                 "best_loss": trainer._best_loss, "best_row": trainer._best_row}
+                 "step": trainer._step, "elapsed": elapsed, "rng": plain(trainer._rng.bit_generator.state),
+                 "order": [int(i) for i in trainer._order], "history": plain(trainer.history.to_dict("list")),
+                 "best_loss": float(trainer._best_loss), "best_row": plain(trainer._best_row)}
         tmp = restart.with_suffix(".tmp")
         torch.save(state, tmp)
         os.replace(tmp, restart)
