@@ -29,7 +29,7 @@ warnings.filterwarnings("ignore")
 TINY_NEP = Path(__file__).parent / "data" / "nep_cuzral_tiny.txt"
 #: a few-second protocol: 60 atoms, short plateaus
 TINY = dict(n_runs=2, n_atoms=60, frames_per_plateau=2, melt_ps=2.0, cool_ps=0.5, plateau_ps=0.5,
-            sample_every_ps=0.2, relax_fmax=1e-3)
+            sample_every_ps=0.2, relax_fmax=1e-3, inherent_every=3)
 
 
 @pytest.fixture(scope="module")
