@@ -1,39 +1,48 @@
-"""Swap-MC throughput: numba kernel vs a straightforward numpy implementation and LAMMPS fix atom/swap.
+"""Swap-MC throughput: the current kernel vs the kernel before issue 15 (``benchmarks/baseline``), same run.
 
-Attempted moves per CPU-second (process time, so that other jobs sharing the core do not count) on one core, 80/20 translation/swap mix at constant T* = 0.5, for N = 150,
-1500, 15000 (rho* = 1.75, Cu0.46 Zr0.46 Al0.08). Baselines are measured in the same run:
+Attempted moves per CPU-second (process time: other jobs sharing the core do not count), one core, 80/20
+translation/swap mix at constant T* = 0.5, cube side 0.15, N = 150, 1500, 15000 (rho* = 1.75,
+Cu0.46 Zr0.46 Al0.08). For each N both kernels run the same sweeps from the same prepared state with the
+same seed, alternating (old, new, old, new, ...); the table gives medians and the median of the per-pair
+ratios. Both kernels draw the same random numbers for the same moves, so they run the same Markov chain
+(checked: same RNG state and acceptance counts at the end).
 
-- numpy: the same moves with vectorised O(N) energy differences per move (both old and new sums);
-- LAMMPS ``fix atom/swap`` (types Al<->Cu and Al<->Zr, ``ke no``) on the same model: swap attempts/s,
-  compared with the kernel's swap-only rate (``swap_fraction = 1``).
+Also printed: the running energy vs a from-scratch recomputation (``LJModel.energy``, ASE neighbour list)
+and a checkpoint/resume bit-identity check at the largest N; the load average at start and end.
 
-Usage:  python benchmarks/swap_mc.py [--sizes 150 1500 15000] [--seconds 3] [--parallel 2]
+Usage:  python benchmarks/swap_mc.py [--sizes 150 1500 15000] [--seconds 1.5] [--repeats 5] [--skin 0.4]
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
-import time
+import os
+import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
-from mlip_glass.surrogate.lammps_md import lammps_for
-from mlip_glass.surrogate.model import LJModel
-from mlip_glass.surrogate.state import random_liquid, to_reduced
-from mlip_glass.surrogate.swap_mc import swap_mc
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from baseline.swap_mc import swap_mc as baseline_swap_mc  # noqa: E402
+
+from mlip_glass.surrogate.model import LJModel  # noqa: E402
+from mlip_glass.surrogate.state import random_liquid, to_reduced  # noqa: E402
+from mlip_glass.surrogate.swap_mc import VERLET_SKIN, swap_mc  # noqa: E402
 
 TEMPERATURE = 0.5
-
+DELTA = 0.15
 
 #: preparation of the measured state, identical for every N: sweeps at T* = 4 (liquid), a linear quench
-#: to T* = 0.5 and ageing there. The measured runs then have the same length in sweeps for every N >= 1000
-#: (MEASURE_SWEEPS, repeated from the same state): a quenched state ages, and its acceptance rate (hence
-#: the cost of accepted moves) depends on how long it has aged, not on N.
+#: to T* = 0.5 and ageing there (a quenched state ages; its acceptance rate depends on its age, not on N)
 PREP_LIQUID_SWEEPS = 30
 PREP_QUENCH_SWEEPS = 30
 PREP_AGE_SWEEPS = 20
-MEASURE_SWEEPS = 20
+
+
+def load() -> str:
+    return "/".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def prepared_state(n: int, model: LJModel):
@@ -44,143 +53,87 @@ def prepared_state(n: int, model: LJModel):
     return swap_mc(s, model, TEMPERATURE, TEMPERATURE, PREP_AGE_SWEEPS, seed=4).structure
 
 
-def numba_rate(structure, model, sweeps, swap_fraction=0.2, seconds=0.0):
-    """Attempted moves per CPU-second of the sweeps (set-up excluded); runs of ``sweeps`` from the same
-    state are repeated until ``seconds`` of CPU time have accumulated."""
-    swap_mc(structure, model, TEMPERATURE, TEMPERATURE, 1, seed=3, swap_fraction=swap_fraction)  # warm-up
-    cpu, moves = 0.0, 0
-    while True:
-        res = swap_mc(structure, model, TEMPERATURE, TEMPERATURE, sweeps, seed=5, swap_fraction=swap_fraction)
-        cpu += res.cpu_time_s
-        moves += sweeps * len(structure)
-        if cpu >= seconds:
-            return moves / cpu, res
+def timed_run(func, structure, model, sweeps, **kw):
+    res = func(structure, model, TEMPERATURE, TEMPERATURE, sweeps, seed=5, delta_r_max=DELTA, **kw)
+    return sweeps * len(structure) / res.cpu_time_s, res
 
 
-class NumpySwapMC:
-    """Reference implementation: same moves, energy differences from full O(N) numpy sums each move."""
-
-    def __init__(self, structure, model: LJModel, seed: int = 0):
-        st = to_reduced(structure, model)
-        t = model.pair_tables()
-        self.pos, self.box, self.types = st.positions.copy(), st.box, st.types.copy()
-        self.sig2, self.eps4, self.rc2, self.shift = t["sigma"] ** 2, 4 * t["epsilon"], t["rcut"] ** 2, t["shift"]
-        self.rng = np.random.default_rng(seed)
-        al = model.species.index("Al")
-        self.al = al
-
-    def _e(self, p, tp, skip):
-        d = self.pos - p
-        d -= self.box * np.round(d / self.box)
-        r2 = np.einsum("ij,ij->i", d, d)
-        r2[skip] = np.inf
-        s2 = self.sig2[tp, self.types] / r2
-        s6 = s2 ** 3
-        u = np.where(r2 < self.rc2[tp, self.types], self.eps4[tp, self.types] * s6 * (s6 - 1) - self.shift[tp, self.types], 0.0)
-        return u.sum()
-
-    def run(self, n_moves, temperature):
-        rng, n = self.rng, len(self.types)
-        for _ in range(n_moves):
-            if rng.random() < 0.2:
-                ia = np.flatnonzero(self.types == self.al)
-                io = np.flatnonzero(self.types != self.al)
-                i, j = rng.choice(ia), rng.choice(io)
-                ti, tj = self.types[i], self.types[j]
-                old = self._e(self.pos[i], ti, [i, j]) + self._e(self.pos[j], tj, [i, j])
-                new = self._e(self.pos[i], tj, [i, j]) + self._e(self.pos[j], ti, [i, j])
-                de = new - old
-                if de <= 0 or rng.random() < np.exp(-de / temperature):
-                    self.types[i], self.types[j] = tj, ti
-            else:
-                i = rng.integers(n)
-                new_p = np.mod(self.pos[i] + (rng.random(3) - 0.5) * 0.15, self.box)
-                de = self._e(new_p, self.types[i], [i]) - self._e(self.pos[i], self.types[i], [i])
-                if de <= 0 or rng.random() < np.exp(-de / temperature):
-                    self.pos[i] = new_p
+def compare(structure, model, seconds: float, repeats: int, skin: float):
+    """Alternating old/new runs of the same sweeps; returns (old rates, new rates, last old, last new)."""
+    n = len(structure)
+    timed_run(baseline_swap_mc, structure, model, 1)  # compile / warm caches
+    rate, _ = timed_run(swap_mc, structure, model, 1, skin=skin)
+    rate, _ = timed_run(swap_mc, structure, model, max(1, int(2e5 / n)), skin=skin)
+    sweeps = max(2, int(seconds * rate / n))
+    old, new = [], []
+    for _ in range(repeats):
+        r_old, res_old = timed_run(baseline_swap_mc, structure, model, sweeps)
+        r_new, res_new = timed_run(swap_mc, structure, model, sweeps, skin=skin)
+        old.append(r_old)
+        new.append(r_new)
+    return sweeps, np.array(old), np.array(new), res_old, res_new
 
 
-def numpy_rate(structure, model, seconds):
-    mc = NumpySwapMC(structure, model)
-    mc.run(20, TEMPERATURE)
-    moves, t0 = 0, time.process_time()
-    while time.process_time() - t0 < seconds:
-        mc.run(50, TEMPERATURE)
-        moves += 50
-    return moves / (time.process_time() - t0)
-
-
-def lammps_swap_rate(structure, model, seconds):
-    """Swap attempts/s of LAMMPS fix atom/swap (no dynamics; each step performs the fixes' attempts)."""
-    st = to_reduced(structure, model)
-    lmp = lammps_for(st, model)
-    try:
-        per_step = 10
-        lmp.command(f"fix s1 all atom/swap 1 {per_step} 101 {TEMPERATURE} ke no types 3 1")
-        lmp.command(f"fix s2 all atom/swap 1 {per_step} 102 {TEMPERATURE} ke no types 3 2")
-        lmp.command("run 1 post no")
-        steps, t0 = 0, time.process_time()
-        while time.process_time() - t0 < seconds:
-            lmp.command("run 5 pre no post no")
-            steps += 5
-        dt = time.process_time() - t0
-        return steps * 2 * per_step / dt
-    finally:
-        lmp.close()
-
-
-def _one_chain(args):
-    n, sweeps = args
-    model = LJModel.paper()
-    s = random_liquid(n, seed=5, model=model)
-    res = swap_mc(s, model, TEMPERATURE, TEMPERATURE, sweeps, seed=6)
-    return sweeps * n / res.wall_time_s, sweeps * n / res.cpu_time_s
+def resume_check(structure, model, sweeps: int, skin: float) -> bool:
+    """An interrupted (stop_after) and resumed run ends bit-identical to an uninterrupted one."""
+    kw = dict(seed=9, skin=skin, n_trace=sweeps)
+    full = swap_mc(structure, model, 1.0, TEMPERATURE, sweeps, **kw)
+    with tempfile.TemporaryDirectory() as tmp:
+        ck = Path(tmp) / "ck.npz"
+        part = swap_mc(structure, model, 1.0, TEMPERATURE, sweeps, checkpoint_path=ck, checkpoint_every=2,
+                       stop_after=sweeps // 2 + 1, **kw)
+        assert not part.completed
+        resumed = swap_mc(structure, model, 1.0, TEMPERATURE, sweeps, checkpoint_path=ck, checkpoint_every=2, **kw)
+    a = to_reduced(full.structure, model, check_overlap=False)
+    b = to_reduced(resumed.structure, model, check_overlap=False)
+    return bool(np.array_equal(a.positions, b.positions) and np.array_equal(a.types, b.types)
+                and full.energy_reduced == resumed.energy_reduced and full.rng_state == resumed.rng_state
+                and np.array_equal(full.trace_energy_per_atom, resumed.trace_energy_per_atom))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[150, 1500, 15000])
-    ap.add_argument("--seconds", type=float, default=3.0, help="approximate time per measurement")
-    ap.add_argument("--parallel", type=int, default=0, help="also run this many independent chains at once")
+    ap.add_argument("--seconds", type=float, default=1.5, help="CPU seconds per new-kernel run")
+    ap.add_argument("--repeats", type=int, default=5, help="alternating old/new pairs per N")
+    ap.add_argument("--skin", type=float, default=VERLET_SKIN, help="Verlet skin (reduced length)")
+    ap.add_argument("--no-resume-check", action="store_true")
     args = ap.parse_args()
     model = LJModel.paper()
+    print(f"load average at start (1/5/15 min): {load()}   T* = {TEMPERATURE}, cube side {DELTA}, "
+          f"skin {args.skin}, {args.repeats} alternating pairs per N", flush=True)
     rows = []
     for n in args.sizes:
         s = prepared_state(n, model)
-        if n >= 1000:  # same sweeps for every large N (see MEASURE_SWEEPS)
-            sweeps = MEASURE_SWEEPS
-        else:  # small N: one run of ~args.seconds
-            rate0, _ = numba_rate(s, model, max(1, int(2e5 / n)))
-            sweeps = max(2, int(args.seconds * rate0 / n))
-        rate, res = numba_rate(s, model, sweeps, seconds=args.seconds)
-        swap_rate, _ = numba_rate(s, model, sweeps, swap_fraction=1.0, seconds=args.seconds / 2)
-        np_rate = numpy_rate(s, model, args.seconds)
-        lmp_rate = lammps_swap_rate(s, model, args.seconds)
-        rows.append((n, rate, np_rate, swap_rate, lmp_rate, res.acceptance))
-        print(f"N={n:6d}  numba {rate:10.3e} moves/s  (acc trans {res.acceptance['translation']['rate']:.3f}, "
-              f"swap {res.acceptance['swap']['rate']:.4f}, cells {res.settings['use_cells']})")
-        print(f"          numpy {np_rate:10.3e} moves/s   ratio numba/numpy = {rate / np_rate:8.1f}")
-        print(f"          swap-only numba {swap_rate:10.3e}/s   LAMMPS fix atom/swap {lmp_rate:10.3e}/s   "
-              f"ratio = {swap_rate / lmp_rate:8.1f}")
-    by_n = {r[0]: r[1] for r in rows}
+        sweeps, old, new, res_old, res_new = compare(s, model, args.seconds, args.repeats, args.skin)
+        same_chain = res_old.rng_state == res_new.rng_state and res_old.acceptance == res_new.acceptance
+        e_ref = model.energy(res_new.structure)
+        rel = abs(res_new.energy - e_ref) / abs(e_ref)
+        rows.append((n, sweeps, np.median(old), np.median(new), np.median(new / old), same_chain, rel,
+                     res_new.acceptance["translation"]["rate"], res_new.acceptance["swap"]["rate"],
+                     res_new.settings))
+        print(f"N={n}: old {[f'{v:.3g}' for v in old]}  new {[f'{v:.3g}' for v in new]}  (load {load()})",
+              flush=True)
+    print("\n| N | sweeps/run | previous kernel (moves/CPU-s) | new kernel | ratio (median of pairs) | same chain "
+          "| |E_run - E_recomputed| / |E| | acc. trans / swap | kernel |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n, sweeps, mo, mn, ratio, same, rel, at, asw, st in rows:
+        kern = (f"Verlet (skin {st['skin']}, {st['neighbour_list_refreshes']} refreshes, "
+                f"{st['neighbour_list_rebuilds']} full rebuilds)" if st["neighbour_lists"]
+                else "all pairs, type-blocked")
+        print(f"| {n} | {sweeps} | {mo:.3g} | {mn:.3g} | {ratio:.2f} | {same} | {rel:.1e} | {at:.3f} / {asw:.4f} "
+              f"| {kern} |")
+    by_n = {r[0]: r[3] for r in rows}
     if 1500 in by_n and 15000 in by_n:
-        print(f"cost per move N=15000 / N=1500 = {by_n[1500] / by_n[15000]:.2f}  (flat within 2x: "
-              f"{by_n[1500] / by_n[15000] < 2})")
+        print(f"cost per move N=15000 / N=1500 = {by_n[1500] / by_n[15000]:.2f}")
     if 150 in by_n:
-        secs = 1e9 * 150 / by_n[150]
-        print(f"paper's longest run (1e9 sweeps, N = 150) at this speed: {secs / 3600:.1f} h on one core")
-    if args.parallel > 1:
-        n = args.sizes[0]
-        sweeps = max(2, int(args.seconds * by_n[n] / n))
-        t0 = time.perf_counter()
-        with mp.get_context("spawn").Pool(args.parallel) as pool:
-            per_chain = pool.map(_one_chain, [(n, sweeps)] * args.parallel)
-        wall = time.perf_counter() - t0
-        walls = [w for w, _ in per_chain]
-        cpus = [c for _, c in per_chain]
-        print(f"{args.parallel} independent chains at N={n} (one process each): per-chain "
-              f"{[f'{c:.3g}' for c in cpus]} moves/CPU-s, aggregate wall-clock {sum(walls):.3e} moves/s "
-              f"(wall incl. start-up {wall:.1f} s; other jobs on the machine share the cores)")
+        print(f"paper's longest run (1e9 sweeps, N = 150): {1e9 * 150 / by_n[150] / 3600:.1f} h on one core")
+    if not args.no_resume_check:
+        n = max(args.sizes)
+        s = prepared_state(n, model) if n != args.sizes[-1] else s
+        print(f"checkpoint/resume bit-identical at N = {n} (10 sweeps, stopped after 6): "
+              f"{resume_check(s, model, 10, args.skin)}")
+    print(f"load average at end: {load()}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from mlip_glass.surrogate.kernel import build_grid, build_verlet, refresh_particle
 from mlip_glass.surrogate.lammps_md import md_cooling
 from mlip_glass.surrogate.model import LJModel, SurrogateInputError
 from mlip_glass.surrogate.state import random_liquid, to_reduced
@@ -28,13 +29,13 @@ def _positions(res, model):
     return to_reduced(res.structure, model, check_overlap=False)
 
 
-@pytest.mark.parametrize("n_atoms, use_cells", [(150, False), (1000, True)])
-def test_running_energy_equals_recomputation_after_1e5_moves(model, n_atoms, use_cells):
+@pytest.mark.parametrize("n_atoms, neighbour_lists", [(150, False), (1000, True)])
+def test_running_energy_equals_recomputation_after_1e5_moves(model, n_atoms, neighbour_lists):
     """Incremental bookkeeping over >= 1e5 attempted moves vs an independent from-scratch sum (rel 1e-10)."""
     s = random_liquid(n_atoms, seed=2)
     sweeps = -(-100_000 // n_atoms) + 1
-    res = swap_mc(s, model, 2.0, 0.5, sweeps, seed=5, use_cells=use_cells)
-    assert res.settings["use_cells"] is use_cells
+    res = swap_mc(s, model, 2.0, 0.5, sweeps, seed=5, neighbour_lists=neighbour_lists)
+    assert res.settings["neighbour_lists"] is neighbour_lists
     assert res.acceptance["translation"]["attempted"] + res.acceptance["swap"]["attempted"] >= 100_000
     assert res.acceptance["translation"]["accepted"] > 1000  # the bookkeeping was exercised
     assert res.energy == pytest.approx(model.energy(res.structure), rel=1e-10)
@@ -70,10 +71,10 @@ def test_same_seed_same_result_different_seed_different(model, liquid):
     assert a.energy_reduced != c.energy_reduced
 
 
-@pytest.mark.parametrize("n_atoms, use_cells", [(150, False), (1000, True)])
-def test_interrupted_and_resumed_run_is_bit_identical(model, tmp_path, n_atoms, use_cells):
+@pytest.mark.parametrize("n_atoms, neighbour_lists", [(150, False), (1000, True)])
+def test_interrupted_and_resumed_run_is_bit_identical(model, tmp_path, n_atoms, neighbour_lists):
     s = random_liquid(n_atoms, seed=8)
-    kw = dict(seed=11, use_cells=use_cells, n_trace=60)
+    kw = dict(seed=11, neighbour_lists=neighbour_lists, n_trace=60)
     full = swap_mc(s, model, 6.0, 0.5, 60, **kw)
     ck = tmp_path / "run.npz"
     part = swap_mc(s, model, 6.0, 0.5, 60, checkpoint_path=ck, checkpoint_every=10, stop_after=27, **kw)
@@ -86,6 +87,69 @@ def test_interrupted_and_resumed_run_is_bit_identical(model, tmp_path, n_atoms, 
     assert full.rng_state == resumed.rng_state
     assert np.array_equal(full.trace_energy_per_atom, resumed.trace_energy_per_atom)
     assert full.acceptance == resumed.acceptance
+
+
+def _same_final_state(a, b, model):
+    pa, pb = _positions(a, model), _positions(b, model)
+    return (np.array_equal(pa.positions, pb.positions) and np.array_equal(pa.types, pb.types)
+            and a.energy_reduced == b.energy_reduced and a.rng_state == b.rng_state)
+
+
+def test_verlet_result_is_bit_identical_for_any_skin(model):
+    """The lists only select candidates (sums in index order; entries beyond the cutoff add +0.0): a skin
+    that forces a refresh every few moves and one that almost never refreshes give the same bits."""
+    s = random_liquid(1000, seed=3)
+    runs = [swap_mc(s, model, 3.0, 0.5, 30, seed=4, neighbour_lists=True, skin=skin) for skin in (0.27, 0.9)]
+    assert runs[0].settings["neighbour_list_refreshes"] > 10 * runs[1].settings["neighbour_list_refreshes"]
+    assert _same_final_state(runs[0], runs[1], model)
+
+
+def test_all_pairs_and_verlet_kernels_run_the_same_markov_chain(model):
+    """Same random numbers, same moves, same decisions: only the summation order differs (rounding)."""
+    s = random_liquid(1000, seed=6)
+    a = swap_mc(s, model, 4.0, 0.5, 20, seed=8, neighbour_lists=False)
+    b = swap_mc(s, model, 4.0, 0.5, 20, seed=8, neighbour_lists=True)
+    assert a.rng_state == b.rng_state and a.acceptance == b.acceptance
+    assert a.acceptance["swap"]["accepted"] > 0 and a.acceptance["translation"]["accepted"] > 1000
+    assert b.energy_reduced == pytest.approx(a.energy_reduced, rel=1e-10)
+    pa, pb = _positions(a, model), _positions(b, model)
+    assert np.array_equal(pa.types, pb.types)
+    assert np.allclose(pa.positions, pb.positions, rtol=0, atol=1e-9)
+
+
+def _pairs_within(x, y, z, box, radius):
+    d = np.stack([x, y, z], axis=1)
+    diff = d[None, :, :] - d[:, None, :]
+    diff -= box * np.round(diff / box)
+    r2 = (diff ** 2).sum(-1)
+    np.fill_diagonal(r2, np.inf)
+    return [np.flatnonzero(row < radius ** 2) for row in r2]
+
+
+def test_local_verlet_refresh_keeps_lists_equal_to_all_pairs_within_the_list_radius():
+    """After particles move and are refreshed one at a time, every list is exactly the set of particles
+    whose reference positions lie within r_list, in increasing index order."""
+    rng = np.random.default_rng(0)
+    n, box, radius = 800, np.full(3, 9.0), 2.3
+    x, y, z = (rng.random(n) * 9.0 for _ in range(3))
+    ncell = np.full(3, 3, dtype=np.int64)
+    nlist, ncount = build_verlet(x, y, z, box, radius ** 2, ncell, 8)  # capacity grows from 8
+    assert [list(nlist[i, :ncount[i]]) for i in range(n)] == [list(v) for v in _pairs_within(x, y, z, box, radius)]
+    rx, ry, rz = x.copy(), y.copy(), z.copy()
+    grid = build_grid(rx, ry, rz, box, ncell, 8)
+    nlist = np.concatenate([nlist, np.empty((n, 40), dtype=np.int32)], axis=1)  # room to grow
+    for s in rng.integers(0, n, 300):
+        x[s] = (x[s] + rng.uniform(-1.5, 1.5)) % 9.0  # far enough to change cells and neighbours
+        y[s] = (y[s] + rng.uniform(-1.5, 1.5)) % 9.0
+        assert refresh_particle(s, x, y, z, rx, ry, rz, box, radius ** 2, ncell, nlist, ncount, *grid,
+                                np.empty(nlist.shape[1], dtype=np.int32))
+    expected = _pairs_within(rx, ry, rz, box, radius)
+    assert all(list(nlist[i, :ncount[i]]) == list(expected[i]) for i in range(n))
+
+
+def test_skin_not_covering_a_trial_move_is_a_named_error(model, liquid):
+    with pytest.raises(SurrogateInputError, match="skin"):
+        swap_mc(liquid, model, 2.0, 1.0, 5, seed=0, neighbour_lists=True, skin=0.2)
 
 
 _KILL_SCRIPT = """

@@ -1,20 +1,36 @@
-"""The numba swap Monte Carlo kernel (plain arrays in, plain arrays out; reduced units).
+"""The numba swap Monte Carlo kernels (plain arrays in, plain arrays out; reduced units).
 
 Moves (arXiv:2501.00589, Methods): a translation of a random particle by a vector uniform in a cube of
-side ``delta``; a swap of the *types* of a random particle of the swap species (Al) and a random particle of
-any other species (Zr <-> Al <-> Cu; Cu <-> Zr is never attempted). Metropolis acceptance. Swapping types
-at fixed positions is the same move as exchanging the two particles' positions.
+side ``delta``; a swap of the species of a random particle of the swap species (Al) and a random particle
+of any other species (Zr <-> Al <-> Cu; Cu <-> Zr is never attempted). Metropolis acceptance. Both kernels
+draw the same random numbers for the same decisions (site picked by ``randint(n)``, swap partners from
+``swap_list``/``partner_list`` of *site* ids), so they sample the same Markov chain.
 
 Bookkeeping: ``e_part[i]`` holds the pair energy of particle i with all others (sum over i = 2 E). A trial
-move costs one O(neighbours) sum for the new state only (the old one is ``e_part``); the neighbours'
-``e_part`` are updated only when the move is accepted. Candidate neighbours are all particles (small N,
-one contiguous vectorised loop) or the 3x3x3 cells of a cell list (cell side >= the largest cutoff;
-large N), so
-the cost per move does not grow with N.
+costs ONE pass over the candidates for the new state only (the old state is ``e_part``; at T* = 0.5 only
+~7 % of translations and ~1 % of swaps are accepted, so a fused old/new trial pass would double the work);
+an accepted move makes one old/new difference pass into a scratch array and adds it to the candidates'
+``e_part``. A swap trial is one pass with both new rows (one accumulator).
 
-Floating-point determinism: the kernel draws all random numbers from :mod:`mlip_glass.surrogate.rng`
-(state in an array) and every sum runs in a fixed order, so a run restored from the arrays it
-checkpointed (positions, types, ``e_part``, running energy, RNG state, cell list) continues bit-identically.
+Two kernels:
+
+- :func:`run_blocked` (small N, all pairs): particles are kept in *slots* blocked by type (type t owns slots
+  ``block[t] .. block[t+1]-1``), so each inner loop sees constant pair parameters and vectorises (AVX2 /
+  AVX-512: loops with one reduction, or writing a separate scratch array; numba/LLVM does not vectorise a
+  loop with two reductions or a read-modify-write of ``e_part`` here). A swap exchanges the two slots'
+  positions (the same move as exchanging the species of two sites) and updates the site <-> slot maps.
+- :func:`run_verlet` (large N): particles renumbered in space (cell order) by the wrapper, one Verlet list
+  per particle (pairs with |ref_i - ref_k| < r_cut,max + skin, reference positions ``ref``). A trial
+  position farther than skin/2 from its particle's reference *refreshes that particle only*
+  (:func:`refresh_particle`: new reference, new list from a cell grid of references, itself inserted into /
+  removed from the neighbours' lists), so no O(N) rebuild ever happens in a run and the cost per move does
+  not grow with N. Lists hold neighbours in increasing index order and every sum runs in that order
+  without reassociation, so an entry beyond the cutoff adds exactly +0.0: the result does not depend on
+  the skin or on when lists were refreshed (tested bit-identical), and a checkpoint does not store lists.
+
+Floating-point determinism: all random numbers come from :mod:`mlip_glass.surrogate.rng` (state in an
+array), sums run in a fixed order, so a run restored from its checkpointed arrays continues
+bit-identically.
 """
 
 from __future__ import annotations
@@ -26,9 +42,10 @@ from mlip_glass.surrogate.rng import randint, uniform
 
 # fast-math without nnan/ninf: the self-pair lane (r = 0 -> inf) is masked by a select, never assumed away
 FM = {"nsz", "arcp", "contract", "afn", "reassoc"}
+#: no reassociation: sums in list order (Verlet kernel; entries beyond the cutoff add exactly +0.0)
+FM_ORDERED = {"nsz", "arcp", "contract", "afn"}
 
 STATUS_OK = 0
-STATUS_CELL_OVERFLOW = 1
 
 
 @njit(cache=True, error_model="numpy", fastmath=FM, inline="always")
@@ -40,6 +57,15 @@ def _u(r2, idx, sig2, eps4, rc2, shift):
 
 
 @njit(cache=True, error_model="numpy", fastmath=FM, inline="always")
+def _uc(r2, s2, e4, c2, sh):
+    """Pair energy with the parameters of one type pair as scalars (sigma^2, 4 eps, r_c^2, shift)."""
+    inv = s2 / r2
+    sr6 = inv * inv * inv
+    u = e4 * sr6 * (sr6 - 1.0) - sh
+    return u if r2 < c2 else 0.0
+
+
+@njit(cache=True, error_model="numpy", fastmath=FM, inline="always")
 def _r2(dx, dy, dz, lx, ly, lz, ilx, ily, ilz):
     """Squared minimum-image length of the separation (dx, dy, dz) in an orthorhombic box."""
     dx -= lx * np.floor(dx * ilx + 0.5)
@@ -48,150 +74,569 @@ def _r2(dx, dy, dz, lx, ly, lz, ilx, ily, ilz):
     return dx * dx + dy * dy + dz * dz
 
 
-@njit(cache=True, error_model="numpy", fastmath=FM)
-def row_sum_all(x, y, z, types, px, py, pz, tp, skip1, skip2, box, sig2, eps4, rc2, shift, nt):
-    """Sum over k of u(type tp at p, particle k), k != skip1, skip2 (all particles, minimum image)."""
-    lx, ly, lz = box[0], box[1], box[2]
-    ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
-    base = tp * nt
-    s = 0.0
-    for k in range(x.shape[0]):
-        r2 = _r2(x[k] - px, y[k] - py, z[k] - pz, lx, ly, lz, ilx, ily, ilz)
-        u = _u(r2, base + types[k], sig2, eps4, rc2, shift)
-        s += u if (k != skip1 and k != skip2) else 0.0
-    return s
-
-
-@njit(cache=True, error_model="numpy", fastmath=FM)
-def row_update_all(x, y, z, types, px, py, pz, t_old, qx, qy, qz, t_new, skip1, skip2, box,
-                   sig2, eps4, rc2, shift, nt, e_part):
-    """e_part[k] += u(t_new at q, k) - u(t_old at p, k) for all k != skip1, skip2."""
-    lx, ly, lz = box[0], box[1], box[2]
-    ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
-    bo = t_old * nt
-    bn = t_new * nt
-    for k in range(x.shape[0]):
-        if k == skip1 or k == skip2:
-            continue
-        tk = types[k]
-        r2 = _r2(x[k] - px, y[k] - py, z[k] - pz, lx, ly, lz, ilx, ily, ilz)
-        uo = _u(r2, bo + tk, sig2, eps4, rc2, shift)
-        r2 = _r2(x[k] - qx, y[k] - qy, z[k] - qz, lx, ly, lz, ilx, ily, ilz)
-        un = _u(r2, bn + tk, sig2, eps4, rc2, shift)
-        e_part[k] += un - uo
+@njit(cache=True, error_model="numpy", inline="always")
+def _wrap(v, length):
+    """A coordinate displaced by less than one box length, mapped back into [0, length)."""
+    if v < 0.0:
+        v += length
+    elif v >= length:
+        v -= length
+    return 0.0 if v >= length else v
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def cell_of(px, py, pz, box, ncell):
-    cx = min(np.int64(px / box[0] * ncell[0]), ncell[0] - 1)
-    cy = min(np.int64(py / box[1] * ncell[1]), ncell[1] - 1)
-    cz = min(np.int64(pz / box[2] * ncell[2]), ncell[2] - 1)
-    return (cx * ncell[1] + cy) * ncell[2] + cz
+def _temperature(sweep, n_sweeps_total, t_start, t_end):
+    if n_sweeps_total > 1:
+        return t_start + (t_end - t_start) * (sweep / (n_sweeps_total - 1.0))
+    return t_start
 
 
-@njit(cache=True, error_model="numpy")
-def neighbour_cells(ncell, reach=1):
-    """(n_cells, (2 reach + 1)^3) indices of each cell's periodic neighbourhood.
-
-    With cells of side >= r_cut / reach, the neighbourhood holds every atom within r_cut; it needs
-    >= 2 reach + 1 cells per axis (so no cell appears twice).
-    """
-    nx, ny, nz = ncell[0], ncell[1], ncell[2]
-    width = 2 * reach + 1
-    out = np.empty((nx * ny * nz, width ** 3), dtype=np.int64)
-    for cx in range(nx):
-        for cy in range(ny):
-            for cz in range(nz):
-                c = (cx * ny + cy) * nz + cz
-                m = 0
-                for ax in range(-reach, reach + 1):
-                    for ay in range(-reach, reach + 1):
-                        for az in range(-reach, reach + 1):
-                            out[c, m] = (((cx + ax) % nx) * ny + (cy + ay) % ny) * nz + (cz + az) % nz
-                            m += 1
-    return out
-
-
-@njit(cache=True, error_model="numpy")
-def build_cells(x, y, z, types, box, ncell, capacity):
-    """Cell list: count[c], atoms[c, slot] (ids), cpos[c, 3, slot] and ctyp[c, slot] (cell-ordered copies of
-    positions and types, contiguous per cell so the neighbour loops vectorise), atom_cell, atom_slot.
-    A count above ``capacity`` flags overflow."""
-    nc = ncell[0] * ncell[1] * ncell[2]
-    n = x.shape[0]
-    count = np.zeros(nc, dtype=np.int64)
-    atoms = np.full((nc, capacity), -1, dtype=np.int64)
-    cpos = np.full((nc, 3, capacity), 1e30)
-    ctyp = np.zeros((nc, capacity), dtype=np.int64)
-    acell = np.empty(n, dtype=np.int64)
-    aslot = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        c = cell_of(x[i], y[i], z[i], box, ncell)
-        sl = count[c]
-        if sl < capacity:
-            atoms[c, sl] = i
-            cpos[c, 0, sl] = x[i]
-            cpos[c, 1, sl] = y[i]
-            cpos[c, 2, sl] = z[i]
-            ctyp[c, sl] = types[i]
-        acell[i] = c
-        aslot[i] = sl
-        count[c] += 1
-    return count, atoms, cpos, ctyp, acell, aslot
+# ---------------------------------------------------------------------------------------------------
+# small N: all pairs, particles blocked by type
+# ---------------------------------------------------------------------------------------------------
+@njit(cache=True, error_model="numpy", fastmath=FM)
+def _row_blocked(x, y, z, block, tp, px, py, pz, skip1, skip2, box, sig2, eps4, rc2, shift, nt):
+    """sum over slots k != skip1, skip2 of u(type tp at p, k): one vectorised loop per type block."""
+    lx, ly, lz = box[0], box[1], box[2]
+    ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
+    acc = 0.0
+    for t in range(nt):
+        p = tp * nt + t
+        s2, e4, c2, sh = sig2[p], eps4[p], rc2[p], shift[p]
+        for k in range(block[t], block[t + 1]):
+            r2 = _r2(x[k] - px, y[k] - py, z[k] - pz, lx, ly, lz, ilx, ily, ilz)
+            u = _uc(r2, s2, e4, c2, sh)
+            acc += u if ((k != skip1) & (k != skip2)) else 0.0
+    return acc
 
 
 @njit(cache=True, error_model="numpy", fastmath=FM)
-def row_sum_cells(x, y, z, types, px, py, pz, tp, skip1, skip2, box, sig2, eps4, rc2, shift, nt,
-                  ncell, count, atoms, cpos, ctyp, nbr):
+def _swap_row_blocked(x, y, z, block, ta, sa, tb, sb, box, sig2, eps4, rc2, shift, nt):
+    """One pass for a swap trial: sum over slots k != sa, sb of u(ta at sb's position, k) + u(tb at sa's
+    position, k) (one accumulator: a loop with two reductions does not vectorise)."""
     lx, ly, lz = box[0], box[1], box[2]
     ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
-    base = tp * nt
-    c = cell_of(px, py, pz, box, ncell)
-    s = 0.0
-    for m in range(nbr.shape[1]):
-        cc = nbr[c, m]
-        for sl in range(count[cc]):
-            k = atoms[cc, sl]
-            r2 = _r2(cpos[cc, 0, sl] - px, cpos[cc, 1, sl] - py, cpos[cc, 2, sl] - pz, lx, ly, lz, ilx, ily, ilz)
-            u = _u(r2, base + ctyp[cc, sl], sig2, eps4, rc2, shift)
-            s += u if (k != skip1 and k != skip2) else 0.0
-    return s
+    xa, ya, za = x[sa], y[sa], z[sa]
+    xb, yb, zb = x[sb], y[sb], z[sb]
+    acc = 0.0
+    for t in range(nt):
+        pa = ta * nt + t
+        pb = tb * nt + t
+        s2a, e4a, c2a, sha = sig2[pa], eps4[pa], rc2[pa], shift[pa]
+        s2b, e4b, c2b, shb = sig2[pb], eps4[pb], rc2[pb], shift[pb]
+        for k in range(block[t], block[t + 1]):
+            r2a = _r2(x[k] - xa, y[k] - ya, z[k] - za, lx, ly, lz, ilx, ily, ilz)
+            r2b = _r2(x[k] - xb, y[k] - yb, z[k] - zb, lx, ly, lz, ilx, ily, ilz)
+            u = _uc(r2b, s2a, e4a, c2a, sha) + _uc(r2a, s2b, e4b, c2b, shb)
+            acc += u if ((k != sa) & (k != sb)) else 0.0
+    return acc
 
 
 @njit(cache=True, error_model="numpy", fastmath=FM)
-def row_add_cells(x, y, z, types, px, py, pz, tp, sign, skip1, skip2, box, sig2, eps4, rc2, shift, nt,
-                  ncell, count, atoms, cpos, ctyp, nbr, e_part):
-    """e_part[k] += sign * u(type tp at p, k) over the cell neighbourhood of p."""
+def _diff_blocked(x, y, z, block, tp, xo, yo, zo, tq, xn, yn, zn, skip1, skip2, box, sig2, eps4, rc2, shift,
+                  nt, scratch):
+    """scratch[k] += u(tq at new, k) - u(tp at old, k) for every slot k != skip1, skip2 (zero ``scratch``
+    first; a separate array rather than e_part, so that the loop vectorises)."""
     lx, ly, lz = box[0], box[1], box[2]
     ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
-    base = tp * nt
-    c = cell_of(px, py, pz, box, ncell)
-    for m in range(nbr.shape[1]):
-        cc = nbr[c, m]
-        for sl in range(count[cc]):
-            k = atoms[cc, sl]
-            if k == skip1 or k == skip2:
-                continue
-            r2 = _r2(cpos[cc, 0, sl] - px, cpos[cc, 1, sl] - py, cpos[cc, 2, sl] - pz, lx, ly, lz, ilx, ily, ilz)
-            e_part[k] += sign * _u(r2, base + ctyp[cc, sl], sig2, eps4, rc2, shift)
+    for t in range(nt):
+        po = tp * nt + t
+        pn = tq * nt + t
+        s2o, e4o, c2o, sho = sig2[po], eps4[po], rc2[po], shift[po]
+        s2n, e4n, c2n, shn = sig2[pn], eps4[pn], rc2[pn], shift[pn]
+        for k in range(block[t], block[t + 1]):
+            r2o = _r2(x[k] - xo, y[k] - yo, z[k] - zo, lx, ly, lz, ilx, ily, ilz)
+            r2n = _r2(x[k] - xn, y[k] - yn, z[k] - zn, lx, ly, lz, ilx, ily, ilz)
+            d = _uc(r2n, s2n, e4n, c2n, shn) - _uc(r2o, s2o, e4o, c2o, sho)
+            scratch[k] += d if ((k != skip1) & (k != skip2)) else 0.0
 
 
-@njit(cache=True, error_model="numpy")
-def particle_energies(x, y, z, types, box, sig2, eps4, rc2, shift, nt, use_cells, ncell, count, atoms, cpos,
-                      ctyp, nbr):
-    """e_part[i] = sum_k u(i, k) from scratch (same code paths as the kernel)."""
+@njit(cache=True, error_model="numpy", fastmath=FM)
+def _add(e_part, scratch):
+    for k in range(e_part.shape[0]):
+        e_part[k] += scratch[k]
+
+
+@njit(cache=True, error_model="numpy", fastmath=FM)
+def blocked_energies(x, y, z, block, slot_type, box, sig2, eps4, rc2, shift, nt):
+    """e_part[s] = sum_k u(s, k) from scratch, slot order (same pair code as the kernel)."""
     n = x.shape[0]
+    lx, ly, lz = box[0], box[1], box[2]
+    ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
     e = np.empty(n)
-    for i in range(n):
-        if use_cells:
-            e[i] = row_sum_cells(x, y, z, types, x[i], y[i], z[i], types[i], i, -1, box, sig2, eps4, rc2,
-                                 shift, nt, ncell, count, atoms, cpos, ctyp, nbr)
-        else:
-            e[i] = row_sum_all(x, y, z, types, x[i], y[i], z[i], types[i], i, -1, box, sig2, eps4, rc2,
-                               shift, nt)
+    for s in range(n):
+        ts = slot_type[s]
+        acc = 0.0
+        for t in range(nt):
+            p = ts * nt + t
+            s2, e4, c2, sh = sig2[p], eps4[p], rc2[p], shift[p]
+            for k in range(block[t], block[t + 1]):
+                r2 = _r2(x[k] - x[s], y[k] - y[s], z[k] - z[s], lx, ly, lz, ilx, ily, ilz)
+                u = _uc(r2, s2, e4, c2, sh)
+                acc += u if k != s else 0.0
+        e[s] = acc
     return e
 
 
+@njit(cache=True, error_model="numpy", fastmath=FM)
+def run_blocked(x, y, z, slot_type, block, slot_of_site, site_of_slot, box, e_part, etot, sig2, eps4, rc2,
+                shift, nt, swap_list, partner_list, rng, sweep_start, sweep_stop, n_sweeps_total,
+                t_start, t_end, delta, p_swap, trans_cnt, swap_att, swap_acc, trace_every, trace_e, trace_t):
+    """Run sweeps ``sweep_start .. sweep_stop-1`` of an ``n_sweeps_total``-sweep schedule, in place.
+
+    Slot arrays (``x, y, z, e_part``; ``slot_type`` fixed, blocked by ``block``) and the site <-> slot
+    permutation are updated in place, as are ``etot[0]``, ``rng``, the counters and traces. T* of sweep s
+    is linear from ``t_start`` (s = 0) to ``t_end`` (s = n_sweeps_total - 1). Returns STATUS_OK.
+    """
+    n = x.shape[0]
+    lx, ly, lz = box[0], box[1], box[2]
+    ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
+    n_s = swap_list.shape[0]
+    n_p = partner_list.shape[0]
+    ps = p_swap if (n_s > 0 and n_p > 0) else 0.0
+    scratch = np.zeros(n)
+    for sweep in range(sweep_start, sweep_stop):
+        temp = _temperature(sweep, n_sweeps_total, t_start, t_end)
+        beta = 1.0 / temp
+        for _m in range(n):
+            if uniform(rng) < ps:
+                a = randint(rng, n_s)
+                b = randint(rng, n_p)
+                i = swap_list[a]
+                j = partner_list[b]
+                si = slot_of_site[i]
+                sj = slot_of_site[j]
+                ti = slot_type[si]
+                tj = slot_type[sj]
+                swap_att[ti, tj] += 1
+                xa, ya, za = x[si], y[si], z[si]
+                xb, yb, zb = x[sj], y[sj], z[sj]
+                uij = _u(_r2(xb - xa, yb - ya, zb - za, lx, ly, lz, ilx, ily, ilz), ti * nt + tj, sig2, eps4,
+                         rc2, shift)
+                nab = _swap_row_blocked(x, y, z, block, ti, si, tj, sj, box, sig2, eps4, rc2, shift, nt)
+                de = nab + 2.0 * uij - e_part[si] - e_part[sj]
+                if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
+                    # slot si (species ti) moves to b, slot sj (species tj) to a
+                    na = _row_blocked(x, y, z, block, ti, xb, yb, zb, si, sj, box, sig2, eps4, rc2, shift, nt)
+                    nb = _row_blocked(x, y, z, block, tj, xa, ya, za, si, sj, box, sig2, eps4, rc2, shift, nt)
+                    scratch[:] = 0.0
+                    _diff_blocked(x, y, z, block, ti, xa, ya, za, ti, xb, yb, zb, si, sj, box, sig2, eps4, rc2,
+                                  shift, nt, scratch)
+                    _diff_blocked(x, y, z, block, tj, xb, yb, zb, tj, xa, ya, za, si, sj, box, sig2, eps4, rc2,
+                                  shift, nt, scratch)
+                    _add(e_part, scratch)
+                    e_part[si] = na + uij
+                    e_part[sj] = nb + uij
+                    x[si], y[si], z[si] = xb, yb, zb
+                    x[sj], y[sj], z[sj] = xa, ya, za
+                    # slot si now sits on site j, slot sj on site i
+                    site_of_slot[si] = j
+                    site_of_slot[sj] = i
+                    slot_of_site[i] = sj
+                    slot_of_site[j] = si
+                    swap_list[a] = j
+                    partner_list[b] = i
+                    etot[0] += de
+                    swap_acc[ti, tj] += 1
+            else:
+                s = slot_of_site[randint(rng, n)]
+                trans_cnt[0] += 1
+                ts = slot_type[s]
+                xo, yo, zo = x[s], y[s], z[s]
+                xn = _wrap(xo + (uniform(rng) - 0.5) * delta, lx)
+                yn = _wrap(yo + (uniform(rng) - 0.5) * delta, ly)
+                zn = _wrap(zo + (uniform(rng) - 0.5) * delta, lz)
+                ni = _row_blocked(x, y, z, block, ts, xn, yn, zn, s, -1, box, sig2, eps4, rc2, shift, nt)
+                de = ni - e_part[s]
+                if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
+                    scratch[:] = 0.0
+                    _diff_blocked(x, y, z, block, ts, xo, yo, zo, ts, xn, yn, zn, s, -1, box, sig2, eps4, rc2,
+                                  shift, nt, scratch)
+                    _add(e_part, scratch)
+                    e_part[s] = ni
+                    x[s] = xn
+                    y[s] = yn
+                    z[s] = zn
+                    etot[0] += de
+                    trans_cnt[1] += 1
+        if (sweep + 1) % trace_every == 0:
+            k = (sweep + 1) // trace_every - 1
+            if k < trace_e.shape[0]:
+                trace_e[k] = etot[0]
+                trace_t[k] = temp
+    return STATUS_OK
+
+
+# ---------------------------------------------------------------------------------------------------
+# large N: Verlet lists with a skin
+# ---------------------------------------------------------------------------------------------------
+@njit(cache=True, error_model="numpy")
+def grid_cells(x, y, z, box, ncell):
+    """Cell index (x-major) of every particle on an ncell[0] x ncell[1] x ncell[2] grid."""
+    n = x.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        cx = min(np.int64(x[i] / box[0] * ncell[0]), ncell[0] - 1)
+        cy = min(np.int64(y[i] / box[1] * ncell[1]), ncell[1] - 1)
+        cz = min(np.int64(z[i] / box[2] * ncell[2]), ncell[2] - 1)
+        out[i] = (cx * ncell[1] + cy) * ncell[2] + cz
+    return out
+
+
+@njit(cache=True, error_model="numpy", fastmath=FM_ORDERED)
+def build_verlet(x, y, z, box, r2_list, ncell, capacity):
+    """Verlet lists: ``(nlist (N, cap) int32, ncount (N,))`` with every k within sqrt(r2_list) of i
+    (minimum image) in ``nlist[i, :ncount[i]]``, in increasing index order. A cell grid (>= 3 cells per
+    axis) makes it O(N), else all pairs. The capacity grows as needed."""
+    n = x.shape[0]
+    lx, ly, lz = box[0], box[1], box[2]
+    ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
+    nx, ny, nz = ncell[0], ncell[1], ncell[2]
+    use_grid = nx >= 3 and ny >= 3 and nz >= 3
+    nc = nx * ny * nz if use_grid else 1
+    cell = grid_cells(x, y, z, box, ncell) if use_grid else np.zeros(n, dtype=np.int64)
+    start = np.zeros(nc + 1, dtype=np.int64)
+    for i in range(n):
+        start[cell[i] + 1] += 1
+    for c in range(nc):
+        start[c + 1] += start[c]
+    fill = start[:-1].copy()
+    members = np.empty(n, dtype=np.int64)
+    for i in range(n):  # ascending i: each cell's members in increasing index order
+        members[fill[cell[i]]] = i
+        fill[cell[i]] += 1
+    cap = max(capacity, 1)
+    while True:
+        nlist = np.empty((n, cap), dtype=np.int32)
+        ncount = np.zeros(n, dtype=np.int64)
+        # i ascending and "append i to k's list": every list comes out sorted
+        for i in range(n):
+            xi, yi, zi = x[i], y[i], z[i]
+            if use_grid:
+                c = cell[i]
+                cx = c // (ny * nz)
+                cy = (c // nz) % ny
+                cz = c % nz
+                n_nb = 27
+            else:
+                cx = cy = cz = 0
+                n_nb = 1
+            for m in range(n_nb):
+                if use_grid:
+                    ax = (cx + m // 9 - 1) % nx
+                    ay = (cy + (m // 3) % 3 - 1) % ny
+                    az = (cz + m % 3 - 1) % nz
+                    cc = (ax * ny + ay) * nz + az
+                else:
+                    cc = 0
+                for q in range(start[cc], start[cc + 1]):
+                    k = members[q]
+                    if k == i:
+                        continue
+                    r2 = _r2(x[k] - xi, y[k] - yi, z[k] - zi, lx, ly, lz, ilx, ily, ilz)
+                    if r2 < r2_list:
+                        c_k = ncount[k]
+                        if c_k < cap:
+                            nlist[k, c_k] = i
+                        ncount[k] = c_k + 1
+        most = ncount.max() if n > 0 else 0
+        if most <= cap:
+            return nlist, ncount
+        cap = most + most // 4 + 8
+
+
+@njit(cache=True, error_model="numpy")
+def build_grid(x, y, z, box, ncell, capacity):
+    """Cell grid of the reference positions: ``(gcount (nc,), gatoms (nc, cap), gcell (N,), gslot (N,))``;
+    the capacity grows as needed."""
+    n = x.shape[0]
+    nc = ncell[0] * ncell[1] * ncell[2]
+    gcell = grid_cells(x, y, z, box, ncell)
+    gcount = np.zeros(nc, dtype=np.int64)
+    for i in range(n):
+        gcount[gcell[i]] += 1
+    cap = max(capacity, gcount.max() + 4)
+    gatoms = np.empty((nc, cap), dtype=np.int64)
+    gslot = np.empty(n, dtype=np.int64)
+    gcount[:] = 0
+    for i in range(n):
+        c = gcell[i]
+        gatoms[c, gcount[c]] = i
+        gslot[i] = gcount[c]
+        gcount[c] += 1
+    return gcount, gatoms, gcell, gslot
+
+
+@njit(cache=True, error_model="numpy")
+def refresh_particle(s, x, y, z, rx, ry, rz, box, r2_list, ncell, nlist, ncount, gcount, gatoms, gcell, gslot,
+                     buf):
+    """Local Verlet update: particle s gets its current position as reference, its list is recomputed from
+    the reference grid and s is inserted into / removed from its neighbours' sorted lists, so the lists stay
+    exactly {(i, k): |ref_i - ref_k| < r_list}. Returns False if a capacity is exceeded (then rebuild all)."""
+    lx, ly, lz = box[0], box[1], box[2]
+    ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
+    nx, ny, nz = ncell[0], ncell[1], ncell[2]
+    cap = nlist.shape[1]
+    xs, ys, zs = x[s], y[s], z[s]
+    rx[s], ry[s], rz[s] = xs, ys, zs
+    cx = min(np.int64(xs / lx * nx), nx - 1)
+    cy = min(np.int64(ys / ly * ny), ny - 1)
+    cz = min(np.int64(zs / lz * nz), nz - 1)
+    c_new = (cx * ny + cy) * nz + cz
+    c_old = gcell[s]
+    if c_new != c_old:
+        if gcount[c_new] >= gatoms.shape[1]:
+            return False
+        last = gatoms[c_old, gcount[c_old] - 1]
+        gatoms[c_old, gslot[s]] = last
+        gslot[last] = gslot[s]
+        gcount[c_old] -= 1
+        gatoms[c_new, gcount[c_new]] = s
+        gslot[s] = gcount[c_new]
+        gcount[c_new] += 1
+        gcell[s] = c_new
+    m = 0
+    for q in range(27):
+        ax = (cx + q // 9 - 1) % nx
+        ay = (cy + (q // 3) % 3 - 1) % ny
+        az = (cz + q % 3 - 1) % nz
+        cc = (ax * ny + ay) * nz + az
+        for w in range(gcount[cc]):
+            k = gatoms[cc, w]
+            if k == s:
+                continue
+            if _r2(rx[k] - xs, ry[k] - ys, rz[k] - zs, lx, ly, lz, ilx, ily, ilz) < r2_list:
+                if m >= cap:
+                    return False
+                buf[m] = k
+                m += 1
+    buf[:m].sort()
+    # merge the old and the new sorted lists of s: drop s from lost neighbours, insert it into new ones
+    old = nlist[s]
+    mo = ncount[s]
+    a = 0
+    b = 0
+    while a < mo or b < m:
+        if b >= m or (a < mo and old[a] < buf[b]):
+            k = old[a]  # lost: remove s from k's list
+            row = nlist[k]
+            c = ncount[k]
+            w = 0
+            while row[w] != s:
+                w += 1
+            for v in range(w, c - 1):
+                row[v] = row[v + 1]
+            ncount[k] = c - 1
+            a += 1
+        elif a >= mo or buf[b] < old[a]:
+            k = buf[b]  # new: insert s into k's list in order
+            row = nlist[k]
+            c = ncount[k]
+            if c >= cap:
+                return False
+            w = c
+            while w > 0 and row[w - 1] > s:
+                row[w] = row[w - 1]
+                w -= 1
+            row[w] = s
+            ncount[k] = c + 1
+            b += 1
+        else:
+            a += 1
+            b += 1
+    for v in range(m):
+        old[v] = buf[v]
+    ncount[s] = m
+    return True
+
+
+@njit(cache=True, error_model="numpy", fastmath=FM)
+def _list_row(p4, nb, m, tp, px, py, pz, skip, box, sig2, eps4, rc2, shift, nt, scratch):
+    """``p4`` = (x, y, z, type) rows (one cache line per neighbour). scratch[q] = u(type tp at p, k) for k = nb[q] != skip, q < m (no reduction here: vectorises)."""
+    lx, ly, lz = box[0], box[1], box[2]
+    ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
+    base = tp * nt
+    for q in range(m):
+        k = nb[q]
+        r2 = _r2(p4[k, 0] - px, p4[k, 1] - py, p4[k, 2] - pz, lx, ly, lz, ilx, ily, ilz)
+        u = _u(r2, base + np.int64(p4[k, 3]), sig2, eps4, rc2, shift)
+        scratch[q] = u if k != skip else 0.0
+
+
+@njit(cache=True, error_model="numpy", fastmath=FM)
+def _list_diff(p4, nb, m, tp, xo, yo, zo, tq, xn, yn, zn, skip, box, sig2, eps4, rc2, shift, nt,
+               scratch):
+    """Accepted move: scratch[q] = u(tq at new, k) - u(tp at old, k) for k = nb[q] != skip, q < m."""
+    lx, ly, lz = box[0], box[1], box[2]
+    ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
+    bo = tp * nt
+    bn = tq * nt
+    for q in range(m):
+        k = nb[q]
+        tk = np.int64(p4[k, 3])
+        xk, yk, zk = p4[k, 0], p4[k, 1], p4[k, 2]
+        r2o = _r2(xk - xo, yk - yo, zk - zo, lx, ly, lz, ilx, ily, ilz)
+        r2n = _r2(xk - xn, yk - yn, zk - zn, lx, ly, lz, ilx, ily, ilz)
+        d = _u(r2n, bn + tk, sig2, eps4, rc2, shift) - _u(r2o, bo + tk, sig2, eps4, rc2, shift)
+        scratch[q] = d if k != skip else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _scatter_add(e_part, nb, m, scratch):
+    for q in range(m):
+        e_part[nb[q]] += scratch[q]
+
+
+@njit(cache=True, error_model="numpy", fastmath=FM_ORDERED)
+def _ordered_sum(scratch, m):
+    s = 0.0
+    for q in range(m):
+        s += scratch[q]
+    return s
+
+
+@njit(cache=True, error_model="numpy", fastmath=FM_ORDERED)
+def verlet_energies(x, y, z, types, box, sig2, eps4, rc2, shift, nt, nlist, ncount):
+    """e_part[i] = sum over i's Verlet list of u(i, k), in list order (independent of the skin)."""
+    n = x.shape[0]
+    e = np.empty(n)
+    lx, ly, lz = box[0], box[1], box[2]
+    for i in range(n):
+        m = ncount[i]
+        acc = 0.0
+        for q in range(m):
+            k = nlist[i, q]
+            r2 = _r2(x[k] - x[i], y[k] - y[i], z[k] - z[i], lx, ly, lz, 1.0 / lx, 1.0 / ly, 1.0 / lz)
+            acc += _u(r2, types[i] * nt + types[k], sig2, eps4, rc2, shift)
+        e[i] = acc
+    return e
+
+
+@njit(cache=True, error_model="numpy", fastmath=FM_ORDERED)
+def run_verlet(x, y, z, types, slot_of_site, box, e_part, etot, sig2, eps4, rc2, shift, nt,
+               swap_list, partner_list, rng, sweep_start, sweep_stop, n_sweeps_total,
+               t_start, t_end, delta, p_swap, trans_cnt, swap_att, swap_acc, trace_every, trace_e, trace_t,
+               rx, ry, rz, half_skin2, r2_list, ncell, nlist, ncount, gcount, gatoms, gcell, gslot, n_rebuild):
+    """As :func:`run_blocked`, with Verlet lists (``nlist``, ``ncount``, reference positions ``rx, ry, rz``
+    and their cell grid ``gcount, gatoms, gcell, gslot``; see :func:`refresh_particle`).
+
+    Particles are in the wrapper's spatial order (``slot_of_site`` maps site ids to it; species move on a
+    swap, positions do not). A trial position farther than sqrt(half_skin2) from its particle's reference
+    refreshes that particle (``n_rebuild[0]`` counts them; ``n_rebuild[1]`` the full rebuilds, when a
+    capacity is exceeded or the box holds < 3 grid cells per axis). Returns ``(STATUS_OK, nlist, ncount,
+    gcount, gatoms, gcell, gslot)``: arrays may have been reallocated with a larger capacity.
+    """
+    n = x.shape[0]
+    lx, ly, lz = box[0], box[1], box[2]
+    ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
+    n_s = swap_list.shape[0]
+    n_p = partner_list.shape[0]
+    ps = p_swap if (n_s > 0 and n_p > 0) else 0.0
+    scratch = np.empty(nlist.shape[1])
+    scratch_i = np.empty(nlist.shape[1], dtype=np.int32)
+    use_grid = ncell[0] >= 3 and ncell[1] >= 3 and ncell[2] >= 3
+    p4 = np.empty((n, 4))  # interleaved copy for the neighbour loops
+    for k in range(n):
+        p4[k, 0] = x[k]
+        p4[k, 1] = y[k]
+        p4[k, 2] = z[k]
+        p4[k, 3] = types[k]
+    for sweep in range(sweep_start, sweep_stop):
+        temp = _temperature(sweep, n_sweeps_total, t_start, t_end)
+        beta = 1.0 / temp
+        for _m in range(n):
+            if uniform(rng) < ps:
+                a = randint(rng, n_s)
+                b = randint(rng, n_p)
+                i = swap_list[a]
+                j = partner_list[b]
+                si = slot_of_site[i]
+                sj = slot_of_site[j]
+                ti = types[si]
+                tj = types[sj]
+                swap_att[ti, tj] += 1
+                mi = ncount[si]
+                mj = ncount[sj]
+                xa, ya, za = x[si], y[si], z[si]
+                xb, yb, zb = x[sj], y[sj], z[sj]
+                uij = _u(_r2(xb - xa, yb - ya, zb - za, lx, ly, lz, ilx, ily, ilz), ti * nt + tj, sig2, eps4,
+                         rc2, shift)
+                _list_row(p4, nlist[si], mi, tj, xa, ya, za, sj, box, sig2, eps4, rc2, shift, nt,
+                          scratch)
+                na = _ordered_sum(scratch, mi)
+                _list_row(p4, nlist[sj], mj, ti, xb, yb, zb, si, box, sig2, eps4, rc2, shift, nt,
+                          scratch)
+                nb = _ordered_sum(scratch, mj)
+                de = na + nb + 2.0 * uij - e_part[si] - e_part[sj]
+                if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
+                    _list_diff(p4, nlist[si], mi, ti, xa, ya, za, tj, xa, ya, za, sj, box, sig2, eps4,
+                               rc2, shift, nt, scratch)
+                    _scatter_add(e_part, nlist[si], mi, scratch)
+                    _list_diff(p4, nlist[sj], mj, tj, xb, yb, zb, ti, xb, yb, zb, si, box, sig2, eps4,
+                               rc2, shift, nt, scratch)
+                    _scatter_add(e_part, nlist[sj], mj, scratch)
+                    e_part[si] = na + uij
+                    e_part[sj] = nb + uij
+                    types[si] = tj
+                    types[sj] = ti
+                    p4[si, 3] = tj
+                    p4[sj, 3] = ti
+                    swap_list[a] = j
+                    partner_list[b] = i
+                    etot[0] += de
+                    swap_acc[ti, tj] += 1
+            else:
+                s = slot_of_site[randint(rng, n)]
+                trans_cnt[0] += 1
+                ts = types[s]
+                xo, yo, zo = x[s], y[s], z[s]
+                xn = _wrap(xo + (uniform(rng) - 0.5) * delta, lx)
+                yn = _wrap(yo + (uniform(rng) - 0.5) * delta, ly)
+                zn = _wrap(zo + (uniform(rng) - 0.5) * delta, lz)
+                if _r2(xn - rx[s], yn - ry[s], zn - rz[s], lx, ly, lz, ilx, ily, ilz) > half_skin2:
+                    # s would leave its sphere: s alone gets a new reference (all lists, if no grid or full)
+                    n_rebuild[0] += 1
+                    if not (use_grid and refresh_particle(s, x, y, z, rx, ry, rz, box, r2_list, ncell, nlist,
+                                                          ncount, gcount, gatoms, gcell, gslot, scratch_i)):
+                        nlist, ncount = build_verlet(x, y, z, box, r2_list, ncell,
+                                                     nlist.shape[1] + (nlist.shape[1] // 4 if use_grid else 0))
+                        rx[:] = x
+                        ry[:] = y
+                        rz[:] = z
+                        if use_grid:
+                            gcount, gatoms, gcell, gslot = build_grid(rx, ry, rz, box, ncell, gatoms.shape[1])
+                        n_rebuild[1] += 1
+                        if scratch.shape[0] < nlist.shape[1]:
+                            scratch = np.empty(nlist.shape[1])
+                            scratch_i = np.empty(nlist.shape[1], dtype=np.int32)
+                m = ncount[s]
+                _list_row(p4, nlist[s], m, ts, xn, yn, zn, -1, box, sig2, eps4, rc2, shift, nt, scratch)
+                ni = _ordered_sum(scratch, m)
+                de = ni - e_part[s]
+                if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
+                    _list_diff(p4, nlist[s], m, ts, xo, yo, zo, ts, xn, yn, zn, -1, box, sig2, eps4,
+                               rc2, shift, nt, scratch)
+                    _scatter_add(e_part, nlist[s], m, scratch)
+                    e_part[s] = ni
+                    x[s] = xn
+                    y[s] = yn
+                    z[s] = zn
+                    p4[s, 0] = xn
+                    p4[s, 1] = yn
+                    p4[s, 2] = zn
+                    etot[0] += de
+                    trans_cnt[1] += 1
+        if (sweep + 1) % trace_every == 0:
+            k = (sweep + 1) // trace_every - 1
+            if k < trace_e.shape[0]:
+                trace_e[k] = etot[0]
+                trace_t[k] = temp
+    return STATUS_OK, nlist, ncount, gcount, gatoms, gcell, gslot
+
+
+# ---------------------------------------------------------------------------------------------------
+# set-up helpers
+# ---------------------------------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
 def min_distance_ratio(x, y, z, types, box, sig, nt):
     """min over pairs of r_ij / sigma_ij (minimum image, O(N^2)); detects overlapping atoms."""
@@ -205,161 +650,6 @@ def min_distance_ratio(x, y, z, types, box, sig, nt):
             if r < best:
                 best = r
     return best
-
-
-@njit(cache=True, error_model="numpy", fastmath=FM)
-def run_sweeps(x, y, z, types, box, e_part, etot, sig2, eps4, rc2, shift, nt,
-               swap_list, partner_list, rng, sweep_start, sweep_stop, n_sweeps_total,
-               t_start, t_end, delta, p_swap, trans_cnt, swap_att, swap_acc,
-               trace_every, trace_e, trace_t,
-               use_cells, ncell, count, atoms, cpos, ctyp, atom_cell, atom_slot, nbr):
-    """Run sweeps ``sweep_start .. sweep_stop-1`` of an ``n_sweeps_total``-sweep schedule, in place.
-
-    T* of sweep s is linear from ``t_start`` (s = 0) to ``t_end`` (s = n_sweeps_total - 1). Every array
-    argument is state that is updated in place (positions, types, e_part, etot[0], rng, counters, traces,
-    cell list). Returns a status code (0 = ok, 1 = a cell exceeded its capacity).
-    """
-    n = x.shape[0]
-    lx, ly, lz = box[0], box[1], box[2]
-    n_s = swap_list.shape[0]
-    n_p = partner_list.shape[0]
-    ps = p_swap if (n_s > 0 and n_p > 0) else 0.0
-    capacity = atoms.shape[1]
-    for sweep in range(sweep_start, sweep_stop):
-        if n_sweeps_total > 1:
-            temp = t_start + (t_end - t_start) * (sweep / (n_sweeps_total - 1.0))
-        else:
-            temp = t_start
-        beta = 1.0 / temp
-        for _m in range(n):
-            if uniform(rng) < ps:
-                a = randint(rng, n_s)
-                b = randint(rng, n_p)
-                i = swap_list[a]
-                j = partner_list[b]
-                ti = types[i]
-                tj = types[j]
-                swap_att[ti, tj] += 1
-                xi, yi, zi = x[i], y[i], z[i]
-                xj, yj, zj = x[j], y[j], z[j]
-                r2 = _r2(xj - xi, yj - yi, zj - zi, lx, ly, lz, 1.0 / lx, 1.0 / ly, 1.0 / lz)
-                uij = _u(r2, ti * nt + tj, sig2, eps4, rc2, shift)
-                if use_cells:
-                    ni = row_sum_cells(x, y, z, types, xi, yi, zi, tj, i, j, box, sig2, eps4, rc2, shift, nt,
-                                       ncell, count, atoms, cpos, ctyp, nbr)
-                    nj = row_sum_cells(x, y, z, types, xj, yj, zj, ti, i, j, box, sig2, eps4, rc2, shift, nt,
-                                       ncell, count, atoms, cpos, ctyp, nbr)
-                else:
-                    ni = row_sum_all(x, y, z, types, xi, yi, zi, tj, i, j, box, sig2, eps4, rc2, shift, nt)
-                    nj = row_sum_all(x, y, z, types, xj, yj, zj, ti, i, j, box, sig2, eps4, rc2, shift, nt)
-                de = ni + nj + 2.0 * uij - e_part[i] - e_part[j]
-                if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
-                    if use_cells:
-                        row_add_cells(x, y, z, types, xi, yi, zi, ti, -1.0, i, j, box, sig2, eps4, rc2, shift,
-                                      nt, ncell, count, atoms, cpos, ctyp, nbr, e_part)
-                        row_add_cells(x, y, z, types, xi, yi, zi, tj, 1.0, i, j, box, sig2, eps4, rc2, shift,
-                                      nt, ncell, count, atoms, cpos, ctyp, nbr, e_part)
-                        row_add_cells(x, y, z, types, xj, yj, zj, tj, -1.0, i, j, box, sig2, eps4, rc2, shift,
-                                      nt, ncell, count, atoms, cpos, ctyp, nbr, e_part)
-                        row_add_cells(x, y, z, types, xj, yj, zj, ti, 1.0, i, j, box, sig2, eps4, rc2, shift,
-                                      nt, ncell, count, atoms, cpos, ctyp, nbr, e_part)
-                    else:
-                        row_update_all(x, y, z, types, xi, yi, zi, ti, xi, yi, zi, tj, i, j, box,
-                                       sig2, eps4, rc2, shift, nt, e_part)
-                        row_update_all(x, y, z, types, xj, yj, zj, tj, xj, yj, zj, ti, i, j, box,
-                                       sig2, eps4, rc2, shift, nt, e_part)
-                    e_part[i] = ni + uij
-                    e_part[j] = nj + uij
-                    types[i] = tj
-                    types[j] = ti
-                    if use_cells:
-                        ctyp[atom_cell[i], atom_slot[i]] = tj
-                        ctyp[atom_cell[j], atom_slot[j]] = ti
-                    swap_list[a] = j
-                    partner_list[b] = i
-                    etot[0] += de
-                    swap_acc[ti, tj] += 1
-            else:
-                i = randint(rng, n)
-                trans_cnt[0] += 1
-                ti = types[i]
-                xo, yo, zo = x[i], y[i], z[i]
-                xn = xo + (uniform(rng) - 0.5) * delta
-                yn = yo + (uniform(rng) - 0.5) * delta
-                zn = zo + (uniform(rng) - 0.5) * delta
-                if xn < 0.0:
-                    xn += lx
-                elif xn >= lx:
-                    xn -= lx
-                if yn < 0.0:
-                    yn += ly
-                elif yn >= ly:
-                    yn -= ly
-                if zn < 0.0:
-                    zn += lz
-                elif zn >= lz:
-                    zn -= lz
-                if xn >= lx:
-                    xn = 0.0
-                if yn >= ly:
-                    yn = 0.0
-                if zn >= lz:
-                    zn = 0.0
-                if use_cells:
-                    ni = row_sum_cells(x, y, z, types, xn, yn, zn, ti, i, -1, box, sig2, eps4, rc2, shift, nt,
-                                       ncell, count, atoms, cpos, ctyp, nbr)
-                else:
-                    ni = row_sum_all(x, y, z, types, xn, yn, zn, ti, i, -1, box, sig2, eps4, rc2, shift, nt)
-                de = ni - e_part[i]
-                if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
-                    if use_cells:
-                        row_add_cells(x, y, z, types, xo, yo, zo, ti, -1.0, i, -1, box, sig2, eps4, rc2, shift,
-                                      nt, ncell, count, atoms, cpos, ctyp, nbr, e_part)
-                        row_add_cells(x, y, z, types, xn, yn, zn, ti, 1.0, i, -1, box, sig2, eps4, rc2, shift,
-                                      nt, ncell, count, atoms, cpos, ctyp, nbr, e_part)
-                        cnew = cell_of(xn, yn, zn, box, ncell)
-                        cold = atom_cell[i]
-                        if cnew != cold:
-                            if count[cnew] >= capacity:
-                                return STATUS_CELL_OVERFLOW
-                            lst = count[cold] - 1
-                            last = atoms[cold, lst]
-                            sl = atom_slot[i]
-                            atoms[cold, sl] = last
-                            cpos[cold, 0, sl] = cpos[cold, 0, lst]
-                            cpos[cold, 1, sl] = cpos[cold, 1, lst]
-                            cpos[cold, 2, sl] = cpos[cold, 2, lst]
-                            ctyp[cold, sl] = ctyp[cold, lst]
-                            atom_slot[last] = sl
-                            atoms[cold, lst] = -1
-                            cpos[cold, 0, lst] = 1e30
-                            cpos[cold, 1, lst] = 1e30
-                            cpos[cold, 2, lst] = 1e30
-                            count[cold] -= 1
-                            sl = count[cnew]
-                            atoms[cnew, sl] = i
-                            ctyp[cnew, sl] = ti
-                            atom_slot[i] = sl
-                            atom_cell[i] = cnew
-                            count[cnew] += 1
-                        cpos[cnew, 0, atom_slot[i]] = xn
-                        cpos[cnew, 1, atom_slot[i]] = yn
-                        cpos[cnew, 2, atom_slot[i]] = zn
-                    else:
-                        row_update_all(x, y, z, types, xo, yo, zo, ti, xn, yn, zn, ti, i, -1, box,
-                                       sig2, eps4, rc2, shift, nt, e_part)
-                    x[i] = xn
-                    y[i] = yn
-                    z[i] = zn
-                    e_part[i] = ni
-                    etot[0] += de
-                    trans_cnt[1] += 1
-        if (sweep + 1) % trace_every == 0:
-            k = (sweep + 1) // trace_every - 1
-            if k < trace_e.shape[0]:
-                trace_e[k] = etot[0]
-                trace_t[k] = temp
-    return STATUS_OK
 
 
 @njit(cache=True, error_model="numpy")

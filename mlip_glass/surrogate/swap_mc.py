@@ -20,10 +20,13 @@ from pymatgen.core import Structure
 from mlip_glass.surrogate import constants as C
 from mlip_glass.surrogate.kernel import (
     STATUS_OK,
-    build_cells,
-    neighbour_cells,
-    particle_energies,
-    run_sweeps,
+    blocked_energies,
+    build_grid,
+    build_verlet,
+    grid_cells,
+    run_blocked,
+    run_verlet,
+    verlet_energies,
 )
 from mlip_glass.surrogate.model import LJModel, SurrogateInputError
 from mlip_glass.surrogate.rng import seed_state
@@ -31,15 +34,16 @@ from mlip_glass.surrogate.state import ReducedState, from_reduced, to_reduced
 
 logger = logging.getLogger(__name__)
 
-#: above this many atoms the kernel uses a cell list (cost per move independent of N)
-CELL_LIST_MIN_ATOMS = 1000
+#: from this many atoms on the kernel uses Verlet lists (cost per move independent of N); below, all pairs
+NEIGHBOUR_LIST_MIN_ATOMS = 1000
+#: Verlet skin (reduced length): lists hold pairs within r_cut,max + skin; a rebuild happens when a trial
+#: position is farther than skin / 2 from its reference position. It only changes the speed, never the
+#: result (sums in index order; see kernel). Must exceed the largest trial displacement, delta * sqrt(3).
+VERLET_SKIN = 0.4
 #: default number of energy-trace points per run
 DEFAULT_TRACE_POINTS = 1000
-#: cell side >= r_cut / CELL_REACH; neighbourhood of (2 CELL_REACH + 1)^3 cells (reach 2 searches 2.4x less
-#: volume but was measured slower: per-cell overhead and scattered memory access dominate)
-CELL_REACH = 1
-#: checkpoint format version (refuse foreign files)
-CHECKPOINT_VERSION = 1
+#: checkpoint format version (refuse foreign files); 2 = type-blocked / Verlet kernels (issue 15)
+CHECKPOINT_VERSION = 2
 
 
 @dataclass
@@ -71,6 +75,9 @@ class SwapMCResult:
 
 @dataclass
 class _Arrays:
+    """Kernel state. Particle arrays are in kernel order (type blocks, or space-sorted for Verlet lists);
+    ``site_of_slot``/``slot_of_site`` map to/from the input's site order."""
+
     x: np.ndarray
     y: np.ndarray
     z: np.ndarray
@@ -86,20 +93,40 @@ class _Arrays:
     swap_acc: np.ndarray
     trace_e: np.ndarray
     trace_t: np.ndarray
-    use_cells: bool
-    ncell: np.ndarray
-    count: np.ndarray
-    atoms: np.ndarray
-    cpos: np.ndarray
-    ctyp: np.ndarray
-    atom_cell: np.ndarray
-    atom_slot: np.ndarray
-    nbr: np.ndarray
+    site_of_slot: np.ndarray
+    slot_of_site: np.ndarray
+    block: np.ndarray  #: type blocks (blocked kernel); unused with Verlet lists
+    neighbour_lists: bool
     sweep: int = 0
+    # Verlet lists (derived data: rebuilt on load)
+    skin: float = VERLET_SKIN
+    r2_list: float = 0.0
+    ncell: np.ndarray | None = None
+    rx: np.ndarray | None = None
+    ry: np.ndarray | None = None
+    rz: np.ndarray | None = None
+    nlist: np.ndarray | None = None
+    ncount: np.ndarray | None = None
+    grid: tuple = ()  #: (gcount, gatoms, gcell, gslot) of the reference positions
+    n_rebuild: np.ndarray = field(default_factory=lambda: np.zeros(2, dtype=np.int64))
 
     _SAVED = ("x", "y", "z", "types", "box", "e_part", "etot", "rng", "swap_list", "partner_list",
-              "trans_cnt", "swap_att", "swap_acc", "trace_e", "trace_t", "ncell", "count", "atoms", "cpos", "ctyp",
-              "atom_cell", "atom_slot")
+              "trans_cnt", "swap_att", "swap_acc", "trace_e", "trace_t", "site_of_slot", "slot_of_site", "block")
+
+    def rebuild_lists(self) -> None:
+        """Verlet lists around the current positions (the reference positions become these)."""
+        cap = self.nlist.shape[1] if self.nlist is not None else 64
+        self.nlist, self.ncount = build_verlet(self.x, self.y, self.z, self.box, self.r2_list, self.ncell, cap)
+        self.rx, self.ry, self.rz = self.x.copy(), self.y.copy(), self.z.copy()
+        self.grid = build_grid(self.rx, self.ry, self.rz, self.box, self.ncell, 8)
+
+    def site_state(self) -> ReducedState:
+        """Positions and types in the input's site order."""
+        pos = np.empty((len(self.x), 3))
+        pos[self.site_of_slot] = np.stack([self.x, self.y, self.z], axis=1)
+        types = np.empty(len(self.x), dtype=np.int64)
+        types[self.site_of_slot] = self.types
+        return ReducedState(pos, self.box, types)
 
 
 def _tables(model: LJModel):
@@ -129,77 +156,80 @@ def _validate(t_start, t_end, n_sweeps, delta_r_max, swap_fraction, seed):
 
 
 def _setup(state: ReducedState, model: LJModel, seed: int, swap_species: str | None, n_trace: int,
-           use_cells: bool | None) -> _Arrays:
+           neighbour_lists: bool | None, skin: float) -> _Arrays:
     sig2, eps4, rc2, shift, rcmax = _tables(model)
-    x, y, z = (np.ascontiguousarray(state.positions[:, k]) for k in range(3))
-    types = state.types.astype(np.int64).copy()
+    n, nt = state.n_atoms, model.n_types
     box = state.box.astype(float).copy()
-    nt = model.n_types
-    ncell = np.maximum(np.floor(box * CELL_REACH / rcmax).astype(np.int64), 1)
-    if use_cells is None:
-        use_cells = state.n_atoms >= CELL_LIST_MIN_ATOMS
-    if use_cells and np.any(ncell < 2 * CELL_REACH + 1):
-        if state.n_atoms >= CELL_LIST_MIN_ATOMS:
-            logger.info("box too small for the cell list (%s cells); using all pairs", ncell)
-        use_cells = False
-    if use_cells:
-        mean = state.n_atoms / ncell.prod()
-        capacity = int(4 * mean + 16)
-        count, atoms, cpos, ctyp, acell, aslot = build_cells(x, y, z, types, box, ncell, capacity)
-        if count.max() > capacity:
-            raise SurrogateInputError("structure is too dense locally for the cell list (overlapping atoms?)")
-        nbr = neighbour_cells(ncell, CELL_REACH)
-    else:
-        ncell = np.ones(3, dtype=np.int64)
-        count = np.zeros(1, dtype=np.int64)
-        atoms = np.zeros((1, 1), dtype=np.int64)
-        cpos = np.zeros((1, 3, 1))
-        ctyp = np.zeros((1, 1), dtype=np.int64)
-        acell = np.zeros(1, dtype=np.int64)
-        aslot = np.zeros(1, dtype=np.int64)
-        nbr = np.zeros((1, 27), dtype=np.int64)
-    e_part = particle_energies(x, y, z, types, box, sig2, eps4, rc2, shift, nt, use_cells, ncell, count,
-                               atoms, cpos, ctyp, nbr)
+    site_types = state.types.astype(np.int64)
+    if neighbour_lists is None:
+        neighbour_lists = n >= NEIGHBOUR_LIST_MIN_ATOMS
+    pos = state.positions
+    ncell = np.maximum(np.floor(box / (rcmax + skin)).astype(np.int64), 1)
+    if neighbour_lists:  # space-sorted (cells of side >= r_cut,max, not skin-dependent) for memory locality
+        sort_cells = np.maximum(np.floor(box / rcmax).astype(np.int64), 1)
+        cells = grid_cells(*(np.ascontiguousarray(pos[:, k]) for k in range(3)), box, sort_cells)
+        order = np.argsort(cells, kind="stable")
+    else:  # blocked by type
+        order = np.argsort(site_types, kind="stable")
+    slot_of_site = np.empty(n, dtype=np.int64)
+    slot_of_site[order] = np.arange(n)
+    x, y, z = (np.ascontiguousarray(pos[order, k]) for k in range(3))
+    types = site_types[order].copy()
+    block = np.searchsorted(types, np.arange(nt + 1)).astype(np.int64) if not neighbour_lists else \
+        np.zeros(nt + 1, dtype=np.int64)
     if swap_species is not None and swap_species in model.species:
         st = model.species.index(swap_species)
-        swap_list = np.flatnonzero(types == st).astype(np.int64)
-        partner_list = np.flatnonzero(types != st).astype(np.int64)
+        swap_list = np.flatnonzero(site_types == st).astype(np.int64)
+        partner_list = np.flatnonzero(site_types != st).astype(np.int64)
     else:
         swap_list = np.zeros(0, dtype=np.int64)
         partner_list = np.zeros(0, dtype=np.int64)
-    return _Arrays(
-        x, y, z, types, box, e_part, np.array([0.5 * e_part.sum()]), seed_state(int(seed)), swap_list,
-        partner_list, np.zeros(2, dtype=np.int64), np.zeros((nt, nt), dtype=np.int64),
-        np.zeros((nt, nt), dtype=np.int64), np.full(n_trace, np.nan), np.full(n_trace, np.nan),
-        bool(use_cells), ncell, count, atoms, cpos, ctyp, acell, aslot, nbr,
+    arr = _Arrays(
+        x, y, z, types, box, np.zeros(n), np.zeros(1), seed_state(int(seed)), swap_list, partner_list,
+        np.zeros(2, dtype=np.int64), np.zeros((nt, nt), dtype=np.int64), np.zeros((nt, nt), dtype=np.int64),
+        np.full(n_trace, np.nan), np.full(n_trace, np.nan), order.astype(np.int64), slot_of_site, block,
+        bool(neighbour_lists), skin=float(skin), r2_list=float((rcmax + skin) ** 2), ncell=ncell,
     )
+    _derived(arr)
+    if arr.neighbour_lists:
+        arr.e_part = verlet_energies(x, y, z, types, box, sig2, eps4, rc2, shift, nt, arr.nlist, arr.ncount)
+    else:
+        arr.e_part = blocked_energies(x, y, z, block, types, box, sig2, eps4, rc2, shift, nt)
+    arr.etot[0] = 0.5 * arr.e_part.sum()
+    return arr
 
 
-def _fingerprint(model, state_n, t_start, t_end, n_sweeps, seed, delta, p_swap, swap_species, trace_every):
+def _derived(arr: _Arrays) -> None:
+    """Data derived from the saved state: the Verlet lists."""
+    if arr.neighbour_lists:
+        arr.rebuild_lists()
+
+
+def _fingerprint(model, state_n, t_start, t_end, n_sweeps, seed, delta, p_swap, swap_species, trace_every,
+                 neighbour_lists):
     return repr((CHECKPOINT_VERSION, model.as_dict_params(), int(state_n), float(t_start), float(t_end),
-                 int(n_sweeps), int(seed), float(delta), float(p_swap), swap_species, int(trace_every)))
+                 int(n_sweeps), int(seed), float(delta), float(p_swap), swap_species, int(trace_every),
+                 bool(neighbour_lists)))
 
 
 def _save_checkpoint(path: Path, arr: _Arrays, fingerprint: str) -> None:
     tmp = path.with_name(path.name + ".tmp.npz")
     np.savez(tmp, fingerprint=np.array(fingerprint), sweep=np.array(arr.sweep),
-             use_cells=np.array(arr.use_cells), **{k: getattr(arr, k) for k in _Arrays._SAVED})
+             **{k: getattr(arr, k) for k in _Arrays._SAVED})
     os.replace(tmp, path)
 
 
 def _load_checkpoint(path: Path, arr: _Arrays, fingerprint: str) -> bool:
     with np.load(path, allow_pickle=False) as f:
-        if str(f["fingerprint"]) != fingerprint:
+        if "fingerprint" not in f or str(f["fingerprint"]) != fingerprint:
             raise SurrogateInputError(
-                f"checkpoint {path} belongs to a different run (model/temperatures/sweeps/seed differ); "
-                "delete it or use another checkpoint_path"
+                f"checkpoint {path} belongs to a different run (model/temperatures/sweeps/seed/kernel or "
+                "checkpoint version differ); delete it or use another checkpoint_path"
             )
         for k in _Arrays._SAVED:
             setattr(arr, k, np.array(f[k]))
-        arr.use_cells = bool(f["use_cells"])
         arr.sweep = int(f["sweep"])
-    if arr.use_cells:
-        arr.nbr = neighbour_cells(arr.ncell, CELL_REACH)
+    _derived(arr)
     return True
 
 
@@ -232,7 +262,8 @@ def swap_mc(
     checkpoint_path: str | os.PathLike | None = None,
     checkpoint_every: int | None = None,
     stop_after: int | None = None,
-    use_cells: bool | None = None,
+    neighbour_lists: bool | None = None,
+    skin: float = VERLET_SKIN,
     progress_every_s: float = 30.0,
 ) -> SwapMCResult:
     """Swap Monte Carlo of the LJ surrogate, T* linear in sweeps from ``t_start`` to ``t_end``.
@@ -264,8 +295,11 @@ def swap_mc(
     stop_after
         Stop (after checkpointing) once this many sweeps were run in this call — for wall-time-limited
         queue slots; the result then has ``completed = False``.
-    use_cells
-        Force/forbid the cell list (default: on for N >= 1000 when the box holds >= 3 cells per axis).
+    neighbour_lists
+        Force/forbid Verlet lists (default: on for N >= 1000); off = all pairs, particles blocked by type.
+        Both give the same Markov chain (same random numbers, same moves); only the summation order differs.
+    skin
+        Verlet skin (reduced length, > delta_r_max * sqrt(3)); changes the speed, never the result.
     progress_every_s
         Seconds between progress log lines.
     """
@@ -282,9 +316,12 @@ def swap_mc(
     if checkpoint_every < 1:
         raise SurrogateInputError(f"checkpoint_every must be >= 1 sweep, got {checkpoint_every}")
 
-    arr = _setup(state, model, seed, swap_species, n_trace, use_cells)
+    if not skin > delta_r_max * np.sqrt(3.0):
+        raise SurrogateInputError(f"skin must exceed delta_r_max * sqrt(3) = {delta_r_max * np.sqrt(3.0):.4f} "
+                                  f"(reduced length), got {skin}")
+    arr = _setup(state, model, seed, swap_species, n_trace, neighbour_lists, skin)
     fp = _fingerprint(model, state.n_atoms, t_start, t_end, n_sweeps, seed, delta_r_max, swap_fraction,
-                      swap_species, trace_every)
+                      swap_species, trace_every, arr.neighbour_lists)
     ckpt = Path(checkpoint_path) if checkpoint_path else None
     if ckpt is not None and ckpt.exists():
         _load_checkpoint(ckpt, arr, fp)
@@ -307,15 +344,20 @@ def swap_mc(
             stop, early = start_sweep + int(stop_after), True
             if stop <= arr.sweep:
                 break
-        status = run_sweeps(
-            arr.x, arr.y, arr.z, arr.types, arr.box, arr.e_part, arr.etot, sig2, eps4, rc2, shift, nt,
-            arr.swap_list, arr.partner_list, arr.rng, arr.sweep, stop, n_sweeps, float(t_start), float(t_end),
-            float(delta_r_max), float(swap_fraction), arr.trans_cnt, arr.swap_att, arr.swap_acc,
-            trace_every, arr.trace_e, arr.trace_t, arr.use_cells, arr.ncell, arr.count, arr.atoms, arr.cpos,
-            arr.ctyp, arr.atom_cell, arr.atom_slot, arr.nbr,
-        )
+        common = (arr.box, arr.e_part, arr.etot, sig2, eps4, rc2, shift, nt, arr.swap_list, arr.partner_list,
+                  arr.rng, arr.sweep, stop, n_sweeps, float(t_start), float(t_end), float(delta_r_max),
+                  float(swap_fraction), arr.trans_cnt, arr.swap_att, arr.swap_acc, trace_every, arr.trace_e,
+                  arr.trace_t)
+        if arr.neighbour_lists:
+            status, arr.nlist, arr.ncount, *grid = run_verlet(
+                arr.x, arr.y, arr.z, arr.types, arr.slot_of_site, *common, arr.rx, arr.ry, arr.rz,
+                0.25 * arr.skin ** 2, arr.r2_list, arr.ncell, arr.nlist, arr.ncount, *arr.grid, arr.n_rebuild)
+            arr.grid = tuple(grid)
+        else:
+            status = run_blocked(arr.x, arr.y, arr.z, arr.types, arr.block, arr.slot_of_site, arr.site_of_slot,
+                                 *common)
         if status != STATUS_OK:
-            raise RuntimeError("swap-MC cell list overflow (a cell holds > capacity atoms); use_cells=False")
+            raise RuntimeError(f"swap-MC kernel returned status {status}")
         arr.sweep = stop
         if ckpt is not None and (stop % checkpoint_every == 0 or stop == n_sweeps or early):
             _save_checkpoint(ckpt, arr, fp)
@@ -330,7 +372,7 @@ def swap_mc(
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0
 
-    final = ReducedState(np.stack([arr.x, arr.y, arr.z], axis=1), arr.box, arr.types)
+    final = arr.site_state()
     e_red = float(arr.etot[0])
     return SwapMCResult(
         structure=from_reduced(final, model),
@@ -349,6 +391,9 @@ def swap_mc(
         wall_time_s=wall,
         completed=arr.sweep >= n_sweeps,
         settings={"delta_r_max": delta_r_max, "swap_fraction": swap_fraction, "swap_species": swap_species,
-                  "trace_every": trace_every, "use_cells": arr.use_cells, "checkpoint_every": checkpoint_every},
+                  "trace_every": trace_every, "neighbour_lists": arr.neighbour_lists, "checkpoint_every": checkpoint_every,
+                  "skin": arr.skin if arr.neighbour_lists else None,
+                  "neighbour_list_refreshes": int(arr.n_rebuild[0]) if arr.neighbour_lists else None,
+                  "neighbour_list_rebuilds": int(arr.n_rebuild[1]) if arr.neighbour_lists else None},
         cpu_time_s=cpu,
     )

@@ -1,0 +1,354 @@
+"""BASELINE COPY (benchmarks only) of the swap-MC driver before issue 15; do not edit. Swap Monte Carlo cooling of the LJ surrogate: Python wrapper around :func:`kernel.run_sweeps`.
+
+Checks inputs, converts Å <-> reduced units, seeds the xoshiro256** RNG, runs the kernel in chunks,
+reports progress (logging) and writes an atomic checkpoint (``.npz``) every ``checkpoint_every`` sweeps.
+A run started again with the same arguments and checkpoint path resumes from the checkpoint and ends in
+the bit-identical state of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pymatgen.core import Structure
+
+from mlip_glass.surrogate import constants as C
+from baseline.kernel import (
+    STATUS_OK,
+    build_cells,
+    neighbour_cells,
+    particle_energies,
+    run_sweeps,
+)
+from mlip_glass.surrogate.model import LJModel, SurrogateInputError
+from mlip_glass.surrogate.rng import seed_state
+from mlip_glass.surrogate.state import ReducedState, from_reduced, to_reduced
+
+logger = logging.getLogger(__name__)
+
+#: above this many atoms the kernel uses a cell list (cost per move independent of N)
+CELL_LIST_MIN_ATOMS = 1000
+#: default number of energy-trace points per run
+DEFAULT_TRACE_POINTS = 1000
+#: cell side >= r_cut / CELL_REACH; neighbourhood of (2 CELL_REACH + 1)^3 cells (reach 2 searches 2.4x less
+#: volume but was measured slower: per-cell overhead and scattered memory access dominate)
+CELL_REACH = 1
+#: checkpoint format version (refuse foreign files)
+CHECKPOINT_VERSION = 1
+
+
+@dataclass
+class SwapMCResult:
+    """Outcome of :func:`swap_mc` (energies in reduced units and eV; structure in Å)."""
+
+    structure: Structure
+    energy: float  #: total potential energy, eV
+    energy_reduced: float  #: total potential energy, eps_ref
+    n_sweeps: int
+    sweeps_done: int
+    t_start: float
+    t_end: float
+    seed: int
+    trace_sweeps: np.ndarray  #: sweep index (1-based count) of each trace point
+    trace_energy_per_atom: np.ndarray  #: reduced energy per atom
+    trace_temperature: np.ndarray  #: reduced temperature
+    acceptance: dict  #: attempted/accepted per move type and rates
+    rng_state: list
+    wall_time_s: float  #: wall time of the sweeps (set-up excluded), s
+    completed: bool = True
+    settings: dict = field(default_factory=dict)
+    cpu_time_s: float = float("nan")  #: process CPU time of the sweeps, s
+
+    @property
+    def n_atoms(self) -> int:
+        return len(self.structure)
+
+
+@dataclass
+class _Arrays:
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    types: np.ndarray
+    box: np.ndarray
+    e_part: np.ndarray
+    etot: np.ndarray
+    rng: np.ndarray
+    swap_list: np.ndarray
+    partner_list: np.ndarray
+    trans_cnt: np.ndarray
+    swap_att: np.ndarray
+    swap_acc: np.ndarray
+    trace_e: np.ndarray
+    trace_t: np.ndarray
+    use_cells: bool
+    ncell: np.ndarray
+    count: np.ndarray
+    atoms: np.ndarray
+    cpos: np.ndarray
+    ctyp: np.ndarray
+    atom_cell: np.ndarray
+    atom_slot: np.ndarray
+    nbr: np.ndarray
+    sweep: int = 0
+
+    _SAVED = ("x", "y", "z", "types", "box", "e_part", "etot", "rng", "swap_list", "partner_list",
+              "trans_cnt", "swap_att", "swap_acc", "trace_e", "trace_t", "ncell", "count", "atoms", "cpos", "ctyp",
+              "atom_cell", "atom_slot")
+
+
+def _tables(model: LJModel):
+    t = model.pair_tables()
+    return (
+        np.ascontiguousarray((t["sigma"] ** 2).ravel()),
+        np.ascontiguousarray((4.0 * t["epsilon"]).ravel()),
+        np.ascontiguousarray((t["rcut"] ** 2).ravel()),
+        np.ascontiguousarray(t["shift"].ravel()),
+        float(t["rcut"].max()),
+    )
+
+
+def _validate(t_start, t_end, n_sweeps, delta_r_max, swap_fraction, seed):
+    if not (np.isfinite(t_start) and t_start > 0):
+        raise SurrogateInputError(f"t_start must be a finite reduced temperature > 0, got {t_start}")
+    if not (np.isfinite(t_end) and t_end > 0):
+        raise SurrogateInputError(f"t_end must be a finite reduced temperature > 0, got {t_end}")
+    if int(n_sweeps) != n_sweeps or n_sweeps < 1:
+        raise SurrogateInputError(f"n_sweeps must be an integer >= 1, got {n_sweeps}")
+    if not delta_r_max > 0:
+        raise SurrogateInputError(f"delta_r_max must be > 0 (reduced length), got {delta_r_max}")
+    if not 0 <= swap_fraction <= 1:
+        raise SurrogateInputError(f"swap_fraction must be in [0, 1], got {swap_fraction}")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SurrogateInputError(f"seed must be an integer >= 0, got {seed!r}")
+
+
+def _setup(state: ReducedState, model: LJModel, seed: int, swap_species: str | None, n_trace: int,
+           use_cells: bool | None) -> _Arrays:
+    sig2, eps4, rc2, shift, rcmax = _tables(model)
+    x, y, z = (np.ascontiguousarray(state.positions[:, k]) for k in range(3))
+    types = state.types.astype(np.int64).copy()
+    box = state.box.astype(float).copy()
+    nt = model.n_types
+    ncell = np.maximum(np.floor(box * CELL_REACH / rcmax).astype(np.int64), 1)
+    if use_cells is None:
+        use_cells = state.n_atoms >= CELL_LIST_MIN_ATOMS
+    if use_cells and np.any(ncell < 2 * CELL_REACH + 1):
+        if state.n_atoms >= CELL_LIST_MIN_ATOMS:
+            logger.info("box too small for the cell list (%s cells); using all pairs", ncell)
+        use_cells = False
+    if use_cells:
+        mean = state.n_atoms / ncell.prod()
+        capacity = int(4 * mean + 16)
+        count, atoms, cpos, ctyp, acell, aslot = build_cells(x, y, z, types, box, ncell, capacity)
+        if count.max() > capacity:
+            raise SurrogateInputError("structure is too dense locally for the cell list (overlapping atoms?)")
+        nbr = neighbour_cells(ncell, CELL_REACH)
+    else:
+        ncell = np.ones(3, dtype=np.int64)
+        count = np.zeros(1, dtype=np.int64)
+        atoms = np.zeros((1, 1), dtype=np.int64)
+        cpos = np.zeros((1, 3, 1))
+        ctyp = np.zeros((1, 1), dtype=np.int64)
+        acell = np.zeros(1, dtype=np.int64)
+        aslot = np.zeros(1, dtype=np.int64)
+        nbr = np.zeros((1, 27), dtype=np.int64)
+    e_part = particle_energies(x, y, z, types, box, sig2, eps4, rc2, shift, nt, use_cells, ncell, count,
+                               atoms, cpos, ctyp, nbr)
+    if swap_species is not None and swap_species in model.species:
+        st = model.species.index(swap_species)
+        swap_list = np.flatnonzero(types == st).astype(np.int64)
+        partner_list = np.flatnonzero(types != st).astype(np.int64)
+    else:
+        swap_list = np.zeros(0, dtype=np.int64)
+        partner_list = np.zeros(0, dtype=np.int64)
+    return _Arrays(
+        x, y, z, types, box, e_part, np.array([0.5 * e_part.sum()]), seed_state(int(seed)), swap_list,
+        partner_list, np.zeros(2, dtype=np.int64), np.zeros((nt, nt), dtype=np.int64),
+        np.zeros((nt, nt), dtype=np.int64), np.full(n_trace, np.nan), np.full(n_trace, np.nan),
+        bool(use_cells), ncell, count, atoms, cpos, ctyp, acell, aslot, nbr,
+    )
+
+
+def _fingerprint(model, state_n, t_start, t_end, n_sweeps, seed, delta, p_swap, swap_species, trace_every):
+    return repr((CHECKPOINT_VERSION, model.as_dict_params(), int(state_n), float(t_start), float(t_end),
+                 int(n_sweeps), int(seed), float(delta), float(p_swap), swap_species, int(trace_every)))
+
+
+def _save_checkpoint(path: Path, arr: _Arrays, fingerprint: str) -> None:
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, fingerprint=np.array(fingerprint), sweep=np.array(arr.sweep),
+             use_cells=np.array(arr.use_cells), **{k: getattr(arr, k) for k in _Arrays._SAVED})
+    os.replace(tmp, path)
+
+
+def _load_checkpoint(path: Path, arr: _Arrays, fingerprint: str) -> bool:
+    with np.load(path, allow_pickle=False) as f:
+        if str(f["fingerprint"]) != fingerprint:
+            raise SurrogateInputError(
+                f"checkpoint {path} belongs to a different run (model/temperatures/sweeps/seed differ); "
+                "delete it or use another checkpoint_path"
+            )
+        for k in _Arrays._SAVED:
+            setattr(arr, k, np.array(f[k]))
+        arr.use_cells = bool(f["use_cells"])
+        arr.sweep = int(f["sweep"])
+    if arr.use_cells:
+        arr.nbr = neighbour_cells(arr.ncell, CELL_REACH)
+    return True
+
+
+def acceptance_summary(arr_trans, swap_att, swap_acc, species) -> dict:
+    """{'translation': {attempted, accepted, rate}, 'swap_Al-Cu': {...}, ...} (only attempted swap pairs)."""
+    out = {"translation": {"attempted": int(arr_trans[0]), "accepted": int(arr_trans[1]),
+                           "rate": float(arr_trans[1] / arr_trans[0]) if arr_trans[0] else 0.0}}
+    for a, sa in enumerate(species):
+        for b, sb in enumerate(species):
+            if swap_att[a, b]:
+                out[f"swap_{sa}-{sb}"] = {"attempted": int(swap_att[a, b]), "accepted": int(swap_acc[a, b]),
+                                          "rate": float(swap_acc[a, b] / swap_att[a, b])}
+    tot_a, tot_c = int(swap_att.sum()), int(swap_acc.sum())
+    out["swap"] = {"attempted": tot_a, "accepted": tot_c, "rate": tot_c / tot_a if tot_a else 0.0}
+    return out
+
+
+def swap_mc(
+    structure,
+    model: LJModel | None = None,
+    t_start: float = C.T_HIGH,
+    t_end: float = C.T_LOW,
+    n_sweeps: int = 10_000,
+    seed: int = 0,
+    *,
+    delta_r_max: float = C.DELTA_R_MAX,
+    swap_fraction: float = C.SWAP_FRACTION,
+    swap_species: str | None = C.SWAP_SPECIES,
+    n_trace: int = DEFAULT_TRACE_POINTS,
+    checkpoint_path: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    stop_after: int | None = None,
+    use_cells: bool | None = None,
+    progress_every_s: float = 30.0,
+) -> SwapMCResult:
+    """Swap Monte Carlo of the LJ surrogate, T* linear in sweeps from ``t_start`` to ``t_end``.
+
+    Parameters
+    ----------
+    structure
+        Initial configuration (pymatgen Structure or ASE Atoms, Å, orthorhombic periodic cell).
+    model
+        LJ model (default :meth:`LJModel.paper`).
+    t_start, t_end
+        Reduced temperatures (> 0) of the first and last sweep; equal values give constant-T sampling.
+    n_sweeps
+        Number of sweeps (one sweep = N attempted moves), >= 1.
+    seed
+        Seed of the xoshiro256** stream (recorded in the result).
+    delta_r_max
+        Side of the cube of trial displacements (reduced length).
+    swap_fraction
+        Fraction of attempts that are swaps (paper: 0.2); 0 gives translation-only MC.
+    swap_species
+        Species that exchanges with all others (paper: Al); ``None`` disables swaps.
+    n_trace
+        Number of energy-trace points (evenly spaced in sweeps).
+    checkpoint_path
+        ``.npz`` file; if it exists (from the same run) the run resumes from it.
+    checkpoint_every
+        Sweeps between checkpoints (default: about every 1 % of the run, at least 1).
+    stop_after
+        Stop (after checkpointing) once this many sweeps were run in this call — for wall-time-limited
+        queue slots; the result then has ``completed = False``.
+    use_cells
+        Force/forbid the cell list (default: on for N >= 1000 when the box holds >= 3 cells per axis).
+    progress_every_s
+        Seconds between progress log lines.
+    """
+    model = model or LJModel.paper()
+    _validate(t_start, t_end, n_sweeps, delta_r_max, swap_fraction, seed)
+    n_sweeps = int(n_sweeps)
+    if swap_species is not None and swap_species not in model.species:
+        raise SurrogateInputError(f"swap_species must be one of {model.species} or None, got {swap_species!r}")
+    state = to_reduced(structure, model)
+    n_trace = max(1, min(int(n_trace), n_sweeps))
+    trace_every = max(1, n_sweeps // n_trace)
+    n_trace = n_sweeps // trace_every
+    checkpoint_every = int(checkpoint_every or max(1, n_sweeps // 100))
+    if checkpoint_every < 1:
+        raise SurrogateInputError(f"checkpoint_every must be >= 1 sweep, got {checkpoint_every}")
+
+    arr = _setup(state, model, seed, swap_species, n_trace, use_cells)
+    fp = _fingerprint(model, state.n_atoms, t_start, t_end, n_sweeps, seed, delta_r_max, swap_fraction,
+                      swap_species, trace_every)
+    ckpt = Path(checkpoint_path) if checkpoint_path else None
+    if ckpt is not None and ckpt.exists():
+        _load_checkpoint(ckpt, arr, fp)
+        logger.info("swap-MC resumed from %s at sweep %d / %d", ckpt, arr.sweep, n_sweeps)
+    sig2, eps4, rc2, shift, _ = _tables(model)
+    nt = model.n_types
+
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    last_log = t0
+    start_sweep = arr.sweep
+    # the kernel runs in chunks of ~2e6 moves (progress log) that also stop at every checkpoint boundary;
+    # all state lives in the arrays, so the chunking never changes the result
+    chunk = max(1, 2_000_000 // state.n_atoms)
+    while arr.sweep < n_sweeps:
+        stop = min(n_sweeps, (arr.sweep // chunk + 1) * chunk,
+                   (arr.sweep // checkpoint_every + 1) * checkpoint_every)
+        early = False
+        if stop_after is not None and stop >= start_sweep + int(stop_after):
+            stop, early = start_sweep + int(stop_after), True
+            if stop <= arr.sweep:
+                break
+        status = run_sweeps(
+            arr.x, arr.y, arr.z, arr.types, arr.box, arr.e_part, arr.etot, sig2, eps4, rc2, shift, nt,
+            arr.swap_list, arr.partner_list, arr.rng, arr.sweep, stop, n_sweeps, float(t_start), float(t_end),
+            float(delta_r_max), float(swap_fraction), arr.trans_cnt, arr.swap_att, arr.swap_acc,
+            trace_every, arr.trace_e, arr.trace_t, arr.use_cells, arr.ncell, arr.count, arr.atoms, arr.cpos,
+            arr.ctyp, arr.atom_cell, arr.atom_slot, arr.nbr,
+        )
+        if status != STATUS_OK:
+            raise RuntimeError("swap-MC cell list overflow (a cell holds > capacity atoms); use_cells=False")
+        arr.sweep = stop
+        if ckpt is not None and (stop % checkpoint_every == 0 or stop == n_sweeps or early):
+            _save_checkpoint(ckpt, arr, fp)
+        if early:
+            break
+        now = time.perf_counter()
+        if now - last_log >= progress_every_s:
+            rate = (arr.sweep - start_sweep) * state.n_atoms / (now - t0)
+            logger.info("swap-MC sweep %d / %d (%.1f %%), E/N = %.5f eps, %.3g moves/s", arr.sweep, n_sweeps,
+                        100.0 * arr.sweep / n_sweeps, arr.etot[0] / state.n_atoms, rate)
+            last_log = now
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+
+    final = ReducedState(np.stack([arr.x, arr.y, arr.z], axis=1), arr.box, arr.types)
+    e_red = float(arr.etot[0])
+    return SwapMCResult(
+        structure=from_reduced(final, model),
+        energy=float(model.from_reduced_energy(e_red)),
+        energy_reduced=e_red,
+        n_sweeps=n_sweeps,
+        sweeps_done=int(arr.sweep),
+        t_start=float(t_start),
+        t_end=float(t_end),
+        seed=int(seed),
+        trace_sweeps=(np.arange(1, n_trace + 1) * trace_every),
+        trace_energy_per_atom=arr.trace_e / state.n_atoms,
+        trace_temperature=arr.trace_t.copy(),
+        acceptance=acceptance_summary(arr.trans_cnt, arr.swap_att, arr.swap_acc, model.species),
+        rng_state=[int(v) for v in arr.rng],
+        wall_time_s=wall,
+        completed=arr.sweep >= n_sweeps,
+        settings={"delta_r_max": delta_r_max, "swap_fraction": swap_fraction, "swap_species": swap_species,
+                  "trace_every": trace_every, "use_cells": arr.use_cells, "checkpoint_every": checkpoint_every},
+        cpu_time_s=cpu,
+    )
