@@ -4,7 +4,7 @@ checkpoints reused, inputs fetched from the store by campaign."""
 
 import ctypes
 import textwrap
-import uuid
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -114,12 +114,12 @@ def test_worker_crash_is_isolated_and_checkpoints_are_reused(tmp_path):
                          ["good", "crash"], n_workers=2)
     assert outcomes[0].ok and outcomes[0].result == "a\nb"
     assert not outcomes[1].ok and "crash" in outcomes[1].error and "died" in outcomes[1].error
-    # uuid1 differs at every call: equal results show the second call read the checkpoints
-    tasks = [{"node": 1}, {"node": 2}]
-    first = run_tasks(uuid.uuid1, tasks, n_workers=1, checkpoint_dir=tmp_path)
-    again = run_tasks(uuid.uuid1, tasks, n_workers=2, checkpoint_dir=tmp_path)
+    # token_hex differs at every call: equal results show the second call read the checkpoints
+    tasks = [{"nbytes": 8}, {"nbytes": 9}]
+    first = run_tasks(secrets.token_hex, tasks, n_workers=1, checkpoint_dir=tmp_path)
+    again = run_tasks(secrets.token_hex, tasks, n_workers=2, checkpoint_dir=tmp_path)
     assert [o.result for o in first] == [o.result for o in again]
-    assert first[0].result != first[1].result and uuid.uuid1(node=1) != first[0].result
+    assert first[0].result != first[1].result and secrets.token_hex(8) != first[0].result
 
 
 def lambda_free_dispatch(kind, **kwargs):

@@ -39,7 +39,7 @@ NEIGHBOUR_LIST_MIN_ATOMS = 1000
 #: Verlet skin (reduced length): lists hold pairs within r_cut,max + skin; a rebuild happens when a trial
 #: position is farther than skin / 2 from its reference position. It only changes the speed, never the
 #: result (sums in index order; see kernel). Must exceed the largest trial displacement, delta * sqrt(3).
-VERLET_SKIN = 0.4
+VERLET_SKIN = 0.3
 #: default number of energy-trace points per run
 DEFAULT_TRACE_POINTS = 1000
 #: checkpoint format version (refuse foreign files); 2 = type-blocked / Verlet kernels (issue 15)
