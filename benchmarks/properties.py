@@ -15,6 +15,7 @@ times use wall-clock time and do depend on the load.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 from ase.build import bulk
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/baseline
 
 from mlip_glass.datasets.extxyz import labelled_atoms, write_extxyz
 from mlip_glass.properties import constants as C
@@ -127,15 +130,66 @@ def nep_direct_rate(atoms, nep: NEPPotential, n_calls: int) -> tuple[float, floa
     return ase_rate, len(a) * n_calls / (time.process_time() - start)
 
 
-def parallel_speedup(potential, structures) -> float:
-    """Wall time of the demo elastic protocol on 2 structures with 1 and 2 worker processes."""
-    print(f"\n== parallel workers ({potential.name} elastic demo preset, 2 structures) ==", flush=True)
-    demo = ElasticMaker.demo()
-    kw = dict(norm_strains=demo.norm_strains, shear_strains=demo.shear_strains, fmax=demo.fmax)
-    _, one = timed("n_workers = 1", compute_elastic, potential, structures, n_workers=1, **kw)
-    _, two = timed("n_workers = 2", compute_elastic, potential, structures, n_workers=2, **kw)
-    print(f"  speed-up {one / two:.2f} (2 cores, shared with other users)")
-    return one / two
+def _load() -> str:
+    return "/".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def _swap_mc_suite(n_tasks: int, sweeps: int, n_workers: int, runner) -> list:
+    """``n_tasks`` independent swap-MC samples (N = 150, T* 2 -> 0.5) through ``runner``."""
+    from mlip_glass.surrogate.state import random_liquid
+    from mlip_glass.surrogate.swap_mc import swap_mc
+
+    tasks = [dict(structure=random_liquid(150, seed=s), t_start=2.0, t_end=0.5, n_sweeps=sweeps, seed=s)
+             for s in range(n_tasks)]
+    return runner(swap_mc, tasks, n_workers=n_workers)
+
+
+def parallel_suites(n_tasks: int = 4, repeats: int = 2, quick: bool = False) -> dict:
+    """Wall time of suites of independent runs with 1 worker (in-process) and 2 workers (this code and
+    the pre-issue-15 runner: one fresh process per task), alternating; medians. Speed-up = t1 / t2."""
+    import mlip_glass.properties.runners as runners
+    from baseline.parallel import run_tasks as old_run_tasks
+    from mlip_glass.properties.parallel import run_tasks
+
+    eam = cheng_ma_sheng()
+    alloys = [random_alloy(150, seed=s) for s in range(n_tasks)]
+    rdf_protocol = dict(equilibration_ps=1.0, cooling_rate_k_per_ns=5e5 if quick else 2e5, sample_ps=1.0,
+                        sample_frames=5, n_bins=60, r_max=6.0)
+    sweeps = 4000 if quick else 15000
+
+    def with_runner(runner, func, *args, **kwargs):  # the property runners call run_tasks of their module
+        runners.run_tasks = runner
+        try:
+            return func(*args, **kwargs)
+        finally:
+            runners.run_tasks = run_tasks
+
+    suites = {  # name -> f(n_workers, runner)
+        "swap-MC samples (N=150)": lambda w, rt: _swap_mc_suite(n_tasks, sweeps, w, rt),
+        "RDF runs (EAM, 200 atoms)": lambda w, rt: with_runner(rt, runners.compute_rdf, eam, n_runs=n_tasks,
+                                                               n_atoms=200, protocol=rdf_protocol, n_workers=w),
+        "AQS samples (EAM, 150 atoms)": lambda w, rt: with_runner(rt, runners.compute_aqs, eam, alloys,
+                                                                  strain_step=2e-3 if quick else 1e-3,
+                                                                  n_workers=w),
+    }
+    print(f"\n== parallel suites: {n_tasks} independent tasks, 1 vs 2 workers, {repeats} alternating repeats "
+          f"(load at start {_load()}) ==", flush=True)
+    print(f"  {'suite':<30s} {'1 worker (s)':>12s} {'2 workers (s)':>13s} {'speed-up':>9s} "
+          f"{'old runner, 2 (s)':>17s} {'old speed-up':>12s}  load")
+    out = {}
+    for name, run in suites.items():
+        t1, t2, t_old = [], [], []
+        for _ in range(repeats):
+            for sink, runner, workers in ((t1, run_tasks, 1), (t2, run_tasks, 2), (t_old, old_run_tasks, 2)):
+                start = time.perf_counter()
+                run(workers, runner)
+                sink.append(time.perf_counter() - start)
+        m1, m2, mo = np.median(t1), np.median(t2), np.median(t_old)
+        out[name] = (m1, m2, mo)
+        print(f"  {name:<30s} {m1:12.1f} {m2:13.1f} {m1 / m2:9.2f} {mo:17.1f} {m1 / mo:12.2f}  {_load()}",
+              flush=True)
+    print(f"  (target: speed-up >= 0.85 x 2 = 1.7 on an otherwise idle machine; load at end {_load()})")
+    return out
 
 
 def timed(label, func, *args, **kwargs):
@@ -151,10 +205,11 @@ def main() -> None:
     parser.add_argument("--n-atoms", type=int, default=1500, help="atoms of the throughput runs")
     parser.add_argument("--quick", action="store_true", help="N = 500 and shorter demo runs")
     parser.add_argument("--skip-properties", action="store_true", help="throughput only")
-    parser.add_argument("--parallel-only", action="store_true", help="only the 1 vs 2 worker comparison")
+    parser.add_argument("--parallel-only", action="store_true",
+                        help="only the 1 vs 2 worker comparison (swap-MC, RDF and AQS suites; with --quick: short)")
     args = parser.parse_args()
     if args.parallel_only:
-        parallel_speedup(paper_sized_nep(), [glass(150, seed=s) for s in (11, 12)])
+        parallel_suites(quick=args.quick)
         return
     n = 500 if args.quick else args.n_atoms
 
@@ -202,7 +257,7 @@ def main() -> None:
                                         structures[:2], strain_step=5e-4)
         _, per[pot.name, "energetics"] = timed("energetics: 5 structures", compute_energetics, pot, structures,
                                                reference_energies=[-5.0 - 0.01 * i for i in range(5)])
-    parallel_speedup(nep, structures[:2])
+    parallel_suites(quick=args.quick)
 
     print("\n== paper scale, extrapolated from the rates above (2 cores) ==")
     dt_ps = C.RDF_TIMESTEP_FS * 1e-3
