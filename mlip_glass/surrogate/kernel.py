@@ -452,7 +452,8 @@ def refresh_particle(s, x, y, z, rx, ry, rz, box, r2_list, ncell, nlist, ncount,
 
 @njit(cache=True, error_model="numpy", fastmath=FM)
 def _list_row(p4, nb, m, tp, px, py, pz, skip, box, sig2, eps4, rc2, shift, nt, scratch):
-    """``p4`` = (x, y, z, type) rows (one cache line per neighbour). scratch[q] = u(type tp at p, k) for k = nb[q] != skip, q < m (no reduction here: vectorises)."""
+    """scratch[q] = u(type tp at p, k) for k = nb[q] != skip, q < m; ``p4`` rows are (x, y, z, type), one
+    cache line per neighbour. Summed afterwards, in list order, by :func:`_ordered_sum`."""
     lx, ly, lz = box[0], box[1], box[2]
     ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
     base = tp * nt
