@@ -20,6 +20,8 @@ import itertools
 
 from typing import Any, Iterable, Iterator
 
+from mlip_glass.errors import MLIPGlassError
+
 #: stages whose outputs hold labelled frames / surrogate states / datasets / models
 REFERENCE_STAGE = "reference"
 SURROGATE_STAGE = "surrogate"
@@ -48,7 +50,7 @@ INDEXED_FIELDS = (
 )
 
 
-class ProvenanceError(LookupError, ValueError):
+class ProvenanceError(MLIPGlassError, LookupError, ValueError):
     """A document the query needs is not in the store (names campaign/iteration/hash)."""
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from jobflow import JobStore
 from maggma.stores import MemoryStore
 
+from mlip_glass.errors import MLIPGlassError
 from mlip_glass.stage import DATA_STORE
 
 PROJECT_DIR_ENV = "MLIP_GLASS_PROJECT_DIR"
@@ -29,7 +30,7 @@ DEFAULT_DATABASE = "mlip_glass"
 MONGO_TIMEOUT_MS = 5000
 
 
-class StoreConfigError(ValueError):
+class StoreConfigError(MLIPGlassError, ValueError):
     """A store URI, project directory or LaunchPad file that cannot be used."""
 
 

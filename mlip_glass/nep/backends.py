@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlip_glass.errors import MLIPGlassError
+
 logger = logging.getLogger("mlip_glass.nep")
 
 #: environment variable naming the GPUMD ``nep`` executable
@@ -41,7 +43,7 @@ OMP_WAIT_POLICY = "PASSIVE"
 KILL_GRACE_S = 120.0
 
 
-class NEPTrainingError(RuntimeError):
+class NEPTrainingError(MLIPGlassError, RuntimeError):
     """The trainer process died or produced no model; ``log`` holds its output."""
 
     def __init__(self, message: str, log: str = "", directory: str | None = None):

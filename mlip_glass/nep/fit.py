@@ -14,6 +14,7 @@ import numpy as np
 from ase import Atoms
 
 from mlip_glass.datasets.extxyz import frames_from_text, frames_to_text
+from mlip_glass.errors import MLIPGlassError
 from mlip_glass.nep.backends import LOG_FILE, NEPTrainingError, get_backend
 from mlip_glass.nep.evaluate import (
     config_types,
@@ -35,7 +36,7 @@ INPUT_FILES = ("nep.in", "train.xyz", "test.xyz")
 RUN_FILES = ("nep.txt", "nep_best.txt", "loss.out", "nep.restart", "neppo.restart", "neppo_status.json", LOG_FILE)
 
 
-class NEPDatasetError(ValueError):
+class NEPDatasetError(MLIPGlassError, ValueError):
     """A dataset that cannot be trained on (empty, species mismatch, NaN labels); names the field."""
 
 

@@ -18,6 +18,8 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from mlip_glass.errors import MLIPGlassError
+
 # --- paper numbers (SPEC §6) -------------------------------------------------------------------
 #: NEP version (NEP4)
 PAPER_VERSION = 4
@@ -81,7 +83,7 @@ _ELEMENTS = (
 ).split()
 
 
-class NEPInputError(ValueError):
+class NEPInputError(MLIPGlassError, ValueError):
     """A NEP setting (or nep.in line) outside its accepted range; the message names the field."""
 
 

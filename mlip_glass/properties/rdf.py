@@ -15,6 +15,7 @@ from itertools import combinations_with_replacement
 import numpy as np
 from ase import Atoms
 
+from mlip_glass.errors import MLIPGlassError
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.lammps_session import LammpsSession, to_atoms
 from mlip_glass.properties.potentials import LammpsPairPotential
@@ -25,7 +26,7 @@ RDF_COMPUTE_ID = "mlg_rdf"
 WEIGHTINGS = ("concentration", "xray", "neutron")
 
 
-class MeltQuenchError(RuntimeError):
+class MeltQuenchError(MLIPGlassError, RuntimeError):
     """A melt-quench run that exploded (lost atoms, non-finite energy, runaway temperature)."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ase import Atoms
 
+from mlip_glass.errors import MLIPGlassError
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.lammps_session import LammpsSession
 
@@ -14,7 +15,7 @@ RELAX_CELL_CYCLES = 3
 MAX_VOLUME_FACTOR = 2.0
 
 
-class RelaxationExploded(RuntimeError):
+class RelaxationExploded(MLIPGlassError, RuntimeError):
     """The cell of a relaxation grew or shrank beyond :data:`MAX_VOLUME_FACTOR`."""
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from ase import Atoms
 from monty.json import MSONable
 
+from mlip_glass.errors import MLIPGlassError
 from mlip_glass.provenance import structure_hash
 from mlip_glass.reference.constants import (
     AIMD_LANGEVIN_GAMMA_L_PER_PS,
@@ -54,7 +55,7 @@ RELAX_STRESS_TOL_GPA = 0.01
 MIN_DISTANCE_A = 0.5
 
 
-class EngineInputError(ValueError):
+class EngineInputError(MLIPGlassError, ValueError):
     """A structure that the engine cannot label (unknown species, bad cell, overlapping atoms)."""
 
 

@@ -11,10 +11,11 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from mlip_glass.errors import MLIPGlassError
 from mlip_glass.surrogate import constants as C
 
 
-class SurrogateInputError(ValueError):
+class SurrogateInputError(MLIPGlassError, ValueError):
     """Bad input to the surrogate stage; the message names the field and the accepted range."""
 
 
