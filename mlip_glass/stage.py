@@ -2,11 +2,13 @@
 
 ``surrogate_job = stage_job("surrogate", data=["energy_trace", Trajectory])`` declares once, for every
 job of a stage, its ``metadata["stage"]`` and which output fields/classes go to the JobStore's
-additional ``data`` store (big arrays never sit in job documents).
+additional ``data`` store (big arrays never sit in job documents). Structures may be given as ASE ``Atoms``:
+they become pymatgen Structures at the Maker boundary.
 """
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any, Callable
 
 from jobflow import job
@@ -37,6 +39,25 @@ def stage_job(stage: str, data: list | bool | None = None, **job_kwargs: Any) ->
 
     def decorator(method: Callable) -> Callable:
         # jobflow deep-copies these kwargs for every Job, so metadata dicts are never shared
-        return job(method, **kwargs)
+        make_job = job(method, **kwargs)
+
+        @wraps(make_job)  # keeps jobflow's ``original`` attribute
+        def make_job_from_atoms(*args: Any, **kwargs_: Any):
+            return make_job(*(_from_ase(a) for a in args), **{k: _from_ase(v) for k, v in kwargs_.items()})
+
+        return make_job_from_atoms
 
     return decorator
+
+
+def _from_ase(value: Any) -> Any:
+    """ASE ``Atoms`` (or a list/tuple of them) as pymatgen Structures, which jobs can serialise."""
+    from ase import Atoms
+
+    if isinstance(value, Atoms):
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        return AseAtomsAdaptor.get_structure(value)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Atoms) for v in value):
+        return type(value)(_from_ase(v) for v in value)
+    return value

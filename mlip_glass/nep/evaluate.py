@@ -32,11 +32,23 @@ def _voigt(tensor: np.ndarray) -> np.ndarray:
     return np.array([tensor[i, j] for i, j in VIRIAL_COMPONENTS])
 
 
+def check_nep_file(path: str | Path) -> dict:
+    """The header of the nep.txt at ``path`` (species, cutoffs in Å); ``NEPModelError`` names a bad header
+    line (e.g. ``nep4 x``) and ``FileNotFoundError`` a missing file, before calorine reads it."""
+    from mlip_glass.properties.potentials import parse_nep_header
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"nep.txt {path} does not exist")
+    return parse_nep_header(path.read_text())
+
+
 def predict(nep_txt: str | Path, frames: Sequence[Atoms]) -> dict[str, np.ndarray]:
     """Predict with calorine ``CPUNEP``: energy per atom (eV/atom, (n,)), forces (eV/Å, (sum N, 3)),
     virial per atom (eV/atom, (n, 6) GPUMD Voigt order)."""
     from calorine.calculators import CPUNEP
 
+    check_nep_file(nep_txt)
     calc = CPUNEP(str(nep_txt))
     energy, forces, virial = [], [], []
     for frame in frames:

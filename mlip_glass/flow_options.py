@@ -1,0 +1,139 @@
+"""``-o KEY=VALUE`` options of the command line: parsed as JSON / Python literals and checked against the
+options the named flow's builder accepts (the fields of its Maker), before any job is built."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import types
+import typing
+from typing import Any
+
+from mlip_glass.errors import FlowOptionError
+
+
+def parse_value(text: str) -> Any:
+    """A JSON value, else a Python literal (``(1, 2)``, ``None``, ``True``), else the text itself."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_options(items: list[str] | None) -> dict[str, Any]:
+    """``["KEY=VALUE", ...]`` → ``{KEY: value}``; a repeated KEY is an error."""
+    options: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise FlowOptionError(f"--option expects KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        key = key.strip()
+        if not key:
+            raise FlowOptionError(f"--option {item!r}: empty KEY")
+        if key in options:
+            raise FlowOptionError(f"--option {key} given twice")
+        options[key] = parse_value(value)
+    return options
+
+
+def _flow_maker(flow: str):
+    """The Maker class whose fields are the options of ``flow`` (None: the flow takes no options)."""
+    if flow == "surrogate":
+        from mlip_glass.surrogate.jobs import SurrogateCoolingFlowMaker
+
+        return SurrogateCoolingFlowMaker
+    if flow in ("demo", "paper"):
+        from mlip_glass.flows import GlassMLIPFlowMaker
+
+        return GlassMLIPFlowMaker
+    return None
+
+
+def accepted_options(flow: str) -> dict[str, Any]:
+    """Option name → type hint of the named flow (``al_iterations`` of the demo included)."""
+    maker = _flow_maker(flow)
+    hints: dict[str, Any] = {}
+    if maker is not None:
+        types_ = typing.get_type_hints(maker)
+        hints = {f.name: types_.get(f.name, Any) for f in dataclasses.fields(maker) if f.name != "name"}
+    if flow == "demo":
+        hints["al_iterations"] = int
+    return hints
+
+
+def _type_name(hint: Any) -> str:
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in args)
+    if hint is type(None):
+        return "null"
+    return getattr(hint, "__name__", str(hint))
+
+
+def _coerce(key: str, value: Any, hint: Any) -> Any:
+    """``value`` converted to ``hint`` (int → float, list → tuple) or :class:`FlowOptionError`."""
+    from jobflow import Maker
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is not None and any(isinstance(a, type) and issubclass(a, Maker) for a in args):
+            raise FlowOptionError(f"option {key} is a Maker and cannot be set with -o; use the Python API")
+        for arg in args:
+            try:
+                return _coerce(key, value, arg)
+            except FlowOptionError:
+                continue
+        raise FlowOptionError(f"option {key} expects {_type_name(hint)}, got {type(value).__name__} {value!r}")
+    if hint is Any:
+        return value
+    if hint is type(None):
+        if value is None:
+            return None
+    elif isinstance(hint, type) and issubclass(hint, Maker):
+        raise FlowOptionError(f"option {key} is a {hint.__name__} and cannot be set with -o; use the Python API")
+    elif hint is bool:
+        if isinstance(value, bool):
+            return value
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif hint is str:
+        if isinstance(value, str):
+            return value
+    elif hint is tuple or origin is tuple or hint is list or origin is list:
+        if isinstance(value, (list, tuple)):
+            return tuple(value) if (hint is tuple or origin is tuple) else list(value)
+    elif hint is dict or origin is dict:
+        if isinstance(value, dict):
+            return value
+    else:
+        return value
+    example = " (a list, e.g. [100, 1000])" if hint in (tuple, list) or origin in (tuple, list) else ""
+    raise FlowOptionError(
+        f"option {key} expects {_type_name(hint)}{example}, got {type(value).__name__} {value!r}"
+    )
+
+
+def validate_options(flow: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Check ``options`` against :func:`accepted_options` of ``flow``; returns them converted.
+
+    An unknown name is refused with the list of valid names; a value of the wrong type names the option,
+    the expected type and the value given.
+    """
+    accepted = accepted_options(flow)
+    checked = {}
+    for key, value in options.items():
+        if key not in accepted:
+            valid = ", ".join(sorted(accepted)) or "none"
+            raise FlowOptionError(f"unknown option {key!r} for flow {flow!r}; valid options: {valid}")
+        checked[key] = _coerce(key, value, accepted[key])
+    return checked
