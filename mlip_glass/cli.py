@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
 
 from mlip_glass import __version__
+from mlip_glass.errors import MLIPGlassError
 
 DEFAULT_CAMPAIGN = "default"
+#: commands that only read the store: an embedded project dir without a store is refused, not created
+READ_COMMANDS = ("status", "query", "report")
+#: library warnings hidden from the console unless --verbose (also in worker processes)
+QUIET_WARNINGS = "ignore::FutureWarning,ignore::DeprecationWarning,ignore::RuntimeWarning,ignore::UserWarning"
 
 
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
@@ -36,16 +45,21 @@ def _add_launchpad_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _flow_options(args) -> dict:
-    options = {}
-    for item in args.option or []:
-        if "=" not in item:
-            raise ValueError(f"--option expects KEY=VALUE, got {item!r}")
-        key, value = item.split("=", 1)
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return options
+    """The ``-o`` options parsed (JSON / Python literals) and checked against the flow's options."""
+    from mlip_glass.flow_options import parse_options, validate_options
+
+    return validate_options(args.flow, parse_options(args.option))
+
+
+def _build_flow(flow: str, campaign: str, iteration: int, options: dict):
+    """Build the named flow; a builder's TypeError on an option value becomes a named error."""
+    from mlip_glass.errors import FlowOptionError
+    from mlip_glass.flows import build_flow
+
+    try:
+        return build_flow(flow, campaign, iteration, **options)
+    except TypeError as exc:
+        raise FlowOptionError(f"flow {flow!r} rejected options {options}: {exc}") from exc
 
 
 def _add_flow_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,77 +69,218 @@ def _add_flow_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--campaign", default=DEFAULT_CAMPAIGN, help="campaign name stamped on every job")
     parser.add_argument("--iteration", type=int, default=0, help="active-learning iteration (>= 0)")
     parser.add_argument(
-        "--option", "-o", action="append", metavar="KEY=VALUE", help="flow option (JSON value), repeatable"
+        "--option", "-o", action="append", metavar="KEY=VALUE",
+        help="flow option (JSON or Python literal, e.g. -o n_samples=1 -o 'swap_sweeps=[100,1000]'), repeatable",
     )
 
 
+# -- store, console --------------------------------------------------------------------------------------
+def _job_store(args, read: bool = False):
+    """The JobStore of ``--store``/``--project-dir``, refusing what would silently lose or invent data:
+    ``jobflow`` without a jobflow configuration (a memory store), a read command on a project dir that
+    holds no store (typo), a store file that cannot be read."""
+    from mlip_glass.store import EMBEDDED, JOBFLOW_SETTINGS, STORE_URI_ENV, StoreConfigError, get_job_store
+    from mlip_glass.store import project_dir as resolve_project_dir
+
+    spec = args.store or os.environ.get(STORE_URI_ENV) or EMBEDDED
+    if spec == JOBFLOW_SETTINGS:
+        _check_jobflow_store()
+    if spec == EMBEDDED and read:
+        folder = resolve_project_dir(args.project_dir, create=False)
+        if not (folder / "store").is_dir():
+            raise StoreConfigError(
+                f"--project-dir {folder} holds no store (nothing was run there); check the path"
+            )
+    store = get_job_store(args.store, args.project_dir)
+    try:
+        store.connect()
+        store.query_one({}, properties=["uuid"])
+    except MLIPGlassError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - sqlite/montydb/pymongo errors of an unreadable store
+        where = "--store"
+        if spec == EMBEDDED:
+            where = f"--project-dir {resolve_project_dir(args.project_dir, create=False)}"
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise StoreConfigError(
+            f"the job store of {where} cannot be read ({type(exc).__name__}: {detail}); "
+            "restore it from a backup or use a new project dir"
+        ) from exc
+    return store
+
+
+def _jobflow_config_file() -> Path:
+    return Path(os.environ.get("JOBFLOW_CONFIG_FILE") or Path.home() / ".jobflow.yaml").expanduser()
+
+
+def _import_jobflow() -> None:
+    """Import jobflow, which reads its configuration file at import: a malformed one is a named error."""
+    try:
+        import jobflow  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - YAML parser errors, unknown store types, ...
+        from mlip_glass.errors import JobflowConfigError
+
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise JobflowConfigError(
+            f"jobflow configuration {_jobflow_config_file()} (JOBFLOW_CONFIG_FILE) is malformed: "
+            f"{type(exc).__name__}: {first}"
+        ) from exc
+
+
+def _check_jobflow_store() -> None:
+    """``--store jobflow`` needs a configuration file with a persistent JOB_STORE."""
+    from jobflow import SETTINGS
+    from maggma.stores import MemoryStore
+
+    from mlip_glass.errors import JobflowConfigError
+
+    path = _jobflow_config_file()
+    if not path.is_file():
+        raise JobflowConfigError(
+            f"--store jobflow: no jobflow configuration at {path} (set JOBFLOW_CONFIG_FILE); refusing to "
+            "run on jobflow's in-memory default store, whose results would be lost"
+        )
+    if isinstance(SETTINGS.JOB_STORE.docs_store, MemoryStore):
+        raise JobflowConfigError(
+            f"--store jobflow: {path} sets no persistent JOB_STORE (jobflow falls back to a memory store)"
+        )
+
+
+@contextmanager
+def _console(args):
+    """Console output of a command, restored afterwards.
+
+    Default: one line per job plus the progress lines of long jobs (``mlip_glass`` INFO logs), library
+    warnings (FutureWarning, RuntimeWarning, ...) hidden here and in worker processes. ``--verbose``: jobflow's
+    log, debug messages and every warning. ``--quiet``: errors and the final summary only.
+    """
+    import warnings
+
+    verbose = getattr(args, "verbose", False)
+    quiet = getattr(args, "quiet", False) and not verbose
+    package, jobflow_logger = logging.getLogger("mlip_glass"), logging.getLogger("jobflow")
+    saved = [(log, log.level, list(log.handlers), log.propagate) for log in (package, jobflow_logger)]
+    saved_env = os.environ.get("PYTHONWARNINGS")
+    with warnings.catch_warnings():
+        try:
+            if verbose:
+                from jobflow import initialize_logger
+
+                initialize_logger()
+            else:
+                os.environ["PYTHONWARNINGS"] = QUIET_WARNINGS  # worker processes inherit it
+                for category in (FutureWarning, DeprecationWarning, RuntimeWarning, UserWarning):
+                    warnings.simplefilter("ignore", category)
+                jobflow_logger.setLevel(logging.WARNING)
+            package.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+            if not quiet:
+                handler = logging.StreamHandler(sys.stdout)
+                handler.setFormatter(logging.Formatter("      %(message)s"))
+                package.handlers = [handler]
+                package.propagate = False
+            yield
+        finally:
+            for log, level, handlers, propagate in saved:
+                log.setLevel(level)
+                log.handlers = handlers
+                log.propagate = propagate
+            if saved_env is None:
+                os.environ.pop("PYTHONWARNINGS", None)
+            else:
+                os.environ["PYTHONWARNINGS"] = saved_env
+
+
 # -- commands -------------------------------------------------------------------------------------------
-def _runs_dir(args):
-    """Working directories of locally run jobs: ``<project>/runs`` (one folder per job)."""
+def _campaign_file(args, campaign: str) -> Path:
+    """``<project>/campaigns/<campaign>.json``: the flow, iteration and options of a campaign (resume)."""
+    from mlip_glass.campaign import _safe
     from mlip_glass.store import project_dir
 
-    path = project_dir(args.project_dir) / "runs"
-    path.mkdir(exist_ok=True)
-    return str(path)
+    folder = project_dir(args.project_dir) / "campaigns"
+    folder.mkdir(exist_ok=True)
+    return folder / f"{_safe(campaign)}.json"
+
+
+def _run_campaign(args, flow_name: str, campaign: str, iteration: int, options: dict) -> int:
+    """Build the flow and run it resumably (skip finished jobs, resume checkpoints); one line per job."""
+    from mlip_glass.campaign import CHECKPOINT_DIR_ENV, CampaignRunner, _safe
+    from mlip_glass.store import project_dir
+
+    flow = _build_flow(flow_name, campaign, iteration, options)  # bad options fail before the store opens
+    store = _job_store(args)
+    recipe = {"flow": flow_name, "campaign": campaign, "iteration": iteration, "options": options}
+    from monty.json import jsanitize
+
+    _campaign_file(args, campaign).write_text(json.dumps(jsanitize(recipe), indent=1))
+    project = project_dir(args.project_dir)
+    os.environ.setdefault(CHECKPOINT_DIR_ENV, str(project / "checkpoints"))
+    quiet = getattr(args, "quiet", False)
+    runner = CampaignRunner(store, campaign, project / "runs" / _safe(campaign),
+                            progress=None if quiet else (lambda line: print(line, flush=True)))
+    result = runner.run(flow)
+    result.raise_if_failed()
+    print(f"flow {flow_name!r} (campaign {campaign!r}): ran {len(result.ran)} jobs, "
+          f"skipped {len(result.skipped)} finished before", flush=True)
+    return 0
 
 
 def cmd_run(args) -> int:
-    from jobflow import run_locally
+    options = _flow_options(args)
+    return _run_campaign(args, args.flow, args.campaign, args.iteration, options)
 
-    from mlip_glass.flows import build_flow
-    from mlip_glass.store import get_job_store
 
-    store = get_job_store(args.store, args.project_dir)
-    flow = build_flow(args.flow, args.campaign, args.iteration, **_flow_options(args))
-    responses = run_locally(flow, store=store, ensure_success=True, log=not args.quiet,
-                            root_dir=_runs_dir(args), create_folders=True)
-    print(f"ran {len(responses)} jobs of flow {args.flow!r} (campaign {args.campaign!r})")
-    return 0
+def cmd_resume(args) -> int:
+    from mlip_glass.store import StoreConfigError
+
+    path = _campaign_file(args, args.campaign)
+    if not path.is_file():
+        raise StoreConfigError(f"--campaign {args.campaign!r} was never run from this project dir ({path} missing)")
+    recipe = json.loads(path.read_text())
+    args.flow = recipe["flow"]
+    options = _validate_saved_options(recipe["flow"], recipe.get("options") or {})
+    return _run_campaign(args, recipe["flow"], recipe["campaign"], int(recipe.get("iteration", 0)), options)
+
+
+def _validate_saved_options(flow: str, options: dict) -> dict:
+    from mlip_glass.flow_options import validate_options
+
+    return validate_options(flow, options)
 
 
 def cmd_demo(args) -> int:
     import time
 
-    from jobflow import run_locally
-
-    from mlip_glass.flows import build_flow
-    from mlip_glass.store import get_job_store
-
-    store = get_job_store(args.store, args.project_dir)
     start = time.perf_counter()
-    flow = build_flow("demo", args.campaign, al_iterations=args.al_iterations)
-    print(f"demo campaign {args.campaign!r}: {len(flow.jobs)} top-level jobs; progress below", flush=True)
-    run_locally(flow, store=store, ensure_success=True, log=True, root_dir=_runs_dir(args), create_folders=True)
+    print(f"demo campaign {args.campaign!r} ({args.al_iterations} active-learning iteration(s)); "
+          "one line per job below", flush=True)
+    _run_campaign(args, "demo", args.campaign, 0, {"al_iterations": args.al_iterations})
     wall = time.perf_counter() - start
     print(f"demo flow finished in {wall:.0f} s (wall time)", flush=True)
     if not args.no_report:
         from mlip_glass.report import write_report
 
-        folder = write_report(store, args.campaign, args.report_dir)
+        folder = write_report(_job_store(args), args.campaign, args.report_dir)
         print(f"report: {folder / 'index.html'} (total wall time {time.perf_counter() - start:.0f} s)")
     return 0
 
 
 def cmd_report(args) -> int:
     from mlip_glass.report import write_report
-    from mlip_glass.store import get_job_store
 
-    store = get_job_store(args.store, args.project_dir)
+    store = _job_store(args, read=True)
     folder = write_report(store, args.campaign, args.report_dir)
     print(f"report: {folder / 'index.html'}")
     return 0
 
 
 def cmd_submit(args) -> int:
-    from mlip_glass.store import get_job_store, get_launchpad
+    from mlip_glass.store import get_launchpad
 
     lpad = get_launchpad(args.launchpad, args.project_dir)  # before fireworks is imported (embedded)
     from jobflow.managers.fireworks import flow_to_workflow
 
-    from mlip_glass.flows import build_flow
-
-    store = get_job_store(args.store, args.project_dir)
-    flow = build_flow(args.flow, args.campaign, args.iteration, **_flow_options(args))
+    store = _job_store(args)
+    flow = _build_flow(args.flow, args.campaign, args.iteration, _flow_options(args))
     workflow = flow_to_workflow(flow, store=store)
     mapping = lpad.add_wf(workflow)
     print(f"submitted {len(workflow.fws)} fireworks of flow {args.flow!r} (campaign {args.campaign!r});")
@@ -134,15 +289,45 @@ def cmd_submit(args) -> int:
 
 
 def cmd_launch(args) -> int:
-    from mlip_glass.store import get_launchpad
+    from mlip_glass.campaign import CHECKPOINT_DIR_ENV
+    from mlip_glass.store import get_launchpad, project_dir
 
     lpad = get_launchpad(args.launchpad, args.project_dir)  # before fireworks is imported (embedded)
     from fireworks.core.fworker import FWorker
     from fireworks.core.rocket_launcher import rapidfire
 
+    # checkpoints outside the launcher folders, so that a rerun Firework (same job uuid) finds them
+    os.environ.setdefault(CHECKPOINT_DIR_ENV, str(project_dir(args.project_dir) / "checkpoints"))
+    _rerun_lost(lpad, args)
     worker = FWorker.from_file(args.fworker) if args.fworker else FWorker()
-    rapidfire(lpad, worker, nlaunches=args.nlaunches, max_loops=1, sleep_time=0)
+    # one pass; FireWorks reads sleep_time=0 as "its default 60 s", so pass a tiny positive pause
+    rapidfire(lpad, worker, nlaunches=args.nlaunches, max_loops=1, sleep_time=1e-3)
+    running = lpad.fireworks.count_documents({"state": "RUNNING"})
+    if running:
+        print(f"{running} firework(s) still RUNNING: another worker's, or lost (a killed worker); "
+              "`mlip-glass launch --no-live-workers` (no worker alive) or `--rerun-lost SECONDS` puts lost "
+              "ones back to READY", file=sys.stderr)
     return 0
+
+
+def _rerun_lost(lpad, args) -> None:
+    """``--rerun-lost S`` / ``--no-live-workers``: FireWorks' ``detect_lostruns(rerun=True)`` first."""
+    from fireworks.fw_config import PING_TIME_SECS
+
+    if args.no_live_workers:
+        expiration = 0
+    elif args.rerun_lost is not None:
+        expiration = args.rerun_lost
+        if expiration < PING_TIME_SECS:
+            raise ValueError(
+                f"--rerun-lost {expiration} s is shorter than FireWorks' ping interval PING_TIME_SECS = "
+                f"{PING_TIME_SECS} s: live runs would be rerun. Use >= {PING_TIME_SECS}, lower PING_TIME_SECS "
+                "in FW_config.yaml, or --no-live-workers when no worker is alive"
+            )
+    else:
+        return
+    _, lost, _ = lpad.detect_lostruns(expiration_secs=expiration, rerun=True)
+    print(f"lost runs put back to READY: {len(lost)}" + (f" (fw_ids {sorted(lost)})" if lost else ""))
 
 
 def _query_docs(store, campaign=None, stage=None, iteration=None, name=None, limit=0):
@@ -161,10 +346,14 @@ def _query_docs(store, campaign=None, stage=None, iteration=None, name=None, lim
 
 
 def cmd_query(args) -> int:
-    from mlip_glass.store import get_job_store
+    if args.name is not None:
+        import re
 
-    store = get_job_store(args.store, args.project_dir)
-    store.connect()
+        try:
+            re.compile(args.name)
+        except re.error as exc:
+            raise ValueError(f"--name {args.name!r} is not a valid regular expression: {exc}") from None
+    store = _job_store(args, read=True)
     from mlip_glass.queries import run_cli_query
 
     if run_cli_query(args, store):  # --model / --subset / --lineage / --learning-curve / --ensure-indexes
@@ -201,10 +390,7 @@ def _print_table(rows: list[dict], columns: list[str]) -> None:
 
 
 def cmd_status(args) -> int:
-    from mlip_glass.store import get_job_store
-
-    store = get_job_store(args.store, args.project_dir)
-    store.connect()
+    store = _job_store(args, read=True)
     criteria = {"metadata.campaign": args.campaign} if args.campaign else {}
     counts = Counter(
         ((d.get("metadata") or {}).get("campaign"), (d.get("metadata") or {}).get("stage"))
@@ -232,15 +418,33 @@ def build_parser() -> argparse.ArgumentParser:
         "(arXiv:2501.00589): run flows locally or on FireWorks, query provenance.",
     )
     parser.add_argument("--version", action="version", version=f"mlip_glass {__version__}")
+    parser.add_argument("--verbose", action="store_true",
+                        help="library logging and warnings, tracebacks of errors")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="library logging and warnings, tracebacks of errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run a flow locally (jobflow run_locally) on the configured store")
+    run = sub.add_parser(
+        "run", parents=[common], help="run a flow locally on the configured store; the same command again resumes it"
+    )
     _add_flow_arguments(run)
     _add_store_options(run)
-    run.add_argument("--quiet", action="store_true", help="less logging")
+    run.add_argument("--quiet", action="store_true", help="only errors and the final summary")
     run.set_defaults(func=cmd_run)
 
-    demo = sub.add_parser("demo", help="run the demo campaign (minutes, embedded store) and write its report")
+    resume = sub.add_parser(
+        "resume", parents=[common],
+        help="run a campaign again from where it stopped (same flow and options; finished jobs skipped)",
+    )
+    resume.add_argument("--campaign", required=True, help="campaign name given to `run`")
+    _add_store_options(resume)
+    resume.add_argument("--quiet", action="store_true", help="only errors and the final summary")
+    resume.set_defaults(func=cmd_resume)
+
+    demo = sub.add_parser(
+        "demo", parents=[common], help="run the demo campaign (minutes, embedded store) and write its report"
+    )
     _add_store_options(demo)
     demo.add_argument("--campaign", default="demo", help="campaign name")
     demo.add_argument("--al-iterations", type=int, default=1, help="active-learning iterations (>= 0)")
@@ -248,32 +452,48 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-report", action="store_true", help="skip the report")
     demo.set_defaults(func=cmd_demo)
 
-    report = sub.add_parser("report", help="figures (Figs. 2-5) and a table from what the store holds")
+    report = sub.add_parser(
+        "report", parents=[common], help="figures (Figs. 2-5) and a table from what the store holds"
+    )
     _add_store_options(report)
     report.add_argument("--campaign", required=True, help="campaign name")
     report.add_argument("--report-dir", default=None, help="report folder (default <project>/report_<campaign>)")
     report.set_defaults(func=cmd_report)
 
-    submit = sub.add_parser("submit", help="submit a flow to a FireWorks LaunchPad (flow_to_workflow)")
+    submit = sub.add_parser(
+        "submit", parents=[common], help="submit a flow to a FireWorks LaunchPad (flow_to_workflow)"
+    )
     _add_flow_arguments(submit)
     _add_store_options(submit)
     _add_launchpad_option(submit)
     submit.set_defaults(func=cmd_submit)
 
-    launch = sub.add_parser("launch", help="run READY fireworks in this process (like `rlaunch rapidfire`)")
+    launch = sub.add_parser(
+        "launch", parents=[common], help="run READY fireworks in this process (like `rlaunch rapidfire`)"
+    )
     _add_launchpad_option(launch)
     launch.add_argument("--project-dir", default=None, help="project directory of the embedded LaunchPad")
     launch.add_argument("--fworker", default=None, help="my_fworker.yaml (category/query of this worker)")
     launch.add_argument("--nlaunches", type=int, default=0, help="max fireworks to run (0 = until none left)")
+    lost = launch.add_mutually_exclusive_group()
+    lost.add_argument("--rerun-lost", type=float, default=None, metavar="SECONDS",
+                      help="first put RUNNING fireworks that did not ping for SECONDS back to READY "
+                           "(lpad detect_lostruns --rerun; SECONDS >= FireWorks' PING_TIME_SECS)")
+    lost.add_argument("--no-live-workers", action="store_true",
+                      help="no worker is alive (e.g. after kill -9): every RUNNING firework is lost, rerun it")
     launch.set_defaults(func=cmd_launch)
 
-    status = sub.add_parser("status", help="completed jobs per campaign and stage; FireWorks states")
+    status = sub.add_parser(
+        "status", parents=[common], help="completed jobs per campaign and stage; FireWorks states"
+    )
     _add_store_options(status)
     _add_launchpad_option(status)
     status.add_argument("--campaign", default=None, help="only this campaign")
     status.set_defaults(func=cmd_status)
 
-    query = sub.add_parser("query", help="job documents by campaign / stage / iteration (table or JSON)")
+    query = sub.add_parser(
+        "query", parents=[common], help="job documents by campaign / stage / iteration (table or JSON)"
+    )
     _add_store_options(query)
     query.add_argument("--campaign", default=None)
     query.add_argument("--stage", default=None)
@@ -290,15 +510,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; user errors print one line naming the problem and exit with status 2."""
+    """Entry point; user errors print one line naming the problem and exit with status 2
+    (``--verbose``: with the traceback)."""
+    try:
+        _import_jobflow()  # before the parser, whose flow choices import jobflow
+    except MLIPGlassError as exc:
+        print(f"mlip-glass: error: {exc}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
-    from mlip_glass.store import StoreConfigError
-
     try:
-        return args.func(args)
-    except (StoreConfigError, FileNotFoundError, ValueError) as exc:
-        print(f"mlip-glass {args.command}: error: {exc}", file=sys.stderr)
+        with _console(args):
+            return args.func(args)
+    except (MLIPGlassError, FileNotFoundError, ValueError) as exc:
+        if getattr(args, "verbose", False):
+            import traceback
+
+            traceback.print_exc()
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"mlip-glass {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from jobflow import Flow, Maker, Response
 from pymatgen.core import Structure
 
+from mlip_glass.campaign import CHECKPOINT_DIR_ENV, job_checkpoint_dir  # noqa: F401 - re-exported
 from mlip_glass.provenance import structure_hash
 from mlip_glass.stage import stage_job
 from mlip_glass.surrogate import constants as C
@@ -31,8 +32,6 @@ logger = logging.getLogger(__name__)
 
 surrogate_job = stage_job("surrogate", data=["energy_trace", "figure_png"])
 
-#: environment variable naming a persistent directory for checkpoints (default: the job's directory)
-CHECKPOINT_DIR_ENV = "MLIP_GLASS_CHECKPOINT_DIR"
 #: offset between the seed of a run and the seed of its random initial liquid (independent streams)
 LIQUID_SEED_OFFSET = 1_000_003
 
@@ -70,7 +69,8 @@ class _CoolingBase(Maker):
     compute_inherent_structure
         Also minimise the final configuration (e_IS) in the same job.
     checkpoint_dir
-        Directory of checkpoints (None = ``$MLIP_GLASS_CHECKPOINT_DIR``, else the job directory).
+        Directory of checkpoints (None = ``$MLIP_GLASS_CHECKPOINT_DIR/<campaign>/<job uuid>``, which a re-run
+        of the same job finds; without the variable the job's working directory).
     """
 
     name: str = "surrogate cooling"
@@ -93,7 +93,8 @@ class _CoolingBase(Maker):
     model: Optional[dict] = None
     #: also minimise the final configuration (inherent structure) in the same job
     compute_inherent_structure: bool = True
-    #: directory of checkpoints (None = $MLIP_GLASS_CHECKPOINT_DIR, else the job's working directory)
+    #: directory of checkpoints (None = $MLIP_GLASS_CHECKPOINT_DIR/<campaign>/<job uuid>, else the job's
+    #: working directory)
     checkpoint_dir: Optional[str] = None
 
     def _initial(self, structure, seed):
@@ -112,8 +113,11 @@ class _CoolingBase(Maker):
         """Checkpoint file named by input structure, Maker parameters and seed, so that a relaunched job
         (e.g. a FireWorks rerun in a new directory, with ``checkpoint_dir`` or ``$MLIP_GLASS_CHECKPOINT_DIR``
         on shared storage) finds its own checkpoint and never another run's."""
-        d = Path(self.checkpoint_dir or os.environ.get(CHECKPOINT_DIR_ENV) or os.getcwd())
-        d.mkdir(parents=True, exist_ok=True)
+        if self.checkpoint_dir:
+            d = Path(self.checkpoint_dir)
+            d.mkdir(parents=True, exist_ok=True)
+        else:
+            d = job_checkpoint_dir()
         params = {k: v for k, v in asdict(self).items() if k not in ("name", "checkpoint_dir")}
         key = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:10]
         return d / f"{kind}_{structure_hash(structure)[:12]}_{key}_{seed}.ckpt"
