@@ -189,12 +189,16 @@ class CampaignRunner:
         Folder of the jobs' working directories (one ``<uuid>`` folder per job, reused on re-runs).
     progress
         Called with one line per job (start of long work, done, skipped, failed); None = silent.
+    salt
+        Extra text in every job identity, e.g. the iteration a flow is stamped with (metadata are not part
+        of a job's identity).
     """
 
     def __init__(self, store, campaign: str, root_dir: str | os.PathLike,
-                 progress: Callable[[str], None] | None = None):
+                 progress: Callable[[str], None] | None = None, salt: str = ""):
         self.store = store
         self.campaign = campaign
+        self.salt = salt
         self.root_dir = Path(root_dir)
         self.progress = progress or (lambda line: None)
 
@@ -207,7 +211,7 @@ class CampaignRunner:
         """Run ``flow`` (built fresh: random uuids) as a resumable campaign; returns what happened."""
         self.store.connect()
         self.root_dir.mkdir(parents=True, exist_ok=True)
-        flow, _ = deterministic_flow(flow, salt=self.campaign)
+        flow, _ = deterministic_flow(flow, salt=f"{self.campaign}\n{self.salt}")
         self._done = self.finished_uuids()
         self._result = CampaignRun()
         self._errored: set[str] = set()

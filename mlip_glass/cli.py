@@ -216,7 +216,8 @@ def _run_campaign(args, flow_name: str, campaign: str, iteration: int, options: 
     os.environ.setdefault(CHECKPOINT_DIR_ENV, str(project / "checkpoints"))
     quiet = getattr(args, "quiet", False)
     runner = CampaignRunner(store, campaign, project / "runs" / _safe(campaign),
-                            progress=None if quiet else (lambda line: print(line, flush=True)))
+                            progress=None if quiet else (lambda line: print(line, flush=True)),
+                            salt=f"iteration {iteration}")
     result = runner.run(flow)
     result.raise_if_failed()
     print(f"flow {flow_name!r} (campaign {campaign!r}): ran {len(result.ran)} jobs, "
@@ -530,6 +531,9 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"mlip-glass {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"mlip-glass {args.command}: interrupted; the same command again resumes a run", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -144,3 +144,12 @@ def test_sigkilled_surrogate_run_resumes_from_its_checkpoint(tmp_path):
     assert swap["e_is_per_atom"] == ref["e_is_per_atom"]
     recipe = json.loads((project / "campaigns" / "k.json").read_text())
     assert recipe["flow"] == "surrogate" and recipe["options"]["swap_sweeps"] == [100, 40000]
+
+
+def test_another_iteration_of_the_same_campaign_is_not_taken_for_finished(tmp_path, capsys):
+    common = ["--campaign", "c", "--project-dir", str(tmp_path)]
+    assert main(["run", "toy", *common]) == 0
+    assert main(["run", "toy", "--iteration", "1", *common]) == 0
+    assert "ran 3 jobs, skipped 0" in capsys.readouterr().out
+    assert main(["run", "toy", "--iteration", "1", *common]) == 0
+    assert "ran 0 jobs, skipped 3" in capsys.readouterr().out
