@@ -210,3 +210,31 @@ def test_launch_reruns_a_lost_firework_only_when_asked(tmp_path):
     assert rerun.returncode == 0 and f"lost runs put back to READY: 1 (fw_ids [{lost.stdout.strip()}])" in rerun.stdout
     status = cli("status", "--campaign", "lost")
     assert "fireworks: COMPLETED 3" in status.stdout
+
+
+NOISY_RUN = """
+import sys, warnings
+import numpy as np
+from jobflow import Flow, job
+from mlip_glass import flows
+from mlip_glass.cli import main
+
+@job
+def noisy():
+    warnings.warn("some library API will change", FutureWarning)
+    return float(np.log(np.zeros(1))[0])  # numpy RuntimeWarning: divide by zero
+
+flows.FLOW_BUILDERS["toy"] = lambda campaign, **_: Flow([noisy()])
+sys.exit(main(["run", "toy", "--campaign", "n", *sys.argv[1:]]))
+"""
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_console_hides_library_warnings_unless_verbose(verbose, tmp_path):
+    argv = ["--project-dir", str(tmp_path)] + (["--verbose"] if verbose else [])
+    out = subprocess.run([sys.executable, "-c", NOISY_RUN, *argv], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "[1/1] noisy: done in" in out.stdout
+    shown = out.stdout + out.stderr
+    assert ("FutureWarning" in shown and "RuntimeWarning" in shown) == verbose
+    assert ("Starting job - noisy" in shown) == verbose  # jobflow's own log
