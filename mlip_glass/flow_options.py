@@ -42,28 +42,42 @@ def parse_options(items: list[str] | None) -> dict[str, Any]:
 
 
 def _flow_maker(flow: str):
-    """The Maker class whose fields are the options of ``flow`` (None: the flow takes no options)."""
+    """The Maker class whose fields a flow builder's ``**options`` go to (None: not known here)."""
     if flow == "surrogate":
         from mlip_glass.surrogate.jobs import SurrogateCoolingFlowMaker
 
         return SurrogateCoolingFlowMaker
-    if flow in ("demo", "paper"):
+    if flow in ("demo", "paper", "validate"):
         from mlip_glass.flows import GlassMLIPFlowMaker
 
         return GlassMLIPFlowMaker
     return None
 
 
-def accepted_options(flow: str) -> dict[str, Any]:
-    """Option name → type hint of the named flow (``al_iterations`` of the demo included)."""
-    maker = _flow_maker(flow)
-    hints: dict[str, Any] = {}
-    if maker is not None:
-        types_ = typing.get_type_hints(maker)
-        hints = {f.name: types_.get(f.name, Any) for f in dataclasses.fields(maker) if f.name != "name"}
-    if flow == "demo":
-        hints["al_iterations"] = int
-    return hints
+def accepted_options(flow: str) -> dict[str, Any] | None:
+    """Option name → type hint for the named flow: the builder's own keyword parameters (e.g. the demo's
+    ``al_iterations``) and, for its ``**options``, the fields of the flow's Maker. None: any name (a builder
+    whose Maker is not known here); a builder's ``**_options`` (underscore) takes none."""
+    import inspect
+
+    from mlip_glass.flows import FLOW_BUILDERS
+
+    builder = FLOW_BUILDERS[flow]
+    hints = typing.get_type_hints(builder)
+    accepted: dict[str, Any] = {}
+    for name, param in list(inspect.signature(builder).parameters.items())[1:]:  # after ``campaign``
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            if name.startswith("_"):
+                continue
+            maker = _flow_maker(flow)
+            if maker is None:
+                return None
+            types_ = typing.get_type_hints(maker)
+            fields = [f.name for f in dataclasses.fields(maker) if f.name != "name"]
+            accepted.update({name_: types_.get(name_, Any) for name_ in fields})
+        elif param.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY):
+            accepted[name] = hints.get(name, Any)
+    return accepted
 
 
 def _type_name(hint: Any) -> str:
@@ -130,6 +144,8 @@ def validate_options(flow: str, options: dict[str, Any]) -> dict[str, Any]:
     the expected type and the value given.
     """
     accepted = accepted_options(flow)
+    if accepted is None:
+        return dict(options)
     checked = {}
     for key, value in options.items():
         if key not in accepted:
