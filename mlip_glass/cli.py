@@ -75,23 +75,22 @@ def _add_flow_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # -- store, console --------------------------------------------------------------------------------------
-def _job_store(args, read: bool = False):
+def _job_store(args, read: bool = False, writer: bool = False):
     """The JobStore of ``--store``/``--project-dir``, refusing what would silently lose or invent data:
-    ``jobflow`` without a jobflow configuration (a memory store), a read command on a project dir that
-    holds no store (typo), a store file that cannot be read."""
-    from mlip_glass.store import EMBEDDED, JOBFLOW_SETTINGS, STORE_URI_ENV, StoreConfigError, get_job_store
+    a read command on a project dir that holds no store (typo), a store file that cannot be read (and,
+    in :func:`mlip_glass.store.get_job_store`, ``jobflow`` without a configuration file). ``writer``: take
+    the embedded project's writer lock now (a second ``run`` is refused before any work)."""
+    from mlip_glass.store import EMBEDDED, STORE_URI_ENV, StoreConfigError, get_job_store
     from mlip_glass.store import project_dir as resolve_project_dir
 
     spec = args.store or os.environ.get(STORE_URI_ENV) or EMBEDDED
-    if spec == JOBFLOW_SETTINGS:
-        _check_jobflow_store()
     if spec == EMBEDDED and read:
         folder = resolve_project_dir(args.project_dir, create=False)
         if not (folder / "store").is_dir():
             raise StoreConfigError(
                 f"--project-dir {folder} holds no store (nothing was run there); check the path"
             )
-    store = get_job_store(args.store, args.project_dir)
+    store = get_job_store(args.store, args.project_dir, writer=writer)
     try:
         store.connect()
         store.query_one({}, properties=["uuid"])
@@ -125,25 +124,6 @@ def _import_jobflow() -> None:
             f"jobflow configuration {_jobflow_config_file()} (JOBFLOW_CONFIG_FILE) is malformed: "
             f"{type(exc).__name__}: {first}"
         ) from exc
-
-
-def _check_jobflow_store() -> None:
-    """``--store jobflow`` needs a configuration file with a persistent JOB_STORE."""
-    from jobflow import SETTINGS
-    from maggma.stores import MemoryStore
-
-    from mlip_glass.errors import JobflowConfigError
-
-    path = _jobflow_config_file()
-    if not path.is_file():
-        raise JobflowConfigError(
-            f"--store jobflow: no jobflow configuration at {path} (set JOBFLOW_CONFIG_FILE); refusing to "
-            "run on jobflow's in-memory default store, whose results would be lost"
-        )
-    if isinstance(SETTINGS.JOB_STORE.docs_store, MemoryStore):
-        raise JobflowConfigError(
-            f"--store jobflow: {path} sets no persistent JOB_STORE (jobflow falls back to a memory store)"
-        )
 
 
 @contextmanager
@@ -207,7 +187,7 @@ def _run_campaign(args, flow_name: str, campaign: str, iteration: int, options: 
     from mlip_glass.store import project_dir
 
     flow = _build_flow(flow_name, campaign, iteration, options)  # bad options fail before the store opens
-    store = _job_store(args)
+    store = _job_store(args, writer=True)
     recipe = {"flow": flow_name, "campaign": campaign, "iteration": iteration, "options": options}
     from monty.json import jsanitize
 
@@ -260,7 +240,7 @@ def cmd_demo(args) -> int:
     if not args.no_report:
         from mlip_glass.report import write_report
 
-        folder = write_report(_job_store(args), args.campaign, args.report_dir)
+        folder = write_report(_job_store(args, read=True), args.campaign, args.report_dir)
         print(f"report: {folder / 'index.html'} (total wall time {time.perf_counter() - start:.0f} s)")
     return 0
 
@@ -280,12 +260,18 @@ def cmd_submit(args) -> int:
     lpad = get_launchpad(args.launchpad, args.project_dir)  # before fireworks is imported (embedded)
     from jobflow.managers.fireworks import flow_to_workflow
 
-    store = _job_store(args)
+    from mlip_glass.store import EMBEDDED, STORE_URI_ENV, fireworks_job_store
+
     flow = _build_flow(args.flow, args.campaign, args.iteration, _flow_options(args))
+    store, env_vars = _job_store(args), []
+    if (args.store or os.environ.get(STORE_URI_ENV) or EMBEDDED) != EMBEDDED:  # servers may hold passwords
+        store, env_vars = fireworks_job_store(args.store, args.project_dir)  # none written into Fireworks
     workflow = flow_to_workflow(flow, store=store)
     mapping = lpad.add_wf(workflow)
     print(f"submitted {len(workflow.fws)} fireworks of flow {args.flow!r} (campaign {args.campaign!r});")
     print(f"first fw_id {min(mapping.values())}; run them with `qlaunch rapidfire` or `rlaunch rapidfire`")
+    if env_vars:
+        print(f"workers need {', '.join(sorted(env_vars))} in their environment (store credentials)")
     return 0
 
 

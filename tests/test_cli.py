@@ -107,7 +107,8 @@ def test_store_jobflow_without_configuration_is_refused(tmp_path, monkeypatch, c
     monkeypatch.setenv("JOBFLOW_CONFIG_FILE", str(tmp_path / "missing.yaml"))
     assert main(["run", "toy", "--store", "jobflow", "--project-dir", str(tmp_path / "p")]) == 2
     err = capsys.readouterr().err
-    assert "missing.yaml" in err and "memory" in err
+    assert "missing.yaml" in err and "--store jobflow" in err
+    assert not (tmp_path / "p").exists()  # refused before any project dir or job
 
 
 @pytest.mark.parametrize("content, message", [("JOB_STORE: [unclosed\n", "ParserError"),
