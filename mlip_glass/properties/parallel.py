@@ -33,6 +33,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from mlip_glass.errors import MLIPGlassError
+
 logger = logging.getLogger(__name__)
 
 #: environment of the worker processes: one thread per worker in every thread pool
@@ -48,7 +50,7 @@ SINGLE_THREAD_ENV = {
 CHECKPOINT_FORMAT = "mlip_glass.task_outcome/1"
 
 
-class CheckpointFormatError(ValueError):
+class CheckpointFormatError(MLIPGlassError, ValueError):
     """A task checkpoint file is not a task outcome of this format (the message names the file)."""
 
 
