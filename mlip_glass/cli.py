@@ -245,6 +245,38 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    """The validate campaign (and with --ablation the same campaign without swap-MC states), then the reports and
+    the side-by-side ablation table (JSON next to the reports)."""
+    import json
+    import time
+
+    from mlip_glass.report import write_report
+    from mlip_glass.report.closed_loop import ablation_table
+
+    start = time.perf_counter()
+    campaigns = [(args.campaign, True)] + ([(f"{args.campaign}-noswap", False)] if args.ablation else [])
+    for campaign, deep_swap in campaigns:
+        print(f"validate campaign {campaign!r} (swap-MC states in training: {deep_swap})", flush=True)
+        _run_campaign(args, "validate", campaign, 0, {"deep_swap": deep_swap})
+        print(f"{campaign}: flow finished after {time.perf_counter() - start:.0f} s (wall time)", flush=True)
+    store = _job_store(args, read=True)
+    folders = [write_report(store, campaign) for campaign, _ in campaigns]
+    for folder in folders:
+        print(f"report: {folder / 'index.html'}")
+    if args.ablation:
+        rows = ablation_table(store, campaigns[0][0], campaigns[1][0])
+        path = folders[0].parent / f"ablation_{args.campaign}.json"
+        path.write_text(json.dumps(rows, indent=1))
+        width = max(len(r["quantity"]) for r in rows)
+        print(f"{'':{width}s}  {campaigns[0][0]:>16s}  {campaigns[1][0]:>16s}")
+        for row in rows:
+            print(f"{row['quantity']:{width}s}  {row[campaigns[0][0]]:>16s}  {row[campaigns[1][0]]:>16s}")
+        print(f"ablation table: {path}")
+    print(f"total wall time {time.perf_counter() - start:.0f} s")
+    return 0
+
+
 def cmd_report(args) -> int:
     from mlip_glass.report import write_report
 
@@ -438,6 +470,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--report-dir", default=None, help="report folder (default <project>/report_<campaign>)")
     demo.add_argument("--no-report", action="store_true", help="skip the report")
     demo.set_defaults(func=cmd_demo)
+
+    validate = sub.add_parser(
+        "validate", parents=[common],
+        help="the validate campaign (≤ 60 min on 2 cores): larger grid and database, longer fits, closed-loop report",
+    )
+    _add_store_options(validate)
+    validate.add_argument("--campaign", default="validate", help="campaign name")
+    validate.add_argument("--ablation", action="store_true",
+                          help="also run '<campaign>-noswap' without swap-MC states (same frames) and compare")
+    validate.set_defaults(func=cmd_validate)
 
     report = sub.add_parser(
         "report", parents=[common], help="figures (Figs. 2-5) and a table from what the store holds"

@@ -12,7 +12,7 @@ from jobflow import Flow, job
 from mlip_glass.cli import build_parser, main
 
 MLIP_GLASS = str(Path(sys.executable).with_name("mlip-glass"))
-COMMANDS = ["run", "submit", "launch", "status", "query"]
+COMMANDS = ["run", "resume", "demo", "validate", "report", "submit", "launch", "status", "query"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
