@@ -17,13 +17,14 @@ import numpy as np
 
 from mlip_glass.datasets.extxyz import frames_to_text
 from mlip_glass.datasets.schemas import DatasetDocument
+from mlip_glass.composition import SPECIES
 from mlip_glass.reference.constants import SUBSETS, TRAIN_FRACTION
 from mlip_glass.reference.schemas import LabelledFrame
 
 logger = logging.getLogger(__name__)
 
 #: species order of NEP types when the data are Cu-Zr-Al (others follow alphabetically)
-SPECIES_ORDER = ("Cu", "Zr", "Al")
+SPECIES_ORDER = SPECIES
 
 
 def _flatten(frames) -> list[LabelledFrame]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pymatgen.core import Structure
 
+from mlip_glass.composition import SPECIES
 from mlip_glass.data import data_path
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ logger = logging.getLogger(__name__)
 #: the shipped crystal file
 CRYSTALS_FILE = ("crystals", "cuzral_crystals.json")
 #: chemical system queried when refreshing from the Materials Project
-CHEMSYS = ("Cu", "Zr", "Al")
+CHEMSYS = SPECIES
 #: energy above hull (eV/atom) below which MP phases count as stable when refreshing
 MP_E_ABOVE_HULL_MAX = 0.0
 

@@ -14,8 +14,7 @@ import ase.io
 import numpy as np
 from ase import Atoms
 
-#: GPa per eV/Å^3
-EV_PER_A3_TO_GPA = 160.21766208
+from mlip_glass.units import EV_PER_A3_TO_GPA  # noqa: F401  (re-exported: old import path)
 
 
 def stress_to_virial(stress: np.ndarray, volume: float) -> np.ndarray:

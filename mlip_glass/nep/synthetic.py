@@ -14,20 +14,20 @@ import logging
 import numpy as np
 from ase import Atoms
 
+from mlip_glass.composition import PAPER_COMPOSITION, SPECIES
 from mlip_glass.data import cheng_ma_sheng_eam
-from mlip_glass.datasets.extxyz import EV_PER_A3_TO_GPA, labelled_atoms
+from mlip_glass.datasets.extxyz import labelled_atoms
+from mlip_glass.units import BAR_TO_GPA, EV_PER_A3_TO_GPA
 from mlip_glass.utils.lammps import new_lammps
 
 logger = logging.getLogger(__name__)
 
 #: LAMMPS type order used by :func:`eam_label` (``pair_coeff * * FILE Cu Zr Al``)
-EAM_SPECIES = ("Cu", "Zr", "Al")
+EAM_SPECIES = SPECIES
 #: paper composition Cu0.46 Zr0.46 Al0.08 (SPEC §1)
-DEFAULT_COMPOSITION = {"Cu": 0.46, "Zr": 0.46, "Al": 0.08}
+DEFAULT_COMPOSITION = PAPER_COMPOSITION
 #: number density of the CMS EAM glass at ~300 K (atoms/Å^3), ≈ 150 atoms in a 13.1 Å cube
 DEFAULT_NUMBER_DENSITY = 0.0655
-#: bar -> GPa
-BAR_TO_GPA = 1e-4
 
 
 def _lower_triangular(atoms: Atoms) -> tuple[np.ndarray, np.ndarray]:

@@ -13,9 +13,10 @@ import numpy as np
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.lammps_session import LammpsSession, to_atoms
 from mlip_glass.properties.relax import relax
+from mlip_glass.units import EV_PER_A3_TO_GPA
 
-#: GPa per eV/Å^3
-EV_A3_TO_GPA = 160.21766208
+#: GPa per eV/Å^3 (old name of :data:`mlip_glass.units.EV_PER_A3_TO_GPA`)
+EV_A3_TO_GPA = EV_PER_A3_TO_GPA
 
 
 def isotropic_moduli(c_voigt) -> dict[str, float]:

@@ -12,10 +12,8 @@ from ase import Atoms
 from ase.calculators.lammps import Prism
 from ase.data import atomic_masses, atomic_numbers
 
+from mlip_glass.units import EV_A3_PER_BAR
 from mlip_glass.utils.lammps import new_lammps
-
-#: eV/Å^3 per bar
-EV_A3_PER_BAR = 1e-4 / 160.21766208
 
 
 def to_atoms(structure) -> Atoms:

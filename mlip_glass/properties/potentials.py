@@ -14,11 +14,12 @@ import time
 import numpy as np
 from monty.json import MSONable
 
+from mlip_glass.composition import SPECIES
 from mlip_glass.data import cheng_ma_sheng_eam
 from mlip_glass.errors import MLIPGlassError
 
 #: species order (LAMMPS types 1, 2, 3) used throughout mlip_glass for CuZrAl
-CUZRAL_SPECIES = ("Cu", "Zr", "Al")
+CUZRAL_SPECIES = SPECIES
 
 
 @dataclass

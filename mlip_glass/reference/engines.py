@@ -38,6 +38,7 @@ from mlip_glass.reference.constants import (
     AIMD_TIMESTEP_FS,
 )
 from mlip_glass.reference.schemas import FrameSource, LabelledFrame
+from mlip_glass.units import EV_PER_A3_TO_GPA
 
 logger = logging.getLogger(__name__)
 
@@ -262,7 +263,6 @@ class ReferenceEngine(MSONable, ABC):
         from ase.filters import FrechetCellFilter
         from ase.optimize import FIRE
 
-        from mlip_glass.datasets.extxyz import EV_PER_A3_TO_GPA
 
         atoms = atoms.copy()
         atoms.calc = self.ase_calculator()
@@ -287,7 +287,6 @@ class ReferenceEngine(MSONable, ABC):
         from ase.md.langevinbaoab import LangevinBAOAB
         from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 
-        from mlip_glass.datasets.extxyz import EV_PER_A3_TO_GPA
 
         atoms = atoms.copy()
         atoms.calc = self.ase_calculator()

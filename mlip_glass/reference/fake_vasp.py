@@ -20,10 +20,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from mlip_glass.datasets.extxyz import EV_PER_A3_TO_GPA
-
-#: kbar per eV/Å^3
-KBAR_PER_EV_A3 = EV_PER_A3_TO_GPA * 10.0
+from mlip_glass.units import KBAR_PER_EV_A3
 
 
 def _v(rows, fmt="{:16.8f}") -> str:

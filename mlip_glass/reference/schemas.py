@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pymatgen.core import Structure
 
-from mlip_glass.datasets.extxyz import EV_PER_A3_TO_GPA
+from mlip_glass.units import EV_PER_A3_TO_GPA
 from mlip_glass.provenance import structure_hash
 from mlip_glass.reference.constants import SUBSETS
 

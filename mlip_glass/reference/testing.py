@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pymatgen.core import Lattice, Structure
 
-#: paper composition of a 150-atom cell
-PAPER_COUNTS = {"Cu": 69, "Zr": 69, "Al": 12}
+from mlip_glass.composition import PAPER_COUNTS
 
 
 def random_cuzral(

@@ -26,7 +26,7 @@ import numpy as np
 
 from mlip_glass.reference.constants import EDIFFG_EV_PER_A
 from mlip_glass.reference.engines import ReferenceEngine, _source, parse_keep
-from mlip_glass.reference.fake_vasp import KBAR_PER_EV_A3
+from mlip_glass.units import KBAR_PER_EV_A3
 from mlip_glass.reference.schemas import FrameSource, LabelledFrame
 
 

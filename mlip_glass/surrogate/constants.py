@@ -6,9 +6,11 @@ Reduced units: length sigma_ZrZr, energy (and k_B T) eps_ZrZr, time sigma_ZrZr s
 
 from __future__ import annotations
 
+from mlip_glass import composition as _composition
+
 # --- model (Methods, "Lennard-Jones surrogate model") ---------------------------------------------
 #: species order of the model; LAMMPS atom types 1, 2, 3 (same order as the shipped EAM's pair_coeff)
-PAPER_SPECIES: tuple[str, ...] = ("Cu", "Zr", "Al")
+PAPER_SPECIES: tuple[str, ...] = _composition.SPECIES
 #: LJ sigma per species (Å)
 PAPER_SIGMA_A: dict[str, float] = {"Zr": 2.932, "Cu": 2.338, "Al": 2.620}
 #: LJ epsilon per species (eV)
@@ -18,9 +20,9 @@ CUTOFF_FACTOR: float = 2.0
 #: species whose sigma/epsilon define the reduced units
 REFERENCE_SPECIES: str = "Zr"
 #: composition Cu0.46 Zr0.46 Al0.08 (atom fractions)
-PAPER_COMPOSITION: dict[str, float] = {"Cu": 0.46, "Zr": 0.46, "Al": 0.08}
+PAPER_COMPOSITION: dict[str, float] = _composition.PAPER_COMPOSITION
 #: number of atoms of the paper's cells (69 Cu, 69 Zr, 12 Al)
-PAPER_N_ATOMS: int = 150
+PAPER_N_ATOMS: int = _composition.PAPER_N_ATOMS
 #: reduced number density rho* = N / L^3 (L = 4.41 sigma_ZrZr = 12.93 Å for N = 150)
 PAPER_DENSITY: float = 1.75
 

@@ -23,10 +23,11 @@ from jobflow import Flow, Maker
 from pymatgen.core import Lattice, Structure
 
 from mlip_glass.active_learning.jobs import ActiveLearningMaker, AssembleMaker, FeedbackMaker, LabelMaker
+from mlip_glass.composition import SPECIES
 from mlip_glass.provenance import stamp, structure_hash
 from mlip_glass.stage import stage_job
 
-TOY_SPECIES = ("Cu", "Zr", "Al")
+TOY_SPECIES = SPECIES
 TOY_ENGINE = "mlip_glass.testing.al_standins:toy_calculator"
 #: the datasets stage's assembly (the stand-in campaign uses the real one)
 REAL_ASSEMBLE = "mlip_glass.datasets.assembly:assemble_dataset"
