@@ -32,7 +32,7 @@ from mlip_glass.datasets.extxyz import frames_to_text, read_extxyz, write_extxyz
 from mlip_glass.nep.figures import nep_figures
 from mlip_glass.nep.fit import compare_with_parity, fit_nep
 from mlip_glass.nep.settings import CPUTrainerSettings, NEPSettings
-from mlip_glass.nep.synthetic import eam_dataset_frames
+from mlip_glass.testing.synthetic import eam_dataset_frames
 
 
 def build_dataset(workdir: Path, n_frames: int, n_atoms: int, seed: int, train_fraction: float) -> dict:

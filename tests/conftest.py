@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlip_glass.testing.wire_server import find_wire_python, start_wire_server
+from wire_server import find_wire_python, start_wire_server
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ import pytest
 
 from mlip_glass.datasets.analysis import cost_ledger, linear_fit, plot_fig2b, surrogate_vs_reference
 from mlip_glass.reference.schemas import FrameSource, LabelledFrame
-from mlip_glass.reference.testing import random_cuzral
+from mlip_glass.testing.structures import random_cuzral
 
 warnings.filterwarnings("ignore")
 

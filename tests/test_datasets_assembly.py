@@ -14,7 +14,7 @@ from mlip_glass.datasets.assembly import assemble_dataset, write_dataset
 from mlip_glass.datasets.extxyz import read_extxyz
 from mlip_glass.datasets.schemas import SubsetDocument
 from mlip_glass.reference.engines import EAMEngine
-from mlip_glass.reference.testing import random_cuzral
+from mlip_glass.testing.structures import random_cuzral
 
 warnings.filterwarnings("ignore")
 SMALL = {"Cu": 7, "Zr": 7, "Al": 2}

@@ -21,7 +21,7 @@ from mlip_glass.datasets.extxyz import frames_from_text
 from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
 from mlip_glass.provenance import stamp
 from mlip_glass.reference.jobs import LabelMaker
-from mlip_glass.reference.testing import surrogate_like_documents
+from mlip_glass.testing.structures import surrogate_like_documents
 from mlip_glass.store import memory_job_store
 
 warnings.filterwarnings("ignore")
@@ -119,7 +119,7 @@ def test_with_vasp_every_subset_becomes_one_atomate2_job_per_calculation(tmp_pat
     import atomate2.vasp.jobs.base as a2base
 
     from mlip_glass.reference.engines import EAMEngine
-    from mlip_glass.reference.fake_vasp import run_fake_vasp
+    from mlip_glass.testing.fake_vasp import run_fake_vasp
     from mlip_glass.reference.vasp import VaspEngine
 
     monkeypatch.setattr(a2base, "run_vasp", run_fake_vasp)

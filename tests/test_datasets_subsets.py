@@ -18,7 +18,7 @@ from mlip_glass.datasets.subsets import (
     surrogate_frames,
 )
 from mlip_glass.reference.engines import EAMEngine
-from mlip_glass.reference.testing import random_cuzral, surrogate_like_documents
+from mlip_glass.testing.structures import random_cuzral, surrogate_like_documents
 
 warnings.filterwarnings("ignore")
 

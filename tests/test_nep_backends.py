@@ -16,7 +16,7 @@ from mlip_glass.datasets.extxyz import write_extxyz
 from mlip_glass.nep.backends import GPUMDBackend, NEPTrainingError, NeppoBackend, get_backend
 from mlip_glass.nep.evaluate import read_loss_curve
 from mlip_glass.nep.settings import CPUTrainerSettings, NEPSettings, write_nep_in
-from mlip_glass.nep.synthetic import eam_dataset_frames
+from mlip_glass.testing.synthetic import eam_dataset_frames
 
 SMALL = dict(species=["Cu", "Zr", "Al"], neuron=8, n_max=(3, 3), basis_size=(4, 4))
 

@@ -17,7 +17,7 @@ from mlip_glass.nep.evaluate import (
 from mlip_glass.nep.fit import compare_with_parity
 from mlip_glass.nep.neppo_driver import train
 from mlip_glass.nep.settings import CPUTrainerSettings, NEPSettings, write_nep_in
-from mlip_glass.nep.synthetic import eam_dataset_frames
+from mlip_glass.testing.synthetic import eam_dataset_frames
 
 #: parity files are written with 6 significant digits (%g): per-value agreement to 1e-5 (eV/atom, eV/Å)
 PARITY_VALUE_TOL = 1e-5

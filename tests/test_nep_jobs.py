@@ -11,7 +11,7 @@ from mlip_glass.nep.fit import NEPDatasetError, compare_with_parity, fit_nep, lo
 from mlip_glass.nep.jobs import NEPFitMaker
 from mlip_glass.nep.schemas import NEPModelDocument, load_nep, model_hash
 from mlip_glass.nep.settings import CPUTrainerSettings, NEPInputError, NEPSettings
-from mlip_glass.nep.synthetic import eam_dataset_frames
+from mlip_glass.testing.synthetic import eam_dataset_frames
 from mlip_glass.store import memory_job_store
 
 SMALL = NEPSettings(neuron=8, n_max=(3, 3), basis_size=(4, 4))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mlip_glass.datasets.extxyz import frames_from_text, frames_to_text, virial_to_stress
-from mlip_glass.nep.synthetic import eam_dataset_frames, eam_label, random_cell
+from mlip_glass.testing.synthetic import eam_dataset_frames, eam_label, random_cell
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from mlip_glass.datasets.extxyz import EV_PER_A3_TO_GPA
 from mlip_glass.properties.potentials import LammpsPairPotential
 from mlip_glass.reference.engines import ASECalculatorEngine, EAMEngine, EngineInputError, get_engine
 from mlip_glass.reference.labelling import label_structures
-from mlip_glass.reference.testing import random_cuzral
+from mlip_glass.testing.structures import random_cuzral
 
 warnings.filterwarnings("ignore", message="Significant simulation cell changes")
 

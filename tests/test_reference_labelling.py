@@ -14,7 +14,7 @@ from mlip_glass.provenance import structure_hash
 from mlip_glass.reference.engines import EAMEngine
 from mlip_glass.reference.labelling import as_inputs, label_structures, rescale_structure
 from mlip_glass.reference.schemas import LabelledFrame
-from mlip_glass.reference.testing import random_cuzral, surrogate_like_documents
+from mlip_glass.testing.structures import random_cuzral, surrogate_like_documents
 
 warnings.filterwarnings("ignore")
 

@@ -13,8 +13,8 @@ from pymatgen.core import Lattice, Structure
 from pymatgen.io.vasp import Incar
 
 from mlip_glass.reference.engines import EAMEngine
-from mlip_glass.reference.fake_vasp import fake_vasp_reference_dir, run_fake_vasp
-from mlip_glass.reference.testing import random_cuzral
+from mlip_glass.testing.fake_vasp import fake_vasp_reference_dir, run_fake_vasp
+from mlip_glass.testing.structures import random_cuzral
 from mlip_glass.reference.vasp import VaspEngine
 from mlip_glass.reference.vasp_sets import (
     PaperMDSetGenerator,

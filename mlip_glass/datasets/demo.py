@@ -16,7 +16,7 @@ from pathlib import Path
 
 def incar_diffs() -> dict:
     """Diff of the INCARs written by the paper's input sets against the paper's settings (expected: empty)."""
-    from mlip_glass.reference.testing import random_cuzral
+    from mlip_glass.utils.structures import random_cuzral
     from mlip_glass.reference.vasp_sets import (
         PaperMDSetGenerator,
         PaperRelaxSetGenerator,

@@ -1,7 +1,7 @@
 """Serve an in-memory MongoDB wire-protocol server (``mongoeco[wire]``, Python >= 3.13) on 127.0.0.1.
 
 Usage: ``python3.13 mongoeco_launcher.py PORT``. Prints ``READY <uri>`` once listening; runs until killed.
-Run by :mod:`mlip_glass.testing.wire_server`; this file must not import mlip_glass.
+Run by ``tests/wire_server.py``; this file must not import mlip_glass.
 """
 
 import asyncio
