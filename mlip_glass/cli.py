@@ -65,7 +65,9 @@ def _build_flow(flow: str, campaign: str, iteration: int, options: dict):
 def _add_flow_arguments(parser: argparse.ArgumentParser) -> None:
     from mlip_glass.flows import available_flows
 
-    parser.add_argument("flow", choices=available_flows(), help="which flow to build")
+    parser.add_argument(
+        "flow", help=f"which flow to build: {', '.join(available_flows())} or 'package.module:function'"
+    )
     parser.add_argument("--campaign", default=DEFAULT_CAMPAIGN, help="campaign name stamped on every job")
     parser.add_argument("--iteration", type=int, default=0, help="active-learning iteration (>= 0)")
     parser.add_argument(

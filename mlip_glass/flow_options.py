@@ -60,9 +60,9 @@ def accepted_options(flow: str) -> dict[str, Any] | None:
     whose Maker is not known here); a builder's ``**_options`` (underscore) takes none."""
     import inspect
 
-    from mlip_glass.flows import FLOW_BUILDERS
+    from mlip_glass.flows import flow_builder
 
-    builder = FLOW_BUILDERS[flow]
+    builder = flow_builder(flow)
     hints = typing.get_type_hints(builder)
     accepted: dict[str, Any] = {}
     for name, param in list(inspect.signature(builder).parameters.items())[1:]:  # after ``campaign``

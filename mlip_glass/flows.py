@@ -12,6 +12,7 @@ Two presets: :meth:`GlassMLIPFlowMaker.paper` (the paper's numbers, VASP) and
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -310,12 +311,6 @@ class GlassMLIPFlowMaker(Maker):
         return stamp(flow, campaign=campaign, iteration=0)
 
 
-def _toy_flow(campaign: str, **_options) -> Flow:
-    from mlip_glass.testing.toy_jobs import three_job_flow
-
-    return three_job_flow()
-
-
 def _demo_flow(campaign: str, al_iterations: int = 1, **options) -> Flow:
     return GlassMLIPFlowMaker.demo(al_iterations=al_iterations, **options).make(campaign)
 
@@ -336,7 +331,6 @@ def _surrogate_flow(campaign: str, **options) -> Flow:
 
 #: flow name → builder(campaign, **options) → Flow
 FLOW_BUILDERS: dict[str, Callable[..., Flow]] = {
-    "toy": _toy_flow,
     "surrogate": _surrogate_flow,
     "demo": _demo_flow,
     "validate": _validate_flow,
@@ -345,13 +339,24 @@ FLOW_BUILDERS: dict[str, Callable[..., Flow]] = {
 
 
 def available_flows() -> list[str]:
-    """Names accepted by :func:`build_flow`."""
+    """Names accepted by :func:`build_flow` (besides ``"module:function"`` builders)."""
     return sorted(FLOW_BUILDERS)
+
+
+def flow_builder(name: str) -> Callable[..., Flow]:
+    """The builder of a named flow, or of ``"package.module:function"`` (called as ``function(campaign, **options)``)."""
+    if name in FLOW_BUILDERS:
+        return FLOW_BUILDERS[name]
+    module, sep, attr = name.partition(":")
+    if sep and module and attr:
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ValueError(f"flow {name!r} cannot be imported: {exc}") from exc
+    raise ValueError(f"unknown flow {name!r}; available: {', '.join(available_flows())} or 'module:function'")
 
 
 def build_flow(name: str, campaign: str, iteration: int = 0, **options: Any) -> Flow:
     """Build the named flow and stamp every job with ``campaign``/``iteration`` metadata."""
-    if name not in FLOW_BUILDERS:
-        raise ValueError(f"unknown flow {name!r}; available: {', '.join(available_flows())}")
-    flow = FLOW_BUILDERS[name](campaign, **options)
+    flow = flow_builder(name)(campaign, **options)
     return stamp(flow, campaign=campaign, iteration=iteration)

@@ -18,6 +18,7 @@ from mlip_glass.campaign import CampaignRunner, deterministic_flow
 from mlip_glass.cli import main
 from mlip_glass.flows import build_flow
 from mlip_glass.store import get_job_store, memory_job_store
+from mlip_glass.testing.toy_jobs import TOY_FLOW
 
 MLIP_GLASS = str(Path(sys.executable).with_name("mlip-glass"))
 #: a small surrogate grid whose 40,000-sweep swap-MC job (~10 s) is the one interrupted
@@ -29,9 +30,9 @@ def _uuids(flow):
 
 
 def test_job_identities_are_the_same_for_the_same_campaign_and_inputs_only():
-    first, _ = deterministic_flow(build_flow("toy", "c"), salt="c")
-    again, _ = deterministic_flow(build_flow("toy", "c"), salt="c")
-    other, _ = deterministic_flow(build_flow("toy", "d"), salt="d")
+    first, _ = deterministic_flow(build_flow(TOY_FLOW, "c"), salt="c")
+    again, _ = deterministic_flow(build_flow(TOY_FLOW, "c"), salt="c")
+    other, _ = deterministic_flow(build_flow(TOY_FLOW, "d"), salt="d")
     assert _uuids(first) == _uuids(again)
     assert not set(_uuids(first)) & set(_uuids(other))
     # references follow the renamed parents: the second job reads the first job's new uuid
@@ -54,8 +55,8 @@ def _docs(store, campaign):
 def test_rerun_skips_finished_jobs_and_writes_no_duplicates(tmp_path):
     store = memory_job_store()
     runner = CampaignRunner(store, "c", tmp_path)
-    first = runner.run(build_flow("toy", "c"))
-    second = runner.run(build_flow("toy", "c"))
+    first = runner.run(build_flow(TOY_FLOW, "c"))
+    second = runner.run(build_flow(TOY_FLOW, "c"))
     assert (len(first.ran), len(first.skipped)) == (3, 0)
     assert (len(second.ran), len(second.skipped)) == (0, 3)
     docs = _docs(store, "c")
@@ -74,10 +75,10 @@ def test_a_job_that_failed_runs_again_and_its_parent_is_not_recomputed(tmp_path,
         raise OSError("disk full")
 
     monkeypatch.setattr(toy_jobs.total, "original", broken)
-    result = runner.run(build_flow("toy", "c"))
+    result = runner.run(build_flow(TOY_FLOW, "c"))
     assert [name for name, _ in result.failed] == ["total"] and len(result.ran) == 2
     monkeypatch.setattr(toy_jobs.total, "original", original)
-    result = runner.run(build_flow("toy", "c"))
+    result = runner.run(build_flow(TOY_FLOW, "c"))
     assert result.ran == ["total"] and len(result.skipped) == 2
     assert len(_docs(store, "c")) == 3
 
@@ -148,8 +149,8 @@ def test_sigkilled_surrogate_run_resumes_from_its_checkpoint(tmp_path):
 
 def test_another_iteration_of_the_same_campaign_is_not_taken_for_finished(tmp_path, capsys):
     common = ["--campaign", "c", "--project-dir", str(tmp_path)]
-    assert main(["run", "toy", *common]) == 0
-    assert main(["run", "toy", "--iteration", "1", *common]) == 0
+    assert main(["run", TOY_FLOW, *common]) == 0
+    assert main(["run", TOY_FLOW, "--iteration", "1", *common]) == 0
     assert "ran 3 jobs, skipped 0" in capsys.readouterr().out
-    assert main(["run", "toy", "--iteration", "1", *common]) == 0
+    assert main(["run", TOY_FLOW, "--iteration", "1", *common]) == 0
     assert "ran 0 jobs, skipped 3" in capsys.readouterr().out

@@ -10,6 +10,7 @@ import pytest
 from jobflow import Flow, job
 
 from mlip_glass.cli import build_parser, main
+from mlip_glass.testing.toy_jobs import TOY_FLOW
 
 MLIP_GLASS = str(Path(sys.executable).with_name("mlip-glass"))
 COMMANDS = ["run", "resume", "demo", "validate", "report", "submit", "launch", "status", "query"]
@@ -30,7 +31,7 @@ def test_parser_lists_all_commands():
 
 def test_run_then_query_reads_back_from_disk_in_a_new_process(tmp_path):
     env_args = ["--project-dir", str(tmp_path)]
-    run = subprocess.run([MLIP_GLASS, "run", "toy", "--campaign", "cli1", "--quiet", *env_args],
+    run = subprocess.run([MLIP_GLASS, "run", TOY_FLOW, "--campaign", "cli1", "--quiet", *env_args],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     query = subprocess.run([MLIP_GLASS, "query", "--campaign", "cli1", "--json", "--full", *env_args],
@@ -44,7 +45,7 @@ def test_run_then_query_reads_back_from_disk_in_a_new_process(tmp_path):
 
 def test_submit_and_launch_on_embedded_launchpad(tmp_path):
     common = ["--project-dir", str(tmp_path)]
-    sub = subprocess.run([MLIP_GLASS, "submit", "toy", "--campaign", "fw", "--launchpad", "embedded", *common],
+    sub = subprocess.run([MLIP_GLASS, "submit", TOY_FLOW, "--campaign", "fw", "--launchpad", "embedded", *common],
                          capture_output=True, text=True, timeout=300)
     assert sub.returncode == 0, sub.stderr[-2000:]
     launch = subprocess.run([MLIP_GLASS, "launch", "--launchpad", "embedded", *common],
@@ -59,11 +60,11 @@ def test_submit_and_launch_on_embedded_launchpad(tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["run", "toy", "--store", "redis://x"], "unknown store 'redis://x'"),
+        (["run", TOY_FLOW, "--store", "redis://x"], "unknown store 'redis://x'"),
         (["query", "--store", "mongodb://127.0.0.1:1/db?serverSelectionTimeoutMS=100"], "127.0.0.1:1"),
-        (["submit", "toy", "--launchpad", "/nonexistent/launchpad.yaml", "--store", "memory"],
+        (["submit", TOY_FLOW, "--launchpad", "/nonexistent/launchpad.yaml", "--store", "memory"],
          "/nonexistent/launchpad.yaml"),
-        (["run", "toy", "--option", "oops", "--store", "memory"], "KEY=VALUE"),
+        (["run", TOY_FLOW, "--option", "oops", "--store", "memory"], "KEY=VALUE"),
         (["run", "surrogate", "-o", "swap_sweeps=100", "--store", "memory"],
          "option swap_sweeps expects tuple (a list, e.g. [100, 1000]), got int 100"),
         (["run", "surrogate", "-o", "swap_sweep=[100]", "--store", "memory"],
@@ -73,7 +74,8 @@ def test_submit_and_launch_on_embedded_launchpad(tmp_path):
         (["run", "surrogate", "-o", "swap_maker={}", "--store", "memory"], "swap_maker is a SwapMCCoolingMaker"),
         (["run", "surrogate", "-o", "swap_sweeps=[100, -1]", "--store", "memory"], "swap_sweeps must all be > 0"),
         (["run", "demo", "-o", "al_iterations=-1", "--store", "memory"], "al_iterations must be >= 0"),
-        (["run", "toy", "-o", "a=1", "--store", "memory"], "unknown option 'a' for flow 'toy'; valid options: none"),
+        (["run", TOY_FLOW, "-o", "z=1", "--store", "memory"], f"unknown option 'z' for flow '{TOY_FLOW}'; valid options: a, b, n"),
+        (["run", "nonsense", "--store", "memory"], "unknown flow 'nonsense'"),
         (["query", "--name", "[unclosed", "--store", "memory"], "--name '[unclosed' is not a valid regular"),
     ],
 )
@@ -105,7 +107,7 @@ def test_read_commands_refuse_a_project_dir_without_store(command, tmp_path, cap
 
 def test_store_jobflow_without_configuration_is_refused(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("JOBFLOW_CONFIG_FILE", str(tmp_path / "missing.yaml"))
-    assert main(["run", "toy", "--store", "jobflow", "--project-dir", str(tmp_path / "p")]) == 2
+    assert main(["run", TOY_FLOW, "--store", "jobflow", "--project-dir", str(tmp_path / "p")]) == 2
     err = capsys.readouterr().err
     assert "missing.yaml" in err and "--store jobflow" in err
     assert not (tmp_path / "p").exists()  # refused before any project dir or job
@@ -125,11 +127,11 @@ def test_malformed_jobflow_yaml_is_named(content, message, tmp_path):
 
 
 def test_corrupt_store_file_is_named_and_left_alone(tmp_path, capsys):
-    assert main(["run", "toy", "--campaign", "c", "--quiet", "--project-dir", str(tmp_path)]) == 0
+    assert main(["run", TOY_FLOW, "--campaign", "c", "--quiet", "--project-dir", str(tmp_path)]) == 0
     capsys.readouterr()
     collection = next((tmp_path / "store").rglob("outputs.collection"))
     collection.write_bytes(b"not a database" * 100)
-    for argv in (["status"], ["query", "--campaign", "c"], ["run", "toy", "--campaign", "c"]):
+    for argv in (["status"], ["query", "--campaign", "c"], ["run", TOY_FLOW, "--campaign", "c"]):
         assert main([*argv, "--project-dir", str(tmp_path)]) == 2
         err = capsys.readouterr().err
         assert "cannot be read" in err and str(tmp_path) in err
@@ -169,7 +171,7 @@ def test_verbose_shows_the_traceback(tmp_path, capsys):
 def test_malformed_launchpad_yaml_is_named(tmp_path, capsys):
     bad = tmp_path / "launchpad.yaml"
     bad.write_text("host: [unclosed\n")
-    assert main(["submit", "toy", "--launchpad", str(bad), "--store", "memory"]) == 2
+    assert main(["submit", TOY_FLOW, "--launchpad", str(bad), "--store", "memory"]) == 2
     assert str(bad) in capsys.readouterr().err
 
 
@@ -199,7 +201,7 @@ def test_launch_reruns_a_lost_firework_only_when_asked(tmp_path):
         return subprocess.run([MLIP_GLASS, *argv, *common], capture_output=True, text=True, timeout=300,
                               cwd=tmp_path)
 
-    assert cli("submit", "toy", "--campaign", "lost", "--store", "embedded").returncode == 0
+    assert cli("submit", TOY_FLOW, "--campaign", "lost", "--store", "embedded").returncode == 0
     lost = subprocess.run([sys.executable, "-c", LOSE_A_FIREWORK, str(tmp_path)], capture_output=True,
                           text=True, timeout=300, cwd=tmp_path)
     assert lost.returncode == 0, lost.stderr[-2000:]

@@ -99,7 +99,15 @@ def test_validate_preset_and_its_ablation_differ_only_in_the_surrogate_grid():
 def test_unknown_flow_name_lists_the_known_ones():
     with pytest.raises(ValueError, match="demo"):
         build_flow("nonsense", "c")
-    assert {"demo", "paper", "surrogate", "toy"} <= set(available_flows())
+    assert {"demo", "paper", "surrogate"} <= set(available_flows())
+
+
+def test_module_function_flow_names_are_imported():
+    flow = build_flow("mlip_glass.testing.toy_jobs:toy_flow", "c", n=3)
+    assert [j.name for j in flow.jobs] == ["add", "power_series", "total"]
+    assert all(j.metadata["campaign"] == "c" for j in flow.jobs)
+    with pytest.raises(ValueError, match="cannot be imported"):
+        build_flow("mlip_glass.testing.toy_jobs:nothing", "c")
 
 
 def test_negative_al_iterations_is_named():

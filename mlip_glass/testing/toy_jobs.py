@@ -27,3 +27,12 @@ def three_job_flow(a: float = 1.0, b: float = 2.0, n: int = 4) -> Flow:
     second = power_series(first.output, n)
     third = total(second.output["series"])
     return Flow([first, second, third], output=third.output, name="toy three-job flow")
+
+
+#: the toy flow's name for ``mlip-glass run`` / :func:`mlip_glass.flows.build_flow`
+TOY_FLOW = "mlip_glass.testing.toy_jobs:toy_flow"
+
+
+def toy_flow(campaign: str, a: float = 1.0, b: float = 2.0, n: int = 4) -> Flow:
+    """Flow builder (``build_flow`` signature) of :func:`three_job_flow`; ``campaign`` is stamped by the caller."""
+    return three_job_flow(a, b, n)

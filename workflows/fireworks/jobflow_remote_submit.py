@@ -6,7 +6,7 @@ SSH, submits with SLURM and inserts the outputs; compute nodes never connect to 
 jobs to workers by name (``dynamic=True`` reaches jobs created at run time):
 
     pip install jobflow-remote      # configure ~/.jfremote/mlip_glass.yaml from jobflow_remote_project.yaml
-    python workflows/fireworks/jobflow_remote_submit.py toy my-campaign
+    python workflows/fireworks/jobflow_remote_submit.py demo my-campaign
 
 Limitation: jobs that query the JobStore *while they run* (the active-learning loop's ``al step``,
 ``al select``, ``al assemble dataset`` and ``mlip feedback run``) need a manager that hands them the
@@ -30,4 +30,4 @@ def main(name: str, campaign: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "toy", sys.argv[2] if len(sys.argv) > 2 else "default")
+    main(sys.argv[1] if len(sys.argv) > 1 else "demo", sys.argv[2] if len(sys.argv) > 2 else "default")
