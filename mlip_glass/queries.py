@@ -10,17 +10,20 @@ Every job document carries ``metadata = {campaign, stage, iteration, ...}`` (see
 - :func:`lineage` — a frame back through feedback runs to the surrogate run (method, cooling length, seed);
 - :func:`learning_curve` — test/train errors and dataset sizes per iteration.
 
-No jobflow import: functions take any maggma-like store with ``query``/``query_one`` (a jobflow
+The functions take any maggma-like store with ``query``/``query_one`` (a jobflow
 ``JobStore`` in practice). Output documents may be pydantic dumps or plain dicts.
 """
 
 from __future__ import annotations
 
 import itertools
-
+import json
 from typing import Any, Iterable, Iterator
 
+from monty.json import jsanitize
+
 from mlip_glass.errors import MLIPGlassError
+from mlip_glass.store import INDEXED_FIELDS, ensure_indexes  # noqa: F401  (INDEXED_FIELDS re-exported)
 
 #: stages whose outputs hold labelled frames / surrogate states / datasets / models
 REFERENCE_STAGE = "reference"
@@ -36,18 +39,6 @@ MODEL_VALIDATION_JOB_NAME = "model validation"
 SUMMARY_JOB_NAME = "al iteration summary"
 #: name of the MLIP feedback-run jobs
 FEEDBACK_JOB_NAME = "mlip feedback run"
-
-#: fields the queries filter or sort on (created by mlip_glass.store.ensure_indexes)
-INDEXED_FIELDS = (
-    "metadata.campaign",
-    "metadata.stage",
-    "metadata.iteration",
-    "output.structure_hash",
-    "output.frames.structure_hash",
-    "output.model_hash",
-    "output.dataset_hash",
-    "completed_at",
-)
 
 
 class ProvenanceError(MLIPGlassError, LookupError, ValueError):
@@ -412,14 +403,8 @@ def _cell(value) -> str:
 
 def run_cli_query(args, store) -> bool:
     """Answer a provenance option of ``mlip-glass query``; False if none was given."""
-    import json
-
-    from monty.json import jsanitize
-
     wanted = [args.model is not None, bool(args.subset), bool(args.lineage), args.learning_curve]
     if args.ensure_indexes:
-        from mlip_glass.store import ensure_indexes
-
         print("indexed: " + ", ".join(ensure_indexes(store)))
         if not any(wanted):
             return True

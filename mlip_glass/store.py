@@ -358,11 +358,22 @@ def launchpad_from_file(path: str | os.PathLike):
         raise StoreConfigError(f"malformed LaunchPad file {path}: {redact(exc)}") from None
 
 
-def ensure_indexes(store: JobStore, fields=None) -> list[str]:
-    """Create the indexes the provenance queries use (:data:`mlip_glass.queries.INDEXED_FIELDS`) on the
-    documents store; idempotent. Returns the fields indexed (a backend that cannot index is skipped)."""
-    from mlip_glass.queries import INDEXED_FIELDS
+#: fields the provenance queries (:mod:`mlip_glass.queries`) filter or sort on
+INDEXED_FIELDS = (
+    "metadata.campaign",
+    "metadata.stage",
+    "metadata.iteration",
+    "output.structure_hash",
+    "output.frames.structure_hash",
+    "output.model_hash",
+    "output.dataset_hash",
+    "completed_at",
+)
 
+
+def ensure_indexes(store: JobStore, fields=None) -> list[str]:
+    """Create the indexes the provenance queries use (:data:`INDEXED_FIELDS`) on the documents store;
+    idempotent. Returns the fields indexed (a backend that cannot index is skipped)."""
     store.connect()
     done = []
     for key in fields or INDEXED_FIELDS:
