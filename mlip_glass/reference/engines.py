@@ -16,347 +16,35 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-import time
 import warnings
-from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from ase import Atoms
-from monty.json import MSONable
 
-from mlip_glass.errors import MLIPGlassError
-from mlip_glass.provenance import structure_hash
-from mlip_glass.reference.constants import (
-    AIMD_LANGEVIN_GAMMA_L_PER_PS,
-    AIMD_LANGEVIN_GAMMA_PER_PS,
-    AIMD_PRESSURE_GPA,
-    AIMD_STEPS,
-    AIMD_T_END_K,
-    AIMD_T_START_K,
-    AIMD_TIMESTEP_FS,
+from mlip_glass.reference.base import (  # noqa: F401  (re-exported: old import paths)
+    MIN_DISTANCE_A,
+    RELAX_FMAX_EV_PER_A,
+    RELAX_MAX_STEPS,
+    EngineInputError,
+    ReferenceEngine,
+    _labels,
+    _source,
+    parse_keep,
+    to_atoms,
+    to_structure,
 )
-from mlip_glass.reference.schemas import FrameSource, LabelledFrame
 from mlip_glass.units import EV_PER_A3_TO_GPA
 
 logger = logging.getLogger(__name__)
 
-#: default force tolerance of relaxations (eV/Å), = |EDIFFG| of the paper
-RELAX_FMAX_EV_PER_A = 0.01
-#: default cap on relaxation steps
-RELAX_MAX_STEPS = 10000
 #: LAMMPS minimisations are restarted every this many steps (box/relax CG stalls otherwise)
 RELAX_CHUNK_STEPS = 1000
 #: largest fractional volume change per CG iteration in the EAM cell relaxation (``box/relax vmax``)
 RELAX_BOX_VMAX = 0.01
 #: cell relaxations also need every stress component within this of the target (GPa)
 RELAX_STRESS_TOL_GPA = 0.01
-#: smallest interatomic distance accepted in an input structure (Å); closer pairs mean a broken cell
-MIN_DISTANCE_A = 0.5
-
-
-class EngineInputError(MLIPGlassError, ValueError):
-    """A structure that the engine cannot label (unknown species, bad cell, overlapping atoms)."""
-
-
-def to_atoms(structure) -> Atoms:
-    """ASE Atoms (copy) from a pymatgen Structure or Atoms."""
-    if isinstance(structure, Atoms):
-        return structure.copy()
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    return AseAtomsAdaptor.get_atoms(structure)
-
-
-def to_structure(atoms):
-    """pymatgen Structure from Atoms or Structure."""
-    from pymatgen.core import Structure
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    if isinstance(atoms, Structure):
-        return atoms
-    return AseAtomsAdaptor.get_structure(atoms)
-
-
-def parse_keep(keep) -> int | None:
-    """Normalise a relax ``keep`` option: ``"last"`` → None, ``"all"`` → 1, int k ≥ 1 → k (every k-th step)."""
-    if keep in (None, "last"):
-        return None
-    if keep == "all":
-        return 1
-    if isinstance(keep, (int, np.integer)) and not isinstance(keep, bool) and keep >= 1:
-        return int(keep)
-    raise ValueError(f"keep must be 'last', 'all' or an integer >= 1 (every k-th step), got {keep!r}")
-
-
-@dataclass
-class ReferenceEngine(MSONable, ABC):
-    """The protocol of every reference engine.
-
-    Subclasses implement :meth:`compute` (single point) and may override :meth:`relax_trajectory` /
-    :meth:`aimd_trajectory` (default: ASE optimiser / ASE NPT Langevin on :meth:`ase_calculator`).
-    """
-
-    #: engine tag written to every frame
-    name: str = "engine"
-
-    # -- to implement ------------------------------------------------------------------------------
-    @property
-    def species(self) -> tuple[str, ...] | None:
-        """Chemical symbols the engine can label (None: any)."""
-        return None
-
-    def settings(self) -> dict[str, Any]:
-        """Engine settings recorded in every frame (potential, INCAR, ...)."""
-        return {}
-
-    @abstractmethod
-    def compute(self, atoms: Atoms) -> tuple[float, np.ndarray, np.ndarray]:
-        """(energy eV, forces (N,3) eV/Å, stress 3x3 eV/Å^3 ASE sign) of one configuration."""
-
-    # -- input checks ------------------------------------------------------------------------------
-    def check_structure(self, structure) -> Atoms:
-        """Atoms from ``structure`` after checking species, cell and overlaps; raises EngineInputError."""
-        atoms = to_atoms(structure)
-        if len(atoms) == 0:
-            raise EngineInputError("structure has no atoms")
-        symbols = set(atoms.get_chemical_symbols())
-        if self.species is not None and not symbols <= set(self.species):
-            raise EngineInputError(
-                f"structure species {sorted(symbols - set(self.species))} are outside engine "
-                f"{self.name!r} (accepted species: {list(self.species)})"
-            )
-        cell = np.asarray(atoms.cell.array, dtype=float)
-        if not np.all(np.isfinite(cell)) or not np.all(np.isfinite(atoms.positions)):
-            raise EngineInputError("structure cell/positions contain NaN/inf")
-        volume = abs(np.linalg.det(cell))
-        if volume < 1e-3 * len(atoms):
-            raise EngineInputError(
-                f"structure cell volume {volume:.3g} Å^3 is degenerate (need > 0.001 Å^3/atom; "
-                "a periodic 3D cell is required)"
-            )
-        if len(atoms) > 1:
-            from ase.geometry import get_distances
-
-            _, dist = get_distances(atoms.positions, cell=atoms.cell, pbc=True)
-            np.fill_diagonal(dist, np.inf)
-            if dist.min() < MIN_DISTANCE_A:
-                raise EngineInputError(
-                    f"atoms closer than {MIN_DISTANCE_A} Å (min distance {dist.min():.3f} Å): "
-                    "overlapping atoms or wrong cell"
-                )
-        return atoms
-
-    # -- protocol ----------------------------------------------------------------------------------
-    def frame(self, atoms, energy, forces, stress, *, subset, parent_hash=None, source=None, cpu_time_s=0.0):
-        """Wrap raw labels into a :class:`LabelledFrame` (rejected if not finite)."""
-        return LabelledFrame.from_labels(
-            to_structure(atoms),
-            energy,
-            forces,
-            stress,
-            engine=self.name,
-            subset=subset,
-            engine_settings=self.settings(),
-            parent_hash=parent_hash,
-            source=source,
-            cpu_time_s=cpu_time_s,
-        )
-
-    def static(self, structure, subset: str = "surrogate", parent_hash=None, source=None) -> LabelledFrame:
-        """Single-point labels of ``structure``."""
-        atoms = self.check_structure(structure)
-        t0 = time.process_time()
-        energy, forces, stress = self.compute(atoms)
-        return self.frame(
-            atoms, energy, forces, stress, subset=subset, parent_hash=parent_hash, source=source,
-            cpu_time_s=time.process_time() - t0,
-        )
-
-    def relax(
-        self,
-        structure,
-        subset: str = "relaxed",
-        fmax: float = RELAX_FMAX_EV_PER_A,
-        max_steps: int = RELAX_MAX_STEPS,
-        keep="last",
-        relax_cell: bool = True,
-        pressure_gpa: float = 0.0,
-        source=None,
-    ) -> list[LabelledFrame]:
-        """Relax ions (+ cell) to max force ``fmax`` (eV/Å); frames of the last step or every k-th step.
-
-        ``keep``: ``"last"``, ``"all"`` or an int k (every k-th ionic step plus the last). The last frame
-        is rejected (``rejection_reason``) if the force tolerance was not reached in ``max_steps``.
-        """
-        every = parse_keep(keep)
-        if fmax <= 0:
-            raise ValueError(f"fmax must be > 0 eV/Å, got {fmax}")
-        if max_steps < 1:
-            raise ValueError(f"max_steps must be >= 1, got {max_steps}")
-        atoms = self.check_structure(structure)
-        parent = structure_hash(atoms)
-        t0 = time.process_time()
-        steps, converged = self.relax_trajectory(atoms, fmax, max_steps, every, relax_cell, pressure_gpa)
-        cpu = time.process_time() - t0
-        frames = []
-        for i, (step, snapshot, labels) in enumerate(steps):
-            src = _source(source, step=step, transformation="relax")
-            frame = self.frame(
-                snapshot, *labels, subset=subset, parent_hash=parent, source=src,
-                cpu_time_s=cpu / len(steps),
-            )
-            if i == len(steps) - 1 and not converged:
-                frame = frame.reject(f"relaxation not converged to fmax={fmax} eV/Å in {max_steps} steps")
-            frames.append(frame)
-        return frames
-
-    def aimd(
-        self,
-        structure,
-        subset: str = "aimd",
-        nsteps: int = AIMD_STEPS,
-        t_start_k: float = AIMD_T_START_K,
-        t_end_k: float = AIMD_T_END_K,
-        timestep_fs: float = AIMD_TIMESTEP_FS,
-        gamma_per_ps: float = AIMD_LANGEVIN_GAMMA_PER_PS,
-        gamma_lattice_per_ps: float = AIMD_LANGEVIN_GAMMA_L_PER_PS,
-        pressure_gpa: float = AIMD_PRESSURE_GPA,
-        seed: int = 1,
-        source=None,
-    ) -> list[LabelledFrame]:
-        """NPT Langevin heating ``t_start_k`` → ``t_end_k`` in ``nsteps`` steps of ``timestep_fs``; every
-        step is a frame (labels: potential energy, forces, virial stress of that configuration)."""
-        if nsteps < 1:
-            raise ValueError(f"nsteps must be >= 1, got {nsteps}")
-        if not (0 < t_start_k and 0 < t_end_k <= 1e5):
-            raise ValueError(f"temperatures must be in (0, 1e5] K, got {t_start_k}, {t_end_k}")
-        if not 0 < timestep_fs <= 10:
-            raise ValueError(f"timestep_fs must be in (0, 10] fs, got {timestep_fs}")
-        if gamma_per_ps <= 0 or gamma_lattice_per_ps <= 0:
-            raise ValueError("Langevin frictions must be > 0 ps^-1")
-        atoms = self.check_structure(structure)
-        parent = structure_hash(atoms)
-        t0 = time.process_time()
-        steps = self.aimd_trajectory(
-            atoms, nsteps, t_start_k, t_end_k, timestep_fs, gamma_per_ps, gamma_lattice_per_ps,
-            pressure_gpa, int(seed),
-        )
-        cpu = time.process_time() - t0
-        frames = []
-        for step, snapshot, labels in steps:
-            src = _source(source, step=step, transformation="aimd", extra={"aimd_seed": int(seed)})
-            frames.append(
-                self.frame(snapshot, *labels, subset=subset, parent_hash=parent, source=src,
-                           cpu_time_s=cpu / len(steps))
-            )
-        return frames
-
-    # -- default trajectories through ASE ----------------------------------------------------------
-    def ase_calculator(self):
-        """An ASE calculator for this engine (used by the default relax/aimd)."""
-        return _EngineCalculator(self)
-
-    def relax_trajectory(self, atoms, fmax, max_steps, every, relax_cell, pressure_gpa):
-        """[(step, atoms, (energy, forces, stress))], converged — default: ASE FIRE (+ FrechetCellFilter)."""
-        from ase.filters import FrechetCellFilter
-        from ase.optimize import FIRE
-
-
-        atoms = atoms.copy()
-        atoms.calc = self.ase_calculator()
-        target = FrechetCellFilter(atoms, scalar_pressure=pressure_gpa / EV_PER_A3_TO_GPA) if relax_cell else atoms
-        opt = FIRE(target, logfile=None)
-        kept = []
-
-        def record():
-            kept.append((opt.nsteps, atoms.copy(), _labels(atoms)))
-
-        if every is not None:
-            opt.attach(record, interval=every)
-        with _single_thread_blas():  # 3x3 cell algebra: BLAS threads only contend (100x slower seen)
-            converged = bool(opt.run(fmax=fmax, steps=max_steps))
-        if not kept or kept[-1][0] != opt.nsteps:
-            record()
-        return kept, converged
-
-    def aimd_trajectory(self, atoms, nsteps, t_start, t_end, dt_fs, gamma, gamma_l, pressure_gpa, seed):
-        """[(step, atoms, labels)] — default: ASE ``LangevinBAOAB`` (NPT, Langevin cell), linear T ramp."""
-        from ase import units
-        from ase.md.langevinbaoab import LangevinBAOAB
-        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
-
-
-        atoms = atoms.copy()
-        atoms.calc = self.ase_calculator()
-        rng = np.random.default_rng(seed)
-        MaxwellBoltzmannDistribution(atoms, temperature_K=t_start, rng=rng)
-        dyn = LangevinBAOAB(
-            atoms, dt_fs * units.fs, temperature_K=t_start,
-            externalstress=pressure_gpa / EV_PER_A3_TO_GPA, hydrostatic=False,
-            T_tau=1000.0 / gamma * units.fs, P_tau=1000.0 / gamma_l * units.fs, rng=rng,
-        )
-        frames = []
-        with _single_thread_blas():
-            for step in range(1, nsteps + 1):
-                dyn.set_temperature(t_start + (t_end - t_start) * step / nsteps)
-                dyn.run(1)
-                frames.append((step, atoms.copy(), _labels(atoms)))
-        return frames
-
-
-def _single_thread_blas():
-    """Context limiting BLAS to one thread (no-op without threadpoolctl)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
-
-
-def _labels(atoms):
-    return (
-        float(atoms.get_potential_energy()),
-        np.array(atoms.get_forces()),
-        np.array(atoms.get_stress(voigt=False)),
-    )
-
-
-def _source(source, **update) -> FrameSource:
-    if source is None:
-        base = {}
-    elif isinstance(source, FrameSource):
-        base = source.model_dump()
-    else:
-        base = dict(source)
-    extra = {**base.get("extra", {}), **update.pop("extra", {})}
-    return FrameSource(**{**base, **update, "extra": extra})
-
-
-class _EngineCalculator:
-    """Minimal ASE calculator adaptor around :meth:`ReferenceEngine.compute`."""
-
-    def __new__(cls, engine):
-        from ase.calculators.calculator import Calculator, all_changes
-
-        class EngineCalculator(Calculator):
-            implemented_properties = ["energy", "free_energy", "forces", "stress"]
-
-            def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
-                super().calculate(atoms, properties, system_changes)
-                energy, forces, stress = engine.compute(self.atoms)
-                s = np.asarray(stress)
-                self.results = {
-                    "energy": energy,
-                    "free_energy": energy,
-                    "forces": np.asarray(forces),
-                    "stress": np.array([s[0, 0], s[1, 1], s[2, 2], s[1, 2], s[0, 2], s[0, 1]]),
-                }
-
-        return EngineCalculator()
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -516,8 +204,6 @@ def _minimize_alternating(session, fmax, max_steps, relax_cell, pressure_gpa):
     max force component <= ``fmax`` and, with ``relax_cell``, every stress component within
     :data:`RELAX_STRESS_TOL_GPA` of ``-pressure_gpa`` (diagonal) / 0 (shear).
     """
-    from mlip_glass.datasets.extxyz import EV_PER_A3_TO_GPA
-
     target = -pressure_gpa * np.eye(3)  # ASE sign: compressive pressure = negative stress
 
     def is_converged(max_force):

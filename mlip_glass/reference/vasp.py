@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from mlip_glass.reference.constants import EDIFFG_EV_PER_A
-from mlip_glass.reference.engines import ReferenceEngine, _source, parse_keep
+from mlip_glass.reference.base import ReferenceEngine, _source, parse_keep, to_structure
 from mlip_glass.units import KBAR_PER_EV_A3
 from mlip_glass.reference.schemas import FrameSource, LabelledFrame
 
@@ -190,8 +190,6 @@ class VaspEngine(ReferenceEngine):
         import atomate2.vasp.run as a2run
         from atomate2.vasp.files import write_vasp_input_set
         from emmet.core.tasks import TaskDoc
-
-        from mlip_glass.reference.engines import to_structure
 
         structure = to_structure(structure)
         cwd = os.getcwd()

@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
+from mlip_glass.reference.engines import get_engine
 from mlip_glass.units import KBAR_PER_EV_A3
 
 
@@ -277,8 +278,6 @@ def engine_frames_for_incar(structure, incar: dict, engine=None, seed: int = 1):
     """[(structure, energy, forces, stress)] of the protocol the INCAR asks for, computed by ``engine``
     (default: the EAM): NSW 0 → one static frame; IBRION 1/2/3 → every ionic step of a relaxation
     (ions + cell if ISIF 3) capped at NSW; IBRION 0 → NSW MD steps heating TEBEG → TEEND."""
-    from mlip_glass.reference.engines import get_engine
-
     engine = get_engine(engine or "eam")
     nsw = int(incar.get("NSW", 0))
     ibrion = int(incar.get("IBRION", -1 if nsw == 0 else 0))
