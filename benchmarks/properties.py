@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/baseline
 from mlip_glass.datasets.extxyz import labelled_atoms, write_extxyz
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.jobs import ElasticMaker, RDFMaker
-from mlip_glass.properties.lammps_session import LammpsSession
+from mlip_glass.utils.lammps_session import LammpsSession
 from mlip_glass.properties.potentials import NEPPotential, cheng_ma_sheng
 from mlip_glass.properties.rdf import melt_quench, random_alloy
 from mlip_glass.properties.runners import compute_aqs, compute_elastic, compute_energetics, compute_rdf

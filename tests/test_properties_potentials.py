@@ -7,7 +7,7 @@ import pytest
 from ase.build import bulk
 from monty.json import MontyDecoder
 
-from mlip_glass.properties.lammps_session import LammpsSession
+from mlip_glass.utils.lammps_session import LammpsSession
 from mlip_glass.properties.potentials import EAMPotential, NEPPotential, cheng_ma_sheng
 
 NEP_FIXTURE = Path(__file__).parent / "data" / "nep_cuzral_tiny.txt"

@@ -3,7 +3,7 @@
 SPEC.md §5 item 7: "138 equilibration + fast-quench runs with the trained MLIP, final structures
 labelled single point". The run is potential-agnostic (any object with ``species`` and
 ``setup_lammps(lmp)``, e.g. :class:`mlip_glass.properties.potentials.NEPPotential`) and uses
-:class:`mlip_glass.properties.lammps_session.LammpsSession` (metal units: K, ps, bar inside LAMMPS).
+:class:`mlip_glass.utils.lammps_session.LammpsSession` (metal units: K, ps, bar inside LAMMPS).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def feedback_trajectory(
     taken *before* it are returned — they are the states the MLIP reached just before it broke, the
     candidates active learning needs most. Velocities come from ``seed`` (same seed, same trajectory).
     """
-    from mlip_glass.properties.lammps_session import LammpsSession
+    from mlip_glass.utils.lammps_session import LammpsSession
 
     for name, value in (("t_equil", t_equil), ("t_final", t_final), ("timestep_fs", timestep_fs),
                         ("tdamp_fs", tdamp_fs), ("pdamp_fs", pdamp_fs)):

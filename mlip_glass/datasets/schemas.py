@@ -6,41 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from mlip_glass.reference.schemas import LabelledFrame
-
-
-class SubsetDocument(BaseModel):
-    """Output of a subset Maker: the labelled frames of one subset and their counts."""
-
-    subset: str = Field(description="subset name (config_type), e.g. 'distorted'")
-    engine: str | None = Field(None, description="engine that labelled the frames")
-    frames: list[LabelledFrame] = Field(default_factory=list, description="labelled frames (data store)")
-    frame_hashes: list[str] = Field(
-        default_factory=list, description="structure hashes of the frames (kept in the job document: queryable "
-                                          "without loading the frames)")
-    counts: dict[str, int] = Field(
-        default_factory=dict, description="n_frames, n_accepted, n_rejected, n_parents"
-    )
-    cpu_time_s: float = Field(0.0, description="CPU time of the labelling (s)")
-    parameters: dict[str, Any] = Field(default_factory=dict, description="subset parameters (seeds, strains, ...)")
-
-    @classmethod
-    def from_frames(cls, subset: str, frames: list[LabelledFrame], parameters: dict | None = None):
-        engines = sorted({f.engine for f in frames})
-        return cls(
-            subset=subset,
-            engine=",".join(engines) if engines else None,
-            frames=frames,
-            frame_hashes=[f.structure_hash for f in frames],
-            counts={
-                "n_frames": len(frames),
-                "n_accepted": sum(not f.rejected for f in frames),
-                "n_rejected": sum(f.rejected for f in frames),
-                "n_parents": len({f.parent_hash or f.structure_hash for f in frames}),
-            },
-            cpu_time_s=float(sum(f.cpu_time_s for f in frames)),
-            parameters=dict(parameters or {}),
-        )
+from mlip_glass.reference.schemas import SubsetDocument  # noqa: F401  (re-exported: old import path)
 
 
 class DatasetDocument(BaseModel):

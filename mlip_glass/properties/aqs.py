@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlip_glass.properties import constants as C
-from mlip_glass.properties.lammps_session import to_atoms, LammpsSession
+from mlip_glass.utils.lammps_session import to_atoms, LammpsSession
 from mlip_glass.properties.relax import relax
 
 #: LAMMPS tilt factor -> (pressure component, box length dividing the tilt)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlip_glass.properties import constants as C
-from mlip_glass.properties.lammps_session import LammpsSession, to_atoms
+from mlip_glass.utils.lammps_session import LammpsSession, to_atoms
 from mlip_glass.properties.relax import relax
 from mlip_glass.units import EV_PER_A3_TO_GPA
 

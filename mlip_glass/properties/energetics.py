@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlip_glass.properties.lammps_session import LammpsSession
+from mlip_glass.utils.lammps_session import LammpsSession
 from mlip_glass.properties.relax import relax
 
 

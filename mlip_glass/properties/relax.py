@@ -6,7 +6,7 @@ from ase import Atoms
 
 from mlip_glass.errors import MLIPGlassError
 from mlip_glass.properties import constants as C
-from mlip_glass.properties.lammps_session import LammpsSession
+from mlip_glass.utils.lammps_session import LammpsSession
 
 #: box/relax restarts: fix box/relax line searches stop early; a few restarts reach fmax reliably
 RELAX_CELL_CYCLES = 3

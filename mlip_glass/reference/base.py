@@ -29,6 +29,7 @@ from mlip_glass.reference.constants import (
 )
 from mlip_glass.reference.schemas import FrameSource, LabelledFrame
 from mlip_glass.units import EV_PER_A3_TO_GPA
+from mlip_glass.utils.atoms import to_atoms, to_structure
 
 #: default force tolerance of relaxations (eV/Å), = |EDIFFG| of the paper
 RELAX_FMAX_EV_PER_A = 0.01
@@ -40,25 +41,6 @@ MIN_DISTANCE_A = 0.5
 
 class EngineInputError(MLIPGlassError, ValueError):
     """A structure that the engine cannot label (unknown species, bad cell, overlapping atoms)."""
-
-
-def to_atoms(structure) -> Atoms:
-    """ASE Atoms (copy) from a pymatgen Structure or Atoms."""
-    if isinstance(structure, Atoms):
-        return structure.copy()
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    return AseAtomsAdaptor.get_atoms(structure)
-
-
-def to_structure(atoms):
-    """pymatgen Structure from Atoms or Structure."""
-    from pymatgen.core import Structure
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    if isinstance(atoms, Structure):
-        return atoms
-    return AseAtomsAdaptor.get_structure(atoms)
 
 
 def parse_keep(keep) -> int | None:

@@ -1,7 +1,7 @@
 """Reference engines behind one protocol: ``static`` / ``relax`` / ``aimd`` → list of :class:`LabelledFrame`.
 
 - :class:`EAMEngine`: the Cheng–Ma–Sheng CuZrAl EAM (or any LAMMPS potential) through
-  :class:`~mlip_glass.properties.lammps_session.LammpsSession` (static, ions+cell relax, NPT-Langevin heating).
+  :class:`~mlip_glass.utils.lammps_session.LammpsSession` (static, ions+cell relax, NPT-Langevin heating).
 - :class:`ASECalculatorEngine`: any ASE calculator (an atomate2 force field's ASE calculator, a NEP through
   calorine's ``CPUNEP``, ...): static, FIRE relax on a ``FrechetCellFilter``, NPT ``LangevinBAOAB`` heating.
 - :class:`~mlip_glass.reference.vasp.VaspEngine`: VASP through atomate2's input sets, ``run_vasp`` and
@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 
+from mlip_glass.utils.lammps_session import LammpsSession
+from mlip_glass.utils.potentials import cheng_ma_sheng
 from mlip_glass.reference.base import (  # noqa: F401  (re-exported: old import paths)
     MIN_DISTANCE_A,
     RELAX_FMAX_EV_PER_A,
@@ -104,8 +106,8 @@ class EAMEngine(ReferenceEngine):
     Parameters
     ----------
     potential
-        Object with ``species`` and ``setup_lammps(lmp)`` (see :mod:`mlip_glass.properties.potentials`);
-        default :func:`~mlip_glass.properties.potentials.cheng_ma_sheng`.
+        Object with ``species`` and ``setup_lammps(lmp)`` (see :mod:`mlip_glass.utils.potentials`);
+        default :func:`~mlip_glass.utils.potentials.cheng_ma_sheng`.
     name
         Engine tag (``"eam"``).
     """
@@ -115,8 +117,6 @@ class EAMEngine(ReferenceEngine):
 
     def __post_init__(self):
         if self.potential is None:
-            from mlip_glass.properties.potentials import cheng_ma_sheng
-
             self.potential = cheng_ma_sheng()
 
     @property
@@ -133,8 +133,6 @@ class EAMEngine(ReferenceEngine):
         return out
 
     def _session(self, atoms):
-        from mlip_glass.properties.lammps_session import LammpsSession
-
         return LammpsSession(atoms, self.potential)
 
     def compute(self, atoms):

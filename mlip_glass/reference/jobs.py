@@ -3,7 +3,7 @@
 - ``PaperStaticMaker`` / ``PaperRelaxMaker`` / ``PaperAIMDMaker``: atomate2's ``StaticMaker`` / ``RelaxMaker`` /
   ``MDMaker`` carrying the paper's input sets (output: emmet ``TaskDoc``).
 - :class:`VaspLabelMaker`: VASP jobs for many structures, then :func:`frames_from_task_docs_job` →
-  a :class:`~mlip_glass.datasets.schemas.SubsetDocument` of LabelledFrames.
+  a :class:`~mlip_glass.reference.schemas.SubsetDocument` of LabelledFrames.
 - :class:`LabelMaker`: :func:`~mlip_glass.reference.labelling.label_structures` with any local engine
   (EAM, ASE calculator, NEP); reused by the active-learning stage with ``subset="mlip_feedback"``.
 """
@@ -21,6 +21,7 @@ from mlip_glass.provenance import inherit_provenance
 from mlip_glass.reference.constants import SUBSETS
 from mlip_glass.reference.engines import ReferenceEngine, get_engine
 from mlip_glass.reference.labelling import PROTOCOLS, as_inputs, label_structures
+from mlip_glass.reference.schemas import SubsetDocument
 from mlip_glass.reference.vasp import frames_from_task_doc
 from mlip_glass.reference.vasp_sets import (
     PaperMDSetGenerator,
@@ -65,8 +66,6 @@ class PaperAIMDMaker(MDMaker):
 
 
 def _frames_from_task_docs(task_docs, subset, keep, parents, sources, check_relax_forces, job_uuid=None):
-    from mlip_glass.datasets.schemas import SubsetDocument
-
     frames = []
     for i, task_doc in enumerate(task_docs):
         source = dict(sources[i]) if sources else {}
@@ -184,8 +183,6 @@ class LabelMaker(Maker):
     def make(self, structures):
         """Label ``structures`` (surrogate documents / Structures) → SubsetDocument."""
         from jobflow import CURRENT_JOB
-
-        from mlip_glass.datasets.schemas import SubsetDocument
 
         uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job is not None else None
         frames = label_structures(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pymatgen.core import Structure
 
 from mlip_glass.units import EV_PER_A3_TO_GPA
+from mlip_glass.utils.atoms import labelled_atoms, to_atoms, to_structure
 from mlip_glass.provenance import structure_hash
 from mlip_glass.reference.constants import SUBSETS
 
@@ -87,11 +88,7 @@ class LabelledFrame(BaseModel):
 
     def to_atoms(self):
         """ASE Atoms with GPUMD labels (energy, forces, virial, config_type = subset)."""
-        from pymatgen.io.ase import AseAtomsAdaptor
-
-        from mlip_glass.datasets.extxyz import labelled_atoms
-
-        atoms = AseAtomsAdaptor.get_atoms(self.structure)
+        atoms = to_atoms(self.structure)
         stress = None if self.stress is None else self.stress_array_ev_a3()
         return labelled_atoms(
             atoms,
@@ -123,7 +120,7 @@ class LabelledFrame(BaseModel):
         Labels that are NaN/inf or of the wrong shape give a frame with ``rejected=True`` and the reason,
         never a silently kept frame.
         """
-        structure = _as_structure(structure)
+        structure = to_structure(structure)
         n = len(structure)
         reasons = []
         forces_arr = None if forces is None else np.asarray(forces, dtype=float)
@@ -177,9 +174,35 @@ class LabelledFrame(BaseModel):
         )
 
 
-def _as_structure(structure) -> Structure:
-    if isinstance(structure, Structure):
-        return structure
-    from pymatgen.io.ase import AseAtomsAdaptor
+class SubsetDocument(BaseModel):
+    """Output of a subset Maker: the labelled frames of one subset and their counts."""
 
-    return AseAtomsAdaptor.get_structure(structure)
+    subset: str = Field(description="subset name (config_type), e.g. 'distorted'")
+    engine: str | None = Field(None, description="engine that labelled the frames")
+    frames: list[LabelledFrame] = Field(default_factory=list, description="labelled frames (data store)")
+    frame_hashes: list[str] = Field(
+        default_factory=list, description="structure hashes of the frames (kept in the job document: queryable "
+                                          "without loading the frames)")
+    counts: dict[str, int] = Field(
+        default_factory=dict, description="n_frames, n_accepted, n_rejected, n_parents"
+    )
+    cpu_time_s: float = Field(0.0, description="CPU time of the labelling (s)")
+    parameters: dict[str, Any] = Field(default_factory=dict, description="subset parameters (seeds, strains, ...)")
+
+    @classmethod
+    def from_frames(cls, subset: str, frames: list[LabelledFrame], parameters: dict | None = None):
+        engines = sorted({f.engine for f in frames})
+        return cls(
+            subset=subset,
+            engine=",".join(engines) if engines else None,
+            frames=frames,
+            frame_hashes=[f.structure_hash for f in frames],
+            counts={
+                "n_frames": len(frames),
+                "n_accepted": sum(not f.rejected for f in frames),
+                "n_rejected": sum(f.rejected for f in frames),
+                "n_parents": len({f.parent_hash or f.structure_hash for f in frames}),
+            },
+            cpu_time_s=float(sum(f.cpu_time_s for f in frames)),
+            parameters=dict(parameters or {}),
+        )

@@ -23,7 +23,7 @@ import numpy as np
 from ase.build import bulk
 
 from mlip_glass.datasets.extxyz import labelled_atoms, write_extxyz
-from mlip_glass.properties.lammps_session import LammpsSession
+from mlip_glass.utils.lammps_session import LammpsSession
 from mlip_glass.properties.potentials import cheng_ma_sheng
 
 SEED = 20260101
