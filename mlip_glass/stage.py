@@ -1,4 +1,4 @@
-"""The per-stage job decorator, after atomate2's ``forcefield_job``.
+"""The per-stage job decorator, after atomate2's ``forcefield_job``, and :func:`current_job`.
 
 ``surrogate_job = stage_job("surrogate", data=["energy_trace", Trajectory])`` declares once, for every
 job of a stage, its ``metadata["stage"]`` and which output fields/classes go to the JobStore's
@@ -8,10 +8,11 @@ they become pymatgen Structures at the Maker boundary.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, Callable
 
-from jobflow import job
+from jobflow import CURRENT_JOB, job
 
 from mlip_glass.provenance import STAGES
 
@@ -61,3 +62,34 @@ def _from_ase(value: Any) -> Any:
     if isinstance(value, (list, tuple)) and any(isinstance(v, Atoms) for v in value):
         return type(value)(_from_ase(v) for v in value)
     return value
+
+
+#: what :meth:`RunningJob.require_store` says when the job has no store
+NO_STORE_MESSAGE = "this job needs the JobStore (JobConfig(expose_store=True))"
+
+
+@dataclass(frozen=True)
+class RunningJob:
+    """The job jobflow is running: its uuid, metadata (campaign, stage, iteration) and exposed JobStore."""
+
+    uuid: str | None = None
+    metadata: dict = field(default_factory=dict)
+    store: Any = None
+
+    @property
+    def campaign(self) -> str | None:
+        return self.metadata.get("campaign")
+
+    def require_store(self, message: str = NO_STORE_MESSAGE) -> Any:
+        """The JobStore; ``RuntimeError(message)`` if the job does not see one."""
+        if self.store is None:
+            raise RuntimeError(message)
+        return self.store
+
+
+def current_job() -> RunningJob:
+    """The running job (uuid and metadata empty outside jobflow)."""
+    running = CURRENT_JOB.job
+    if running is None:
+        return RunningJob(store=CURRENT_JOB.store)
+    return RunningJob(uuid=running.uuid, metadata=running.metadata, store=CURRENT_JOB.store)

@@ -44,7 +44,7 @@ from mlip_glass.active_learning.constants import (
     TRUST_LO_EV_A,
 )
 from mlip_glass.provenance import stamp, structure_hash
-from mlip_glass.stage import stage_job
+from mlip_glass.stage import current_job, stage_job
 
 logger = logging.getLogger(__name__)
 
@@ -75,17 +75,6 @@ def resolve_engine(engine: Any, engine_kwargs: dict | None = None):
     from mlip_glass.reference.engines import get_engine
 
     return get_engine(engine, **(engine_kwargs or {}))
-
-
-def _store():
-    store = CURRENT_JOB.store
-    if store is None:
-        raise RuntimeError("this job needs the JobStore (JobConfig(expose_store=True))")
-    return store
-
-
-def _campaign() -> str:
-    return CURRENT_JOB.job.metadata.get("campaign")
 
 
 def _dump(doc: Any) -> Any:
@@ -135,7 +124,7 @@ class FeedbackMaker(Maker):
 
         Output: ``structure`` (final state, None if the run broke), ``snapshots`` (``structure``,
         ``structure_hash``, ``step``, ``temperature_K`` of each kept state), ``failed``/``error``, provenance."""
-        model = _store().query_one({"uuid": model_uuid}, load=True)
+        model = current_job().require_store().query_one({"uuid": model_uuid}, load=True)
         if model is None:
             raise queries.ProvenanceError(f"model document {model_uuid} not found in the store")
         base = {"parent_hash": start["structure_hash"], "model_hash": model["output"].get("model_hash"),
@@ -218,7 +207,7 @@ class SelectCandidatesMaker(Maker):
         """Classify feedback outputs ``candidates``; ``model_uuids``/``dataset_uuid`` of iteration k."""
         from mlip_glass.active_learning.selection import class_fractions, classify, new_hashes_only
 
-        store, campaign = _store(), _campaign()
+        store, campaign = current_job().require_store(), current_job().campaign
         runs = candidates
         failed = [bool(r.get("failed")) or (r.get("structure") is None and not r.get("snapshots")) for r in runs]
         candidates = feedback_candidates(runs)  # snapshots of every run, also those kept before a blow-up
@@ -330,7 +319,7 @@ class LabelMaker(Maker):
 
         items = structures["to_label"] if isinstance(structures, dict) else structures
         frames = label_structures(items, engine=resolve_engine(self.engine, self.engine_kwargs),
-                                  subset=self.subset, on_error="reject", job_uuid=CURRENT_JOB.job.uuid)
+                                  subset=self.subset, on_error="reject", job_uuid=current_job().uuid)
         for frame, item in zip(frames, items):
             if isinstance(item, dict) and item.get("feedback_job_uuid"):
                 frame.source.extra["feedback_job_uuid"] = item["feedback_job_uuid"]
@@ -363,14 +352,14 @@ class AssembleMaker(Maker):
         frames = queries.frames_in_output(labelled) + list(reused or [])
         previous = None
         if previous_uuid is not None:
-            store = _store()
+            store = current_job().require_store()
             previous = store.query_one({"uuid": previous_uuid}, properties=["output"], load=True)["output"]
             wanted = set(previous.get("frame_hashes_train") or []) | set(previous.get("frame_hashes_test") or [])
-            found = queries.frames_by_hash(store, _campaign(), wanted)
+            found = queries.frames_by_hash(store, current_job().campaign, wanted)
             if wanted - set(found):
                 raise queries.ProvenanceError(
                     f"{len(wanted - set(found))} frames of dataset {previous_uuid} are not in the labelling jobs "
-                    f"of campaign {_campaign()!r}"
+                    f"of campaign {current_job().campaign!r}"
                 )
             frames = list(found.values()) + frames
         return _dump(import_object(self.assemble)(frames, seed=self.seed, previous=previous))
@@ -465,10 +454,10 @@ class ActiveLearningMaker(Maker):
 
         ``campaign`` defaults to the job's ``metadata["campaign"]`` (set by ``stamp``/``build_flow``);
         ``after`` only orders this job after another job's output."""
-        campaign = campaign or _campaign()
+        campaign = campaign or current_job().campaign
         if not campaign:
             raise ValueError("campaign must be given or stamped into the job metadata (provenance.stamp)")
-        store = _store()
+        store = current_job().require_store()
         done = queries.last_finished_iteration(store, campaign)
         if done is None:
             raise queries.ProvenanceError(

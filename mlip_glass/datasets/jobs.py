@@ -32,16 +32,10 @@ from mlip_glass.reference.constants import (
 )
 from mlip_glass.reference.engines import RELAX_FMAX_EV_PER_A, RELAX_MAX_STEPS, get_engine
 from mlip_glass.reference.jobs import reference_job
-from mlip_glass.stage import stage_job
+from mlip_glass.stage import current_job, stage_job
 
 #: dataset jobs: extxyz text to the data store; the store is exposed so the assembly can gather by campaign
 dataset_job = stage_job("dataset", data=["train_xyz", "test_xyz"], config=JobConfig(expose_store=True))
-
-
-def _uuid():
-    from jobflow import CURRENT_JOB
-
-    return CURRENT_JOB.job.uuid if CURRENT_JOB.job is not None else None
 
 
 @dataclass
@@ -67,7 +61,7 @@ class _SubsetMaker(Maker):
         if engine.name == "vasp" and self.vasp_jobs:
             return self._vasp_flow(engine, structures, params)
         function = subset_functions.SUBSET_FUNCTIONS[self.subset]
-        frames = function(structures, engine, job_uuid=_uuid(), **params)
+        frames = function(structures, engine, job_uuid=current_job().uuid, **params)
         return SubsetDocument.from_frames(self.subset, frames, {"engine": engine.name, **_jsonable(params)})
 
     def _vasp_flow(self, engine, structures, params):
@@ -323,9 +317,7 @@ class AssembleDatasetMaker(Maker):
         """``subsets``: SubsetDocuments / frames; ``previous``: earlier dataset whose split is kept."""
         frames = list(subsets or [])
         if self.campaign:
-            from jobflow import CURRENT_JOB
-
-            frames += gather_frames_from_store(CURRENT_JOB.store, self.campaign, self.iteration)
+            frames += gather_frames_from_store(current_job().store, self.campaign, self.iteration)
         return assemble_dataset(frames, self.seed, previous, self.train_fraction)
 
 

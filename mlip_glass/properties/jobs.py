@@ -33,7 +33,7 @@ from mlip_glass.properties.schemas import (
     RDFDocument,
 )
 from mlip_glass.properties.store import fetch_nep_potentials, fetch_reference_frames
-from mlip_glass.stage import stage_job
+from mlip_glass.stage import current_job, stage_job
 
 # no output_schema: a split RDFMaker job returns a Response replacing itself (schema checks reject it)
 rdf_job = stage_job("properties", data=DATA_FIELDS)
@@ -377,11 +377,7 @@ class PropertySuiteMaker(Maker):
         """Fetch the NEP model(s) of ``campaign``/``iteration`` and the accepted reference frames of
         ``subset`` from the running job's store, then run the suite (replaces this job). ``after``: any
         output reference this job must wait for (e.g. the NEP fit of the same flow); not used otherwise."""
-        from jobflow import CURRENT_JOB
-
-        store = CURRENT_JOB.store
-        if store is None:
-            raise RuntimeError("from_store must run inside jobflow (no current JobStore)")
+        store = current_job().require_store("from_store must run inside jobflow (no current JobStore)")
         potentials = fetch_nep_potentials(store, campaign, iteration)
         frames = fetch_reference_frames(store, campaign, subset=subset,
                                         iteration=iteration if isinstance(iteration, int) else None,

@@ -28,7 +28,7 @@ from mlip_glass.reference.vasp_sets import (
     PaperRelaxSetGenerator,
     PaperStaticSetGenerator,
 )
-from mlip_glass.stage import stage_job
+from mlip_glass.stage import current_job, stage_job
 
 #: every reference job: stage "reference", frames to the data store
 reference_job = stage_job("reference", data=["frames"])
@@ -84,10 +84,7 @@ def _frames_from_task_docs(task_docs, subset, keep, parents, sources, check_rela
 def frames_from_task_docs_job(task_docs, subset="surrogate", keep="all", parents=None, sources=None,
                               check_relax_forces=False):
     """Job: VASP TaskDocs → SubsetDocument (frames to the data store)."""
-    from jobflow import CURRENT_JOB
-
-    uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job is not None else None
-    return _frames_from_task_docs(task_docs, subset, keep, parents, sources, check_relax_forces, uuid)
+    return _frames_from_task_docs(task_docs, subset, keep, parents, sources, check_relax_forces, current_job().uuid)
 
 
 @dataclass
@@ -182,9 +179,7 @@ class LabelMaker(Maker):
     @reference_job
     def make(self, structures):
         """Label ``structures`` (surrogate documents / Structures) → SubsetDocument."""
-        from jobflow import CURRENT_JOB
-
-        uuid = CURRENT_JOB.job.uuid if CURRENT_JOB.job is not None else None
+        uuid = current_job().uuid
         frames = label_structures(
             structures, get_engine(self.engine), self.subset, self.protocol, rescale=self.rescale,
             on_error=self.on_error, job_uuid=uuid, **self.protocol_kwargs,
