@@ -18,10 +18,6 @@ from mlip_glass.provenance import inherit_provenance
 from mlip_glass.datasets.assembly import assemble_dataset
 from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
 from mlip_glass.reference.constants import (
-    AIMD_STEPS,
-    AIMD_T_END_K,
-    AIMD_T_START_K,
-    AIMD_TIMESTEP_FS,
     DISTORTION_STRAINS,
     N_AIMD,
     N_DISTORTED,
@@ -30,8 +26,9 @@ from mlip_glass.reference.constants import (
     TRAIN_FRACTION,
     VOLUME_SCALE_FACTORS,
 )
-from mlip_glass.reference.engines import RELAX_FMAX_EV_PER_A, RELAX_MAX_STEPS, get_engine
+from mlip_glass.reference.engines import get_engine
 from mlip_glass.reference.jobs import reference_job
+from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol
 from mlip_glass.stage import current_job, stage_job
 
 #: dataset jobs: extxyz text to the data store; the store is exposed so the assembly can gather by campaign
@@ -65,8 +62,6 @@ class _SubsetMaker(Maker):
         return SubsetDocument.from_frames(self.subset, frames, {"engine": engine.name, **_jsonable(params)})
 
     def _vasp_flow(self, engine, structures, params):
-        import dataclasses
-
         from jobflow import Response
 
         from mlip_glass.reference.jobs import (
@@ -81,15 +76,11 @@ class _SubsetMaker(Maker):
         inputs, protocol, kwargs = subset_functions.subset_plan(self.subset, structures, params)
         relax_set = engine.relax_set
         if protocol == "relax":
-            relax_set = _with_user_incar(
-                relax_set, {"EDIFFG": -abs(kwargs.get("fmax", RELAX_FMAX_EV_PER_A)),
-                            "NSW": int(kwargs.get("max_steps", RELAX_MAX_STEPS))},
-            )
+            relax = RelaxProtocol.from_any(None, **kwargs)
+            relax_set = _with_user_incar(relax_set, {"EDIFFG": -abs(relax.fmax), "NSW": int(relax.max_steps)})
         md_set = engine.md_set
         if protocol == "aimd":
-            fields = {"nsteps": "nsteps", "t_start_k": "start_temp", "t_end_k": "end_temp",
-                      "timestep_fs": "time_step"}
-            md_set = dataclasses.replace(md_set, **{fields[k]: v for k, v in kwargs.items() if k in fields})
+            md_set = md_set.with_protocol(AIMDProtocol.from_any(md_set.protocol, **kwargs))
         makers = [PaperStaticMaker(input_set_generator=engine.static_set),
                   PaperRelaxMaker(input_set_generator=relax_set), PaperAIMDMaker(input_set_generator=md_set)]
         for maker in makers:  # the engine's settings on top of each Maker's own (e.g. MD custodian handlers)
@@ -101,6 +92,14 @@ class _SubsetMaker(Maker):
             static_maker=makers[0], relax_maker=makers[1], aimd_maker=makers[2],
         )
         return Response(replace=inherit_provenance(label.make([input_document(item) for item in inputs])))
+
+
+def _fold_protocol(maker, protocol_class) -> None:
+    """Fold a Maker's old per-field keywords into its ``protocol`` (they override it), then clear them."""
+    old = {k: getattr(maker, k) for k in protocol_class.__dataclass_fields__ if hasattr(maker, k)}
+    maker.protocol = protocol_class.from_any(maker.protocol, **old)
+    for key in old:
+        setattr(maker, key, None)
 
 
 def _jsonable(params):
@@ -137,12 +136,10 @@ class RelaxedSubsetMaker(_SubsetMaker):
         Structures relaxed (default 85, the paper's DFT-minimised sample count); None = all.
     seed
         Seed of the random selection.
-    keep
-        Frames kept per relaxation: ``"last"``, ``"all"`` or every k-th ionic step (int).
-    fmax
-        Force tolerance (eV/Å, paper 0.01).
-    max_steps
-        Ionic step cap.
+    protocol
+        :class:`~mlip_glass.reference.protocols.RelaxProtocol` (default: the paper's: 0.01 eV/Å, last frame).
+    keep, fmax, max_steps
+        Deprecated spelling of the protocol's fields; override it when given.
     max_frames
         At most this many of the kept frames per relaxation, evenly spread over its steps (first and last
         always kept); None = all kept frames. Local engines only (VASP jobs keep ``keep``).
@@ -151,15 +148,18 @@ class RelaxedSubsetMaker(_SubsetMaker):
     name: str = "relaxed subset"
     n_select: int | None = N_RELAXED
     seed: int = 0
-    keep: Any = "last"
-    fmax: float = RELAX_FMAX_EV_PER_A
-    max_steps: int = RELAX_MAX_STEPS
+    keep: Any = None
+    fmax: float | None = None
+    max_steps: int | None = None
     max_frames: int | None = None
+    protocol: RelaxProtocol | dict | None = None
     subset = "relaxed"
 
+    def __post_init__(self):
+        _fold_protocol(self, RelaxProtocol)
+
     def _params(self):
-        params = {"n_select": self.n_select, "seed": self.seed, "keep": self.keep, "fmax": self.fmax,
-                  "max_steps": self.max_steps}
+        params = {"n_select": self.n_select, "seed": self.seed, **self.protocol.engine_kwargs()}
         if self.max_frames is not None:
             params["max_frames"] = int(self.max_frames)
         return params
@@ -223,22 +223,27 @@ class AIMDSubsetMaker(_SubsetMaker):
         Number of runs (random parents, seeded); None = all.
     seed
         Selection seed; run i uses seed + i for its thermostat.
+    protocol
+        :class:`~mlip_glass.reference.protocols.AIMDProtocol` (default: the paper's).
     nsteps, t_start_k, t_end_k, timestep_fs
-        Steps, temperatures (K), time step (fs).
+        Deprecated spelling of the protocol's fields (steps, temperatures K, time step fs); override it.
     """
 
     name: str = "aimd subset"
     n_select: int | None = N_AIMD
     seed: int = 0
-    nsteps: int = AIMD_STEPS
-    t_start_k: float = AIMD_T_START_K
-    t_end_k: float = AIMD_T_END_K
-    timestep_fs: float = AIMD_TIMESTEP_FS
+    nsteps: int | None = None
+    t_start_k: float | None = None
+    t_end_k: float | None = None
+    timestep_fs: float | None = None
+    protocol: AIMDProtocol | dict | None = None
     subset = "aimd"
 
+    def __post_init__(self):
+        _fold_protocol(self, AIMDProtocol)
+
     def _params(self):
-        return {"n_select": self.n_select, "seed": self.seed, "nsteps": self.nsteps,
-                "t_start_k": self.t_start_k, "t_end_k": self.t_end_k, "timestep_fs": self.timestep_fs}
+        return {"n_select": self.n_select, "seed": self.seed, **self.protocol.engine_kwargs()}
 
 
 @dataclass
@@ -249,22 +254,25 @@ class CrystalSubsetMaker(_SubsetMaker):
     ----------
     names
         Phase names to use (None: all shipped phases).
-    keep
-        Frames kept per relaxation (``"last"``, ``"all"`` or every k-th).
-    fmax, max_steps
-        Relaxation tolerance (eV/Å) and step cap.
+    protocol
+        :class:`~mlip_glass.reference.protocols.RelaxProtocol` (default: the paper's).
+    keep, fmax, max_steps
+        Deprecated spelling of the protocol's fields; override it when given.
     """
 
     name: str = "crystal subset"
     names: Sequence[str] | None = None
-    keep: Any = "last"
-    fmax: float = RELAX_FMAX_EV_PER_A
-    max_steps: int = RELAX_MAX_STEPS
+    keep: Any = None
+    fmax: float | None = None
+    max_steps: int | None = None
+    protocol: RelaxProtocol | dict | None = None
     subset = "crystal"
 
+    def __post_init__(self):
+        _fold_protocol(self, RelaxProtocol)
+
     def _params(self):
-        return {"names": None if self.names is None else list(self.names), "keep": self.keep,
-                "fmax": self.fmax, "max_steps": self.max_steps}
+        return {"names": None if self.names is None else list(self.names), **self.protocol.engine_kwargs()}
 
 
 @dataclass

@@ -12,17 +12,15 @@ from typing import Sequence
 
 import numpy as np
 
+from mlip_glass.datasets.crystals import load_crystals
 from mlip_glass.provenance import structure_hash
 from mlip_glass.reference.constants import (
-    AIMD_STEPS,
-    AIMD_T_END_K,
-    AIMD_T_START_K,
-    AIMD_TIMESTEP_FS,
     DISTORTION_STRAINS,
     VOLUME_SCALE_FACTORS,
 )
-from mlip_glass.reference.engines import RELAX_FMAX_EV_PER_A, RELAX_MAX_STEPS, get_engine
+from mlip_glass.reference.engines import get_engine
 from mlip_glass.reference.labelling import StructureInput, as_inputs, label_structures
+from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol
 from mlip_glass.reference.schemas import LabelledFrame
 
 logger = logging.getLogger(__name__)
@@ -89,18 +87,19 @@ def relaxed_frames(
     engine="eam",
     n_select: int | None = None,
     seed: int = 0,
-    keep="last",
-    fmax: float = RELAX_FMAX_EV_PER_A,
-    max_steps: int = RELAX_MAX_STEPS,
+    keep=None,
+    fmax: float | None = None,
+    max_steps: int | None = None,
     max_frames: int | None = None,
+    protocol: RelaxProtocol | dict | None = None,
     **kwargs,
 ) -> list[LabelledFrame]:
-    """Full relaxations (ions + cell) of a random subset; ``keep`` = "last" / "all" / every k-th step, then at
-    most ``max_frames`` per relaxation (:func:`spread_frames`)."""
+    """Full relaxations (ions + cell) of a random subset with a :class:`RelaxProtocol` (default: the paper's;
+    ``keep`` = "last" / "all" / every k-th step, ``fmax``, ``max_steps`` override its fields), then at most
+    ``max_frames`` per relaxation (:func:`spread_frames`)."""
+    p = RelaxProtocol.from_any(protocol, keep=keep, fmax=fmax, max_steps=max_steps)
     chosen = select_structures(structures, n_select, seed)
-    frames = label_structures(
-        chosen, engine, "relaxed", "relax", keep=keep, fmax=fmax, max_steps=max_steps, **kwargs
-    )
+    frames = label_structures(chosen, engine, "relaxed", "relax", **p.engine_kwargs(), **kwargs)
     return spread_frames(frames, max_frames)
 
 
@@ -204,40 +203,42 @@ def aimd_frames(
     engine="eam",
     n_select: int | None = None,
     seed: int = 0,
-    nsteps: int = AIMD_STEPS,
-    t_start_k: float = AIMD_T_START_K,
-    t_end_k: float = AIMD_T_END_K,
-    timestep_fs: float = AIMD_TIMESTEP_FS,
+    nsteps: int | None = None,
+    t_start_k: float | None = None,
+    t_end_k: float | None = None,
+    timestep_fs: float | None = None,
+    protocol: AIMDProtocol | dict | None = None,
     **kwargs,
 ) -> list[LabelledFrame]:
-    """NPT Langevin heating runs of the selected structures; every step is a frame. Run i uses seed+i."""
+    """NPT Langevin heating runs of the selected structures with an :class:`AIMDProtocol` (default: the
+    paper's; its field names as keywords override it); every step is a frame. Run i uses seed+i."""
+    fields = {k: kwargs.pop(k) for k in list(kwargs) if k in AIMDProtocol.__dataclass_fields__}
+    p = AIMDProtocol.from_any(
+        protocol, nsteps=nsteps, t_start_k=t_start_k, t_end_k=t_end_k, timestep_fs=timestep_fs, **fields
+    )
     engine = get_engine(engine)
     frames = []
     for i, item in enumerate(select_structures(structures, n_select, seed)):
-        frames += label_structures(
-            [item], engine, "aimd", "aimd", nsteps=nsteps, t_start_k=t_start_k, t_end_k=t_end_k,
-            timestep_fs=timestep_fs, seed=seed + i, **kwargs,
-        )
+        frames += label_structures([item], engine, "aimd", "aimd", **p.engine_kwargs(), seed=seed + i, **kwargs)
     return frames
 
 
 def crystal_frames(
     crystals=None,
     engine="eam",
-    keep="last",
-    fmax: float = RELAX_FMAX_EV_PER_A,
-    max_steps: int = RELAX_MAX_STEPS,
+    keep=None,
+    fmax: float | None = None,
+    max_steps: int | None = None,
     names=None,
+    protocol: RelaxProtocol | dict | None = None,
     **kwargs,
 ) -> list[LabelledFrame]:
-    """Fully relaxed crystal phases (default: the shipped Cu–Zr–Al phases) → subset "crystal"."""
-    from mlip_glass.datasets.crystals import load_crystals
-
+    """Fully relaxed crystal phases (default: the shipped Cu–Zr–Al phases) → subset "crystal"; the
+    :class:`RelaxProtocol` as in :func:`relaxed_frames`."""
+    p = RelaxProtocol.from_any(protocol, keep=keep, fmax=fmax, max_steps=max_steps)
     if crystals is None:
         crystals = load_crystals(names=names)
-    return label_structures(
-        crystals, engine, "crystal", "relax", keep=keep, fmax=fmax, max_steps=max_steps, **kwargs
-    )
+    return label_structures(crystals, engine, "crystal", "relax", **p.engine_kwargs(), **kwargs)
 
 
 def mlip_feedback_frames(structures, engine="eam", **kwargs) -> list[LabelledFrame]:
@@ -266,7 +267,7 @@ def subset_plan(subset: str, structures, params: dict) -> tuple[list[StructureIn
         return as_inputs(structures), "static", {}
     if subset == "relaxed":
         chosen = select_structures(structures, p.get("n_select"), p.get("seed", 0))
-        return chosen, "relax", {k: p[k] for k in ("keep", "fmax", "max_steps") if k in p}
+        return chosen, "relax", _protocol_kwargs(RelaxProtocol, p)
     if subset == "expanded_compressed":
         return expanded_compressed_inputs(
             structures, p.get("factors", VOLUME_SCALE_FACTORS), p.get("n_select"), p.get("seed", 0)
@@ -277,11 +278,13 @@ def subset_plan(subset: str, structures, params: dict) -> tuple[list[StructureIn
         ), "static", {}
     if subset == "aimd":
         chosen = select_structures(structures, p.get("n_select"), p.get("seed", 0))
-        keys = ("nsteps", "t_start_k", "t_end_k", "timestep_fs")
-        return chosen, "aimd", {k: p[k] for k in keys if k in p}
+        return chosen, "aimd", _protocol_kwargs(AIMDProtocol, p)
     if subset == "crystal":
-        from mlip_glass.datasets.crystals import load_crystals
-
         crystals = structures if structures is not None else load_crystals(names=p.get("names"))
-        return as_inputs(crystals), "relax", {k: p[k] for k in ("keep", "fmax", "max_steps") if k in p}
+        return as_inputs(crystals), "relax", _protocol_kwargs(RelaxProtocol, p)
     raise ValueError(f"unknown subset {subset!r}")
+
+
+def _protocol_kwargs(protocol_class, params: dict) -> dict:
+    """The protocol fields given in ``params`` (those not given keep the engine's own defaults)."""
+    return {k: params[k] for k in protocol_class.__dataclass_fields__ if k in params}

@@ -18,40 +18,18 @@ from monty.json import MSONable
 
 from mlip_glass.errors import MLIPGlassError
 from mlip_glass.provenance import structure_hash
-from mlip_glass.reference.constants import (
-    AIMD_LANGEVIN_GAMMA_L_PER_PS,
-    AIMD_LANGEVIN_GAMMA_PER_PS,
-    AIMD_PRESSURE_GPA,
-    AIMD_STEPS,
-    AIMD_T_END_K,
-    AIMD_T_START_K,
-    AIMD_TIMESTEP_FS,
-)
+from mlip_glass.reference.constants import RELAX_FMAX_EV_PER_A, RELAX_MAX_STEPS  # noqa: F401  (re-exported)
+from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol, parse_keep
 from mlip_glass.reference.schemas import FrameSource, LabelledFrame
 from mlip_glass.units import EV_PER_A3_TO_GPA
 from mlip_glass.utils.atoms import to_atoms, to_structure
 
-#: default force tolerance of relaxations (eV/Å), = |EDIFFG| of the paper
-RELAX_FMAX_EV_PER_A = 0.01
-#: default cap on relaxation steps
-RELAX_MAX_STEPS = 10000
 #: smallest interatomic distance accepted in an input structure (Å); closer pairs mean a broken cell
 MIN_DISTANCE_A = 0.5
 
 
 class EngineInputError(MLIPGlassError, ValueError):
     """A structure that the engine cannot label (unknown species, bad cell, overlapping atoms)."""
-
-
-def parse_keep(keep) -> int | None:
-    """Normalise a relax ``keep`` option: ``"last"`` → None, ``"all"`` → 1, int k ≥ 1 → k (every k-th step)."""
-    if keep in (None, "last"):
-        return None
-    if keep == "all":
-        return 1
-    if isinstance(keep, (int, np.integer)) and not isinstance(keep, bool) and keep >= 1:
-        return int(keep)
-    raise ValueError(f"keep must be 'last', 'all' or an integer >= 1 (every k-th step), got {keep!r}")
 
 
 @dataclass
@@ -142,23 +120,22 @@ class ReferenceEngine(MSONable, ABC):
         self,
         structure,
         subset: str = "relaxed",
-        fmax: float = RELAX_FMAX_EV_PER_A,
-        max_steps: int = RELAX_MAX_STEPS,
-        keep="last",
+        fmax: float | None = None,
+        max_steps: int | None = None,
+        keep=None,
         relax_cell: bool = True,
         pressure_gpa: float = 0.0,
         source=None,
+        protocol: RelaxProtocol | dict | None = None,
     ) -> list[LabelledFrame]:
         """Relax ions (+ cell) to max force ``fmax`` (eV/Å); frames of the last step or every k-th step.
 
-        ``keep``: ``"last"``, ``"all"`` or an int k (every k-th ionic step plus the last). The last frame
-        is rejected (``rejection_reason``) if the force tolerance was not reached in ``max_steps``.
+        ``protocol``: a :class:`RelaxProtocol` (default: the paper's); ``fmax``, ``max_steps`` and ``keep``
+        override its fields. ``keep``: ``"last"``, ``"all"`` or an int k (every k-th ionic step plus the
+        last). The last frame is rejected (``rejection_reason``) if the force tolerance was not reached.
         """
-        every = parse_keep(keep)
-        if fmax <= 0:
-            raise ValueError(f"fmax must be > 0 eV/Å, got {fmax}")
-        if max_steps < 1:
-            raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+        p = RelaxProtocol.from_any(protocol, fmax=fmax, max_steps=max_steps, keep=keep)
+        fmax, max_steps, every = p.fmax, p.max_steps, parse_keep(p.keep)
         atoms = self.check_structure(structure)
         parent = structure_hash(atoms)
         t0 = time.process_time()
@@ -180,32 +157,30 @@ class ReferenceEngine(MSONable, ABC):
         self,
         structure,
         subset: str = "aimd",
-        nsteps: int = AIMD_STEPS,
-        t_start_k: float = AIMD_T_START_K,
-        t_end_k: float = AIMD_T_END_K,
-        timestep_fs: float = AIMD_TIMESTEP_FS,
-        gamma_per_ps: float = AIMD_LANGEVIN_GAMMA_PER_PS,
-        gamma_lattice_per_ps: float = AIMD_LANGEVIN_GAMMA_L_PER_PS,
-        pressure_gpa: float = AIMD_PRESSURE_GPA,
+        nsteps: int | None = None,
+        t_start_k: float | None = None,
+        t_end_k: float | None = None,
+        timestep_fs: float | None = None,
+        gamma_per_ps: float | None = None,
+        gamma_lattice_per_ps: float | None = None,
+        pressure_gpa: float | None = None,
         seed: int = 1,
         source=None,
+        protocol: AIMDProtocol | dict | None = None,
     ) -> list[LabelledFrame]:
-        """NPT Langevin heating ``t_start_k`` → ``t_end_k`` in ``nsteps`` steps of ``timestep_fs``; every
-        step is a frame (labels: potential energy, forces, virial stress of that configuration)."""
-        if nsteps < 1:
-            raise ValueError(f"nsteps must be >= 1, got {nsteps}")
-        if not (0 < t_start_k and 0 < t_end_k <= 1e5):
-            raise ValueError(f"temperatures must be in (0, 1e5] K, got {t_start_k}, {t_end_k}")
-        if not 0 < timestep_fs <= 10:
-            raise ValueError(f"timestep_fs must be in (0, 10] fs, got {timestep_fs}")
-        if gamma_per_ps <= 0 or gamma_lattice_per_ps <= 0:
-            raise ValueError("Langevin frictions must be > 0 ps^-1")
+        """NPT Langevin heating of an :class:`AIMDProtocol` (default: the paper's; the keywords override
+        its fields); every step is a frame (labels: potential energy, forces, virial stress of that
+        configuration)."""
+        p = AIMDProtocol.from_any(
+            protocol, nsteps=nsteps, t_start_k=t_start_k, t_end_k=t_end_k, timestep_fs=timestep_fs,
+            gamma_per_ps=gamma_per_ps, gamma_lattice_per_ps=gamma_lattice_per_ps, pressure_gpa=pressure_gpa,
+        )
         atoms = self.check_structure(structure)
         parent = structure_hash(atoms)
         t0 = time.process_time()
         steps = self.aimd_trajectory(
-            atoms, nsteps, t_start_k, t_end_k, timestep_fs, gamma_per_ps, gamma_lattice_per_ps,
-            pressure_gpa, int(seed),
+            atoms, p.nsteps, p.t_start_k, p.t_end_k, p.timestep_fs, p.gamma_per_ps, p.gamma_lattice_per_ps,
+            p.pressure_gpa, int(seed),
         )
         cpu = time.process_time() - t0
         frames = []

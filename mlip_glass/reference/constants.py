@@ -42,6 +42,12 @@ AIMD_PMASS_AMU = 1000.0
 #: target pressure (GPa) of NPT runs
 AIMD_PRESSURE_GPA = 0.0
 
+# -- relaxations (local engines; VASP uses EDIFFG above and the relax set's NSW) ----------------------------
+#: default force tolerance of relaxations (eV/Å), = |EDIFFG| of the paper
+RELAX_FMAX_EV_PER_A = 0.01
+#: default cap on relaxation steps
+RELAX_MAX_STEPS = 10000
+
 # -- reference costs (SPEC.md §4, per 150-atom cell, CPU-hours) ---------------------------------------
 VASP_COST_CPU_H = {"single_point": 113.0, "relax": 2621.0, "aimd": 5506.0}
 

@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 
 from mlip_glass.reference.constants import EDIFFG_EV_PER_A
+from mlip_glass.provenance import structure_hash
 from mlip_glass.reference.base import ReferenceEngine, _source, parse_keep, to_structure
+from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol
 from mlip_glass.units import KBAR_PER_EV_A3
 from mlip_glass.reference.schemas import FrameSource, LabelledFrame
 
@@ -215,11 +217,14 @@ class VaspEngine(ReferenceEngine):
         self.check_structure(structure)
         return self._run(structure, self.static_set, subset, "last", parent_hash, source)[-1]
 
-    def relax(self, structure, subset="relaxed", fmax=None, max_steps=None, keep="last", relax_cell=True,
-              pressure_gpa=0.0, source=None):
-        """VASP relaxation with the relax set (ISIF 3, EDIFFG); ``fmax``/``max_steps`` override EDIFFG/NSW."""
-        from mlip_glass.provenance import structure_hash
-
+    def relax(self, structure, subset="relaxed", fmax=None, max_steps=None, keep=None, relax_cell=True,
+              pressure_gpa=0.0, source=None, protocol=None):
+        """VASP relaxation with the relax set (ISIF 3, EDIFFG); ``fmax``/``max_steps`` (or a ``protocol``'s)
+        override EDIFFG/NSW; without either the set's values hold."""
+        if protocol is not None:
+            p = RelaxProtocol.from_any(protocol, fmax=fmax, max_steps=max_steps, keep=keep)
+            fmax, max_steps, keep = p.fmax, p.max_steps, p.keep
+        keep = "last" if keep is None else keep
         atoms = self.check_structure(structure)
         generator = self.relax_set
         updates = {}
@@ -236,23 +241,19 @@ class VaspEngine(ReferenceEngine):
         return self._run(atoms, generator, subset, keep, structure_hash(atoms), source, check_relax_forces=True)
 
     def aimd(self, structure, subset="aimd", nsteps=None, t_start_k=None, t_end_k=None, timestep_fs=None,
-             gamma_per_ps=None, gamma_lattice_per_ps=None, pressure_gpa=None, seed=1, source=None):
-        """VASP NPT Langevin heating with the MD set; every ionic step is a frame. Arguments that are not
-        None override the set's NSW/TEBEG/TEEND/POTIM/LANGEVIN_GAMMA(_L)/PSTRESS."""
-        import dataclasses
-
-        from mlip_glass.provenance import structure_hash
-
+             gamma_per_ps=None, gamma_lattice_per_ps=None, pressure_gpa=None, seed=1, source=None, protocol=None):
+        """VASP NPT Langevin heating with the MD set; every ionic step is a frame. A ``protocol``
+        (:class:`AIMDProtocol`) replaces the set's MD keys; arguments that are not None override
+        NSW/TEBEG/TEEND/POTIM/LANGEVIN_GAMMA(_L)/PSTRESS."""
         atoms = self.check_structure(structure)
-        changes = {
-            k: v
-            for k, v in dict(
-                nsteps=nsteps, start_temp=t_start_k, end_temp=t_end_k, time_step=timestep_fs,
-                langevin_gamma=gamma_per_ps, langevin_gamma_l=gamma_lattice_per_ps, pressure_gpa=pressure_gpa,
-            ).items()
-            if v is not None
-        }
-        generator = dataclasses.replace(self.md_set, **changes) if changes else self.md_set
+        overrides = dict(
+            nsteps=nsteps, t_start_k=t_start_k, t_end_k=t_end_k, timestep_fs=timestep_fs,
+            gamma_per_ps=gamma_per_ps, gamma_lattice_per_ps=gamma_lattice_per_ps, pressure_gpa=pressure_gpa,
+        )
+        generator = self.md_set
+        if protocol is not None or any(v is not None for v in overrides.values()):
+            base = generator.protocol if protocol is None else protocol
+            generator = generator.with_protocol(AIMDProtocol.from_any(base, **overrides))
         return self._run(atoms, generator, subset, "all", structure_hash(atoms), source)
 
 

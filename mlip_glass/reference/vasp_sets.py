@@ -12,19 +12,12 @@ still override any key through ``user_incar_settings`` (``None`` removes a key).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from atomate2.vasp.sets.core import MDSetGenerator, RelaxSetGenerator, StaticSetGenerator
 
 from mlip_glass.reference.constants import (
-    AIMD_LANGEVIN_GAMMA_L_PER_PS,
-    AIMD_LANGEVIN_GAMMA_PER_PS,
-    AIMD_PMASS_AMU,
-    AIMD_PRESSURE_GPA,
-    AIMD_STEPS,
-    AIMD_T_END_K,
-    AIMD_T_START_K,
-    AIMD_TIMESTEP_FS,
     EDIFF_EV,
     EDIFFG_EV_PER_A,
     ENCUT_EV,
@@ -33,6 +26,10 @@ from mlip_glass.reference.constants import (
     KSPACING_PER_A,
     SIGMA_METAL_EV,
 )
+from mlip_glass.reference.protocols import VASP_MD_FIELDS, AIMDProtocol
+
+#: the paper's AIMD protocol, whose fields are the MD set's defaults
+_PAPER_AIMD = AIMDProtocol()
 
 #: INCAR keys common to every calculation of the paper
 PAPER_COMMON_INCAR = {
@@ -59,32 +56,13 @@ TRIM_OUTPUTS_INCAR = {
 }
 
 
-def paper_md_incar(
-    n_species: int,
-    nsteps: int = AIMD_STEPS,
-    start_temp: float = AIMD_T_START_K,
-    end_temp: float = AIMD_T_END_K,
-    time_step: float = AIMD_TIMESTEP_FS,
-    gamma: float = AIMD_LANGEVIN_GAMMA_PER_PS,
-    gamma_lattice: float = AIMD_LANGEVIN_GAMMA_L_PER_PS,
-    pmass: float = AIMD_PMASS_AMU,
-    pressure_gpa: float = AIMD_PRESSURE_GPA,
-) -> dict:
-    """The paper's AIMD INCAR keys (NPT Langevin heating) for a structure with ``n_species`` species."""
-    return {
-        "IBRION": 0,
-        "MDALGO": 3,
-        "ISIF": 3,
-        "POTIM": time_step,
-        "NSW": nsteps,
-        "TEBEG": start_temp,
-        "TEEND": end_temp,
-        "LANGEVIN_GAMMA": [gamma] * n_species,
-        "LANGEVIN_GAMMA_L": gamma_lattice,
-        "PMASS": pmass,
-        "PSTRESS": pressure_gpa * 10.0,  # kbar
-        "ISYM": 0,
-    }
+def paper_md_incar(n_species: int, protocol: AIMDProtocol | dict | None = None, **md_kwargs) -> dict:
+    """The paper's AIMD INCAR keys (NPT Langevin heating) for a structure with ``n_species`` species.
+
+    ``protocol``: an :class:`AIMDProtocol` (default: the paper's); ``md_kwargs`` (``nsteps``,
+    ``start_temp``, ``end_temp``, ``time_step``, ``gamma``, ``gamma_lattice``, ``pmass``, ``pressure_gpa``)
+    override its fields."""
+    return AIMDProtocol.from_any(protocol, **md_kwargs).vasp_incar(n_species)
 
 
 def paper_incar(kind: str, structure=None, **md_kwargs) -> dict:
@@ -156,26 +134,36 @@ class PaperMDSetGenerator(MDSetGenerator):
     """
 
     ensemble: str = "npt"
-    start_temp: float = AIMD_T_START_K
-    end_temp: float = AIMD_T_END_K
-    nsteps: int = AIMD_STEPS
-    time_step: float = AIMD_TIMESTEP_FS
-    langevin_gamma: float = AIMD_LANGEVIN_GAMMA_PER_PS
-    langevin_gamma_l: float = AIMD_LANGEVIN_GAMMA_L_PER_PS
-    pmass: float = AIMD_PMASS_AMU
-    pressure_gpa: float = AIMD_PRESSURE_GPA
+    start_temp: float = _PAPER_AIMD.t_start_k
+    end_temp: float = _PAPER_AIMD.t_end_k
+    nsteps: int = _PAPER_AIMD.nsteps
+    time_step: float = _PAPER_AIMD.timestep_fs
+    langevin_gamma: float = _PAPER_AIMD.gamma_per_ps
+    langevin_gamma_l: float = _PAPER_AIMD.gamma_lattice_per_ps
+    pmass: float = _PAPER_AIMD.pmass_amu
+    pressure_gpa: float = _PAPER_AIMD.pressure_gpa
     auto_ispin: bool = False
     auto_kspacing: bool = False
+
+    @classmethod
+    def from_protocol(cls, protocol: AIMDProtocol, **kwargs) -> PaperMDSetGenerator:
+        """The set of an :class:`AIMDProtocol` (``kwargs``: other generator fields)."""
+        return cls(**protocol.vasp_fields(), **kwargs)
+
+    @property
+    def protocol(self) -> AIMDProtocol:
+        """This set's MD keys as an :class:`AIMDProtocol`."""
+        return AIMDProtocol.from_any(None, **{k: getattr(self, k) for k in VASP_MD_FIELDS.values()})
+
+    def with_protocol(self, protocol: AIMDProtocol) -> PaperMDSetGenerator:
+        """A copy running ``protocol``."""
+        return dataclasses.replace(self, **protocol.vasp_fields())
 
     @property
     def incar_updates(self) -> dict:
         # atomate2's MD defaults that the paper does not use are removed (None)
         base = {**super().incar_updates, "ENCUT": None, "PREC": None, "KBLOCK": None, "EDIFFG": None}
-        return paper_updates(
-            base, "md", self.structure, nsteps=self.nsteps, start_temp=self.start_temp, end_temp=self.end_temp,
-            time_step=self.time_step, gamma=self.langevin_gamma, gamma_lattice=self.langevin_gamma_l,
-            pmass=self.pmass, pressure_gpa=self.pressure_gpa,
-        )
+        return paper_updates(base, "md", self.structure, protocol=self.protocol)
 
 
 def incar_diff(written: dict, paper: dict) -> dict:
