@@ -14,6 +14,7 @@ from pymatgen.core import Structure
 
 from mlip_glass.composition import SPECIES
 from mlip_glass.data import data_path
+from mlip_glass.provenance import structure_hash
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +46,6 @@ def load_crystal_records(path: str | Path | None = None) -> list[dict]:
 def load_crystals(path: str | Path | None = None, names=None, max_atoms: int | None = None) -> list[dict]:
     """Crystal phases as surrogate-like documents (``structure``, ``structure_hash``, ``name``,
     ``material_id``), optionally only ``names`` and cells of at most ``max_atoms`` atoms."""
-    from mlip_glass.provenance import structure_hash
-
     records = load_crystal_records(path)
     if names is not None:
         unknown = set(names) - {r["name"] for r in records}

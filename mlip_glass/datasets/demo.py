@@ -13,6 +13,9 @@ import json
 import time
 from pathlib import Path
 
+# The package imports sit inside the functions: `--help` answers at once, while the Makers (atomate2's VASP
+# jobs) take ~7 s to import (`python -X importtime -c "import mlip_glass.datasets.jobs"`).
+
 
 def incar_diffs() -> dict:
     """Diff of the INCARs written by the paper's input sets against the paper's settings (expected: empty)."""

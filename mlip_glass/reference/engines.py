@@ -281,6 +281,7 @@ def get_engine(engine="eam", **kwargs) -> ReferenceEngine:
     if engine == "eam":
         return EAMEngine(**kwargs)
     if engine == "vasp":
+        # imported on demand: the VASP engine pulls atomate2's VASP sets (+2.8 s, `python -X importtime`)
         from mlip_glass.reference.vasp import VaspEngine
 
         return VaspEngine(**kwargs)

@@ -17,7 +17,7 @@ from atomate2.vasp.jobs.core import RelaxMaker, StaticMaker
 from atomate2.vasp.jobs.md import MDMaker
 from jobflow import Flow, Maker, Response
 
-from mlip_glass.provenance import inherit_provenance
+from mlip_glass.provenance import inherit_provenance, structure_hash
 from mlip_glass.reference.constants import SUBSETS
 from mlip_glass.reference.engines import ReferenceEngine, get_engine
 from mlip_glass.reference.labelling import PROTOCOLS, as_inputs, label_structures
@@ -122,8 +122,6 @@ class VaspLabelMaker(Maker):
     @reference_job
     def make(self, structures):
         """Replace itself by the VASP jobs + frames job (works on resolved outputs of earlier jobs)."""
-        from mlip_glass.provenance import structure_hash
-
         inputs = as_inputs(structures)
         maker = {"static": self.static_maker, "relax": self.relax_maker, "aimd": self.aimd_maker}[self.protocol]
         jobs = []

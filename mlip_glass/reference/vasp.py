@@ -175,6 +175,7 @@ class VaspEngine(ReferenceEngine):
     name: str = "vasp"
 
     def __post_init__(self):
+        # imported on demand: atomate2's VASP sets cost +2.8 s at import (`python -X importtime`)
         from mlip_glass.reference.vasp_sets import (
             PaperMDSetGenerator,
             PaperRelaxSetGenerator,

@@ -22,7 +22,14 @@ import numpy as np
 from jobflow import Flow, Maker
 from pymatgen.core import Lattice, Structure
 
-from mlip_glass.active_learning.jobs import ActiveLearningMaker, AssembleMaker, FeedbackMaker, LabelMaker
+from mlip_glass.active_learning.jobs import (
+    ActiveLearningMaker,
+    AssembleMaker,
+    FeedbackMaker,
+    LabelMaker,
+    SelectCandidatesMaker,
+)
+from mlip_glass.datasets.extxyz import frames_from_text
 from mlip_glass.composition import SPECIES
 from mlip_glass.provenance import stamp, structure_hash
 from mlip_glass.stage import stage_job
@@ -77,8 +84,6 @@ class ToyFitMaker(Maker):
 
     @stage_job("nep", data=["nep_txt"])
     def make(self, dataset: dict) -> dict:
-        from mlip_glass.datasets.extxyz import frames_from_text
-
         if self.fail:
             raise RuntimeError("toy fit asked to fail (simulated crash)")
         train, test = frames_from_text(dataset["train_xyz"]), frames_from_text(dataset["test_xyz"])
@@ -127,8 +132,6 @@ def toy_loop_maker(max_iterations: int = 2, n_feedback_runs: int = 2, sleep_s: f
                    method: str = "all", fail_fit: bool = False, nep_txt_path: str | None = None,
                    **select) -> ActiveLearningMaker:
     """The loop with every stage replaced by its stand-in."""
-    from mlip_glass.active_learning.jobs import SelectCandidatesMaker
-
     return ActiveLearningMaker(
         n_feedback_runs=n_feedback_runs, max_iterations=max_iterations, rmse_tol=0.0,
         feedback=ToyFeedbackMaker(sleep_s=sleep_s), select=SelectCandidatesMaker(method=method, **select),
