@@ -111,11 +111,13 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def _production(module: str) -> bool:
+def _path(module: str) -> Path:
     path = PACKAGE.parent / (module.replace(".", "/") + ".py")
-    if not path.exists():
-        path = path.with_suffix("") / "__init__.py"
-    return not module.startswith(TEST_DOUBLES) and not _is_deprecated_alias(path)
+    return path if path.exists() else path.with_suffix("") / "__init__.py"
+
+
+def _production(module: str) -> bool:
+    return not module.startswith(TEST_DOUBLES) and not _is_deprecated_alias(_path(module))
 
 
 def upward_imports(graph) -> list[tuple[str, str]]:
@@ -130,6 +132,11 @@ def test_doubles_used_by_production(graph) -> list[tuple[str, str]]:
 test_doubles_used_by_production.__test__ = False  # a helper, not a test
 
 
+def deprecated_aliases_used_by_production(graph) -> list[tuple[str, str]]:
+    return sorted((a, b) for a, targets in graph.items() if _production(a) for b in targets
+                  if _is_deprecated_alias(_path(b)))
+
+
 def test_no_import_circles():
     assert circles(import_graph()[0]) == []
 
@@ -142,10 +149,15 @@ def test_production_never_imports_test_doubles():
     assert test_doubles_used_by_production(import_graph()[0]) == []
 
 
+def test_production_never_imports_a_deprecated_alias():
+    assert deprecated_aliases_used_by_production(import_graph()[0]) == []
+
+
 if __name__ == "__main__":
     graph, inner = import_graph()
     for title, rows in (("import circles", circles(graph)), ("upward imports", upward_imports(graph)),
-                        ("production imports of test doubles", test_doubles_used_by_production(graph))):
+                        ("production imports of test doubles", test_doubles_used_by_production(graph)),
+                        ("production imports of deprecated aliases", deprecated_aliases_used_by_production(graph))):
         print(f"{title}: {len(rows)}")
         for row in rows:
             print("   ", row)

@@ -122,7 +122,7 @@ def _start_structure(n_atoms: int, seed: int):
 def melt_quench_frames(engine, protocol: HeldOutProtocol, run: int) -> list[Atoms]:
     """One NPT melt–quench run of ``engine`` (needs ``engine.potential.setup_lammps``): labelled frames of every
     plateau, of the box-relaxed glasses and of their scaled copies."""
-    from mlip_glass.properties.lammps_session import LammpsSession
+    from mlip_glass.utils.lammps_session import LammpsSession
 
     potential = getattr(engine, "potential", None)
     if potential is None or not hasattr(potential, "setup_lammps"):
