@@ -14,7 +14,7 @@ CONSTRAINTS := requirements/constraints.txt
 WIRE_CONSTRAINTS := requirements/constraints-wire.txt
 EXTRAS := test,cpu-trainer,docs
 
-.PHONY: install wire-venv test test-all demo docs clean upgrade
+.PHONY: install wire-venv lint test test-all demo docs clean upgrade
 
 install: $(VENV)/.installed
 
@@ -42,7 +42,11 @@ upgrade:
 	PYTHON="$(PYTHON)" WIRE_PYTHON="$(WIRE_PYTHON)" TORCH_SPEC="$(TORCH_SPEC)" EXTRAS="$(EXTRAS)" \
 		bash requirements/upgrade.sh
 
-test: install wire-venv
+lint: install
+	$(BIN)/ruff check mlip_glass
+	$(BIN)/mypy
+
+test: install wire-venv lint
 	$(BIN)/pytest -q
 
 test-all: install wire-venv
