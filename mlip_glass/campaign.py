@@ -24,10 +24,10 @@ import time
 import traceback
 import uuid as uuid_lib
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
-from typing import Callable, Iterable
 
 from mlip_glass.errors import CampaignError
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from jobflow import Flow, Maker
 
@@ -192,7 +193,7 @@ class GlassMLIPFlowMaker(Maker):
     closed_loop: Maker | None = field(default_factory=_default_closed_loop)
 
     @classmethod
-    def paper(cls, **kwargs) -> "GlassMLIPFlowMaker":
+    def paper(cls, **kwargs) -> GlassMLIPFlowMaker:
         """The paper's numbers: N = 150; swap-MC 1e4…1e9 sweeps, MD t* 1e2…4e4; VASP labels; NEP 1e5
         generations; RDF N = 1500 × 80 at 100 K/ns; 85 elastic samples; 138 feedback runs, one AL round."""
         from mlip_glass.active_learning.constants import PAPER_N_FEEDBACK_RUNS
@@ -214,7 +215,7 @@ class GlassMLIPFlowMaker(Maker):
         return cls(**{**settings, **kwargs})
 
     @classmethod
-    def demo(cls, al_iterations: int = 1, **kwargs) -> "GlassMLIPFlowMaker":
+    def demo(cls, al_iterations: int = 1, **kwargs) -> GlassMLIPFlowMaker:
         """Minutes on 2 cores: small surrogate grid, every subset at demo size with the local EAM engine,
         CPU NEP fits with a wall-time budget, demo property protocols, ``al_iterations`` AL rounds."""
         if int(al_iterations) < 0:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from monty.json import jsanitize
 

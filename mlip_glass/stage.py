@@ -8,9 +8,10 @@ they become pymatgen Structures at the Maker boundary.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from jobflow import CURRENT_JOB, job
 

@@ -313,9 +313,8 @@ class LabelMaker(Maker):
     def make(self, structures: list | dict):
         """Label ``structures`` (documents with ``structure`` and optional provenance, or a selection
         output with ``to_label``)."""
-        from mlip_glass.reference.labelling import label_structures
-
         from mlip_glass.datasets.schemas import SubsetDocument
+        from mlip_glass.reference.labelling import label_structures
 
         items = structures["to_label"] if isinstance(structures, dict) else structures
         frames = label_structures(items, engine=resolve_engine(self.engine, self.engine_kwargs),

@@ -18,7 +18,7 @@ A candidate whose structure hash was labelled before is never labelled again (:f
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 

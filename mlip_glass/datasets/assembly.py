@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
+from mlip_glass.composition import SPECIES
 from mlip_glass.datasets.extxyz import frames_to_text
 from mlip_glass.datasets.schemas import DatasetDocument
-from mlip_glass.composition import SPECIES
 from mlip_glass.reference.constants import SUBSETS, TRAIN_FRACTION
 from mlip_glass.reference.schemas import LabelledFrame
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 def incar_diffs() -> dict:
     """Diff of the INCARs written by the paper's input sets against the paper's settings (expected: empty)."""
-    from mlip_glass.utils.structures import random_cuzral
     from mlip_glass.reference.vasp_sets import (
         PaperMDSetGenerator,
         PaperRelaxSetGenerator,
@@ -27,6 +26,7 @@ def incar_diffs() -> dict:
         incar_diff,
         paper_incar,
     )
+    from mlip_glass.utils.structures import random_cuzral
 
     s = random_cuzral(seed=0)
     out = {}

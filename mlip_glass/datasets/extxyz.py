@@ -7,8 +7,8 @@ eV/Å^3), so a compressed cell has negative stress and positive virial diagonal.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import ase.io
 import numpy as np

@@ -8,15 +8,16 @@ settable so a demo runs in a minute.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from jobflow import Flow, JobConfig, Maker
 
 from mlip_glass.datasets import subsets as subset_functions
-from mlip_glass.provenance import inherit_provenance
 from mlip_glass.datasets.assembly import assemble_dataset
 from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
+from mlip_glass.provenance import inherit_provenance
 from mlip_glass.reference.constants import (
     DISTORTION_STRAINS,
     N_AIMD,

@@ -8,7 +8,7 @@ and the transformation in each frame.
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

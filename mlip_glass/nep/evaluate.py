@@ -13,8 +13,8 @@ RMSE and MAE are given for each split (train/test), overall (``"all"``) and per 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 from ase import Atoms

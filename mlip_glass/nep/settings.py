@@ -258,7 +258,7 @@ class NEPSettings:
         _check(isinstance(self.generation, int) and self.generation >= 1, "generation", self.generation,
                "integer >= 1")
 
-    def with_species(self, species: list[str]) -> "NEPSettings":
+    def with_species(self, species: list[str]) -> NEPSettings:
         """A copy with ``species`` (``type``) set, e.g. from the dataset."""
         values = self.as_dict()
         values["species"] = list(species)
@@ -271,7 +271,7 @@ class NEPSettings:
         return out
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "NEPSettings":
+    def from_dict(cls, values: dict[str, Any]) -> NEPSettings:
         unknown = set(values) - {f.name for f in fields(cls)}
         if unknown:
             raise NEPInputError(f"unknown NEP setting(s) {sorted(unknown)}; accepted: {[f.name for f in fields(cls)]}")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from mlip_glass.properties import constants as C
-from mlip_glass.utils.lammps_session import to_atoms, LammpsSession
 from mlip_glass.properties.relax import relax
+from mlip_glass.utils.lammps_session import LammpsSession, to_atoms
 
 #: LAMMPS tilt factor -> (pressure component, box length dividing the tilt)
 SHEAR_PLANES = {"xy": ("pxy", 1), "xz": ("pxz", 2), "yz": ("pyz", 2)}

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from mlip_glass.properties import constants as C
-from mlip_glass.utils.lammps_session import LammpsSession, to_atoms
 from mlip_glass.properties.relax import relax
 from mlip_glass.units import EV_PER_A3_TO_GPA
+from mlip_glass.utils.lammps_session import LammpsSession, to_atoms
 
 #: GPa per eV/Å^3 (old name of :data:`mlip_glass.units.EV_PER_A3_TO_GPA`)
 EV_A3_TO_GPA = EV_PER_A3_TO_GPA

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlip_glass.utils.lammps_session import LammpsSession
 from mlip_glass.properties.relax import relax
+from mlip_glass.utils.lammps_session import LammpsSession
 
 
 def energy_per_atom(structure, potential, relax_first: bool = False, fmax: float = 1e-2) -> float:

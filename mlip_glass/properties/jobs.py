@@ -14,7 +14,6 @@ from typing import Any
 from jobflow import Flow, JobConfig, Maker, Response
 
 from mlip_glass.properties import constants as C
-from mlip_glass.provenance import inherit_provenance
 from mlip_glass.properties.inputs import as_potential
 from mlip_glass.properties.potentials import cheng_ma_sheng
 from mlip_glass.properties.runners import (
@@ -33,6 +32,7 @@ from mlip_glass.properties.schemas import (
     RDFDocument,
 )
 from mlip_glass.properties.store import fetch_nep_potentials, fetch_reference_frames
+from mlip_glass.provenance import inherit_provenance
 from mlip_glass.stage import current_job, stage_job
 
 # no output_schema: a split RDFMaker job returns a Response replacing itself (schema checks reject it)
@@ -138,7 +138,7 @@ class RDFMaker(Maker):
         return ps / dt_ps * self.n_atoms
 
     @classmethod
-    def paper(cls, runs_per_job: int = 1, **kwargs) -> "RDFMaker":
+    def paper(cls, runs_per_job: int = 1, **kwargs) -> RDFMaker:
         """The paper's protocol (the defaults) split into jobs of ``runs_per_job`` runs for a cluster.
 
         One run is 8.56e6 steps of 1500 atoms (1.3e10 atom-steps): measured here ~7 h with the EAM
@@ -147,7 +147,7 @@ class RDFMaker(Maker):
         return cls(**{"runs_per_job": runs_per_job, **kwargs})
 
     @classmethod
-    def demo(cls, **kwargs) -> "RDFMaker":
+    def demo(cls, **kwargs) -> RDFMaker:
         """A minutes-scale preset: 2 runs x 200 atoms, 1 ps at 2000 K, 2000 K -> 300 K in 8.5 ps
         (2e5 K/ns), 1 ps sampling (10 frames): 5250 steps of 2 fs per run."""
         settings = dict(n_runs=2, n_atoms=200, equilibration_ps=1.0, cooling_rate_k_per_ns=2.0e5,
@@ -214,7 +214,7 @@ class ElasticMaker(Maker):
     checkpoint_dir: str | None = None
 
     @classmethod
-    def demo(cls, **kwargs) -> "ElasticMaker":
+    def demo(cls, **kwargs) -> ElasticMaker:
         """Minutes-scale preset: +-0.2 % strains only (12 cells), ions to 1e-4 eV/Å. A 150-atom EAM
         demo glass showed a plastic event under +-0.4 % xz shear (C55 ~ 0.2 GPa, asymmetric C) at
         3e-3 eV/Å, while +-0.1 % and +-0.2 % at 1e-4 eV/Å gave a symmetric C with G = 22 GPa.
@@ -267,7 +267,7 @@ class AQSShearMaker(Maker):
     checkpoint_dir: str | None = None
 
     @classmethod
-    def demo(cls, **kwargs) -> "AQSShearMaker":
+    def demo(cls, **kwargs) -> AQSShearMaker:
         """Minutes-scale preset: strain steps of 5e-4 (21 points, 5 in the fit window)."""
         return cls(**{"strain_step": 5e-4, **kwargs})
 
@@ -338,7 +338,7 @@ class PropertySuiteMaker(Maker):
     include_eam: bool = True
 
     @classmethod
-    def demo(cls, **kwargs) -> "PropertySuiteMaker":
+    def demo(cls, **kwargs) -> PropertySuiteMaker:
         """Minutes-scale settings: the ``demo()`` presets of the RDF, elastic and AQS Makers."""
         settings = dict(rdf_maker=RDFMaker.demo(), elastic_maker=ElasticMaker.demo(),
                         aqs_maker=AQSShearMaker.demo())

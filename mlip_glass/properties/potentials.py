@@ -177,7 +177,7 @@ class NEPPotential(MSONable):
             )
 
     @classmethod
-    def from_file(cls, path, **kwargs) -> "NEPPotential":
+    def from_file(cls, path, **kwargs) -> NEPPotential:
         """From a nep.txt path (``FileNotFoundError`` naming it if missing)."""
         path = Path(path)
         if not path.is_file():
@@ -186,7 +186,7 @@ class NEPPotential(MSONable):
         return cls(nep_txt=path.read_text(), **kwargs)
 
     @classmethod
-    def from_document(cls, document, store=None, **kwargs) -> "NEPPotential":
+    def from_document(cls, document, store=None, **kwargs) -> NEPPotential:
         """From a NEP model document (``NEPModelDocument`` or its dict) carrying ``nep_txt``.
 
         A ``nep_txt`` still pointing to the data store is resolved with ``store`` (the JobStore).
@@ -247,5 +247,5 @@ class NEPPotential(MSONable):
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "NEPPotential":
+    def from_dict(cls, d: dict) -> NEPPotential:
         return cls(**{k: v for k, v in d.items() if not k.startswith("@")})

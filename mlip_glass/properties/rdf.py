@@ -17,8 +17,8 @@ from ase import Atoms
 
 from mlip_glass.errors import MLIPGlassError
 from mlip_glass.properties import constants as C
-from mlip_glass.utils.lammps_session import LammpsSession, to_atoms
 from mlip_glass.properties.potentials import LammpsPairPotential
+from mlip_glass.utils.lammps_session import LammpsSession, to_atoms
 
 logger = logging.getLogger(__name__)
 

@@ -23,8 +23,6 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 
-from mlip_glass.utils.lammps_session import LammpsSession
-from mlip_glass.utils.potentials import cheng_ma_sheng
 from mlip_glass.reference.base import (  # noqa: F401  (re-exported: old import paths)
     MIN_DISTANCE_A,
     RELAX_FMAX_EV_PER_A,
@@ -38,6 +36,8 @@ from mlip_glass.reference.base import (  # noqa: F401  (re-exported: old import 
     to_structure,
 )
 from mlip_glass.units import EV_PER_A3_TO_GPA
+from mlip_glass.utils.lammps_session import LammpsSession
+from mlip_glass.utils.potentials import cheng_ma_sheng
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ The active-learning stage reuses it with ``subset="mlip_feedback"``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from pymatgen.core import Structure

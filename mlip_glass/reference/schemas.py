@@ -8,10 +8,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pymatgen.core import Structure
 
-from mlip_glass.units import EV_PER_A3_TO_GPA
-from mlip_glass.utils.atoms import labelled_atoms, to_atoms, to_structure
 from mlip_glass.provenance import structure_hash
 from mlip_glass.reference.constants import SUBSETS
+from mlip_glass.units import EV_PER_A3_TO_GPA
+from mlip_glass.utils.atoms import labelled_atoms, to_atoms, to_structure
 
 Subset = Literal[SUBSETS]
 
@@ -114,7 +114,7 @@ class LabelledFrame(BaseModel):
         parent_hash: str | None = None,
         source: FrameSource | dict | None = None,
         cpu_time_s: float = 0.0,
-    ) -> "LabelledFrame":
+    ) -> LabelledFrame:
         """Build a frame from raw labels (energy eV, forces eV/Å, stress eV/Å^3 ASE sign).
 
         Labels that are NaN/inf or of the wrong shape give a frame with ``rejected=True`` and the reason,
@@ -166,7 +166,7 @@ class LabelledFrame(BaseModel):
             rejection_reason="; ".join(reasons) or None,
         )
 
-    def reject(self, reason: str) -> "LabelledFrame":
+    def reject(self, reason: str) -> LabelledFrame:
         """A copy marked as rejected (reasons accumulate)."""
         previous = self.rejection_reason
         return self.model_copy(

@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from mlip_glass.reference.constants import EDIFFG_EV_PER_A
 from mlip_glass.provenance import structure_hash
 from mlip_glass.reference.base import ReferenceEngine, _source, parse_keep, to_structure
+from mlip_glass.reference.constants import EDIFFG_EV_PER_A
 from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol
-from mlip_glass.units import KBAR_PER_EV_A3
 from mlip_glass.reference.schemas import FrameSource, LabelledFrame
+from mlip_glass.units import KBAR_PER_EV_A3
 
 
 def _ionic_steps(task_doc) -> list[dict]:

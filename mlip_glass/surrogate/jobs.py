@@ -8,12 +8,13 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 import numpy as np
-from jobflow import Flow, Maker, Response
+from jobflow import Flow, Maker
 from pymatgen.core import Structure
 
 from mlip_glass.campaign import CHECKPOINT_DIR_ENV, job_checkpoint_dir  # noqa: F401 - re-exported
@@ -36,7 +37,7 @@ surrogate_job = stage_job("surrogate", data=["energy_trace", "figure_png"])
 LIQUID_SEED_OFFSET = 1_000_003
 
 
-def _model(params: Optional[Mapping[str, Any]]) -> LJModel:
+def _model(params: Mapping[str, Any] | None) -> LJModel:
     return LJModel.from_dict_params(dict(params)) if params else LJModel.paper()
 
 
@@ -86,16 +87,16 @@ class _CoolingBase(Maker):
     #: reduced number density of the random initial liquid
     density: float = C.PAPER_DENSITY
     #: atom fractions of the random initial liquid (None = paper's Cu0.46 Zr0.46 Al0.08)
-    composition: Optional[dict] = None
+    composition: dict | None = None
     #: swap-MC sweeps at ``t_start`` that equilibrate a generated random liquid before cooling
     equilibration_sweeps: int = 2000
     #: LJModel parameters (``LJModel.as_dict_params()``); None = the paper's model
-    model: Optional[dict] = None
+    model: dict | None = None
     #: also minimise the final configuration (inherent structure) in the same job
     compute_inherent_structure: bool = True
     #: directory of checkpoints (None = $MLIP_GLASS_CHECKPOINT_DIR/<campaign>/<job uuid>, else the job's
     #: working directory)
-    checkpoint_dir: Optional[str] = None
+    checkpoint_dir: str | None = None
 
     def _initial(self, structure, seed):
         model = _model(self.model)
@@ -152,12 +153,12 @@ class SwapMCCoolingMaker(_CoolingBase):
     n_sweeps: int = 10_000
     delta_r_max: float = C.DELTA_R_MAX
     swap_fraction: float = C.SWAP_FRACTION
-    swap_species: Optional[str] = C.SWAP_SPECIES
+    swap_species: str | None = C.SWAP_SPECIES
     n_trace: int = 1000
-    checkpoint_every: Optional[int] = None
+    checkpoint_every: int | None = None
 
     @surrogate_job
-    def make(self, structure: Optional[Structure] = None, sample: int = 0, seed: Optional[int] = None):
+    def make(self, structure: Structure | None = None, sample: int = 0, seed: int | None = None):
         """Cool ``structure`` (default: a random liquid) and return a :class:`SurrogateStateDocument`."""
         seed = self.seed if seed is None else int(seed)
         model, initial = self._initial(structure, seed)
@@ -198,7 +199,7 @@ class MDCoolingMaker(_CoolingBase):
     preminimize: bool = False
 
     @surrogate_job
-    def make(self, structure: Optional[Structure] = None, sample: int = 0, seed: Optional[int] = None):
+    def make(self, structure: Structure | None = None, sample: int = 0, seed: int | None = None):
         """Cool ``structure`` (default: a random liquid) by MD; returns a :class:`SurrogateStateDocument`."""
         seed = self.seed if seed is None else int(seed)
         model, initial = self._initial(structure, seed)
@@ -230,7 +231,7 @@ class InherentStructureMaker(Maker):
     name: str = "inherent structure"
     ftol: float = C.IS_FORCE_TOL
     max_iter: int = C.IS_MAX_ITER
-    model: Optional[dict] = None
+    model: dict | None = None
 
     @surrogate_job
     def make(self, state):
@@ -273,14 +274,14 @@ class TimescaleMapMaker(Maker):
 
     name: str = "time-scale map"
     t_on: float = C.PAPER_T_ONSET
-    e_is_on: Optional[float] = None
+    e_is_on: float | None = None
     compute_e_is_on: bool = True
     compute_t_on: bool = False
     arrhenius_temperatures: tuple = (10.0, 8.0, 6.5, 5.5, 4.5, 4.0, 3.5, 3.0, 2.5, 2.2, 2.0)
     onset_seed: int = 12345
     figure_name: str = "fig2a_timescale_map.png"
     strict: bool = False
-    model: Optional[dict] = None
+    model: dict | None = None
 
     @surrogate_job
     def make(self, states: Sequence):
@@ -395,19 +396,19 @@ class SurrogateCoolingFlowMaker(Maker):
             raise SurrogateInputError(f"n_samples must be >= 1, got {self.n_samples}")
 
     @classmethod
-    def demo(cls, **kwargs) -> "SurrogateCoolingFlowMaker":
+    def demo(cls, **kwargs) -> SurrogateCoolingFlowMaker:
         """About a minute on one core for N = 150: sweeps 1e2..1e4, t* 10..100, 2 samples."""
         return cls(**kwargs)
 
     @classmethod
-    def paper(cls, **kwargs) -> "SurrogateCoolingFlowMaker":
+    def paper(cls, **kwargs) -> SurrogateCoolingFlowMaker:
         """The paper's grid: sweeps 1e4..1e9, t* 1e2..4e4, PAPER_GRID_SAMPLES samples (1e9 sweeps of N = 150
         take about a day on one core)."""
         kw = {"swap_sweeps": C.PAPER_SWAP_SWEEPS, "md_times": C.PAPER_MD_TIMES, "n_samples": C.PAPER_GRID_SAMPLES}
         kw.update(kwargs)
         return cls(**kw)
 
-    def make(self, structure: Optional[Structure] = None) -> Flow:
+    def make(self, structure: Structure | None = None) -> Flow:
         """The grid flow; job metadata carry method, cooling_length, sample (and the input's structure_hash)."""
         jobs, outputs = [], []
         meta = {"structure_hash": structure_hash(structure)} if structure is not None else {}

@@ -6,8 +6,8 @@ inside :mod:`mlip_glass.surrogate`; every public function takes/returns Å and e
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -80,7 +80,7 @@ class LJModel:
 
     # ----------------------------------------------------------------------------------------------
     @classmethod
-    def paper(cls) -> "LJModel":
+    def paper(cls) -> LJModel:
         """The CuZrAl surrogate of arXiv:2501.00589 (species order Cu, Zr, Al)."""
         sp = C.PAPER_SPECIES
         return cls(sp, tuple(C.PAPER_SIGMA_A[s] for s in sp), tuple(C.PAPER_EPSILON_EV[s] for s in sp))
@@ -208,7 +208,7 @@ class LJModel:
         }
 
     @classmethod
-    def from_dict_params(cls, d: dict) -> "LJModel":
+    def from_dict_params(cls, d: dict) -> LJModel:
         return cls(
             tuple(d["species"]),
             tuple(d["sigma_A"]),

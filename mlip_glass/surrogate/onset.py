@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from mlip_glass.surrogate import constants as C
-from mlip_glass.surrogate.lammps_md import define_model, inherent_structure, lammps_for, PREMINIMIZE
+from mlip_glass.surrogate.lammps_md import PREMINIMIZE, inherent_structure, lammps_for
 from mlip_glass.surrogate.model import LJModel, SurrogateInputError
 from mlip_glass.surrogate.state import random_liquid, to_reduced
 from mlip_glass.surrogate.swap_mc import swap_mc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pymatgen.core import Structure
@@ -25,35 +25,35 @@ class SurrogateStateDocument(BaseModel):
     n_atoms: int = Field(description="number of atoms")
     seed: int = Field(description="seed of the run (MC moves / MD velocities)")
     sample: int = Field(0, description="index of the independent sample in its grid cell")
-    initial_structure_hash: Optional[str] = Field(None, description="hash of the starting configuration")
+    initial_structure_hash: str | None = Field(None, description="hash of the starting configuration")
     energy: float = Field(description="total potential energy of `structure`, eV")
     energy_per_atom: float = Field(description="potential energy per atom, eV/atom")
     energy_per_atom_reduced: float = Field(description="potential energy per atom, eps_ZrZr/atom")
-    is_structure: Optional[Structure] = Field(None, description="inherent structure (energy minimum), Å")
-    is_structure_hash: Optional[str] = Field(None, description="structure_hash of `is_structure`")
-    e_is_per_atom: Optional[float] = Field(None, description="inherent-structure energy per atom, eV/atom")
-    e_is_per_atom_reduced: Optional[float] = Field(
+    is_structure: Structure | None = Field(None, description="inherent structure (energy minimum), Å")
+    is_structure_hash: str | None = Field(None, description="structure_hash of `is_structure`")
+    e_is_per_atom: float | None = Field(None, description="inherent-structure energy per atom, eV/atom")
+    e_is_per_atom_reduced: float | None = Field(
         None, description="inherent-structure energy per atom, eps_ZrZr/atom"
     )
-    tau_eff: Optional[float] = Field(
+    tau_eff: float | None = Field(
         None, description="effective cooling time, reduced MD time (MD: its own t*; swap-MC: from the map)"
     )
-    acceptance: Optional[dict[str, Any]] = Field(
+    acceptance: dict[str, Any] | None = Field(
         None, description="swap-MC attempted/accepted moves and rates per move type"
     )
-    energy_trace: Optional[dict[str, Any]] = Field(
+    energy_trace: dict[str, Any] | None = Field(
         None,
         description="trace: 'x' (sweeps or t*), 'x_unit', 'energy_per_atom_reduced', 'temperature' "
         "(reduced); stored in the JobStore 'data' store",
     )
-    rng_state: Optional[list[str]] = Field(
+    rng_state: list[str] | None = Field(
         None, description="final xoshiro256** state (swap-MC), four 64-bit words as hex strings"
     )
     model: dict[str, Any] = Field(description="LJ model parameters (sigma Å, epsilon eV, cutoff factor)")
     length_unit_angstrom: float = Field(description="reduced length unit sigma_ZrZr, Å")
     energy_unit_ev: float = Field(description="reduced energy unit eps_ZrZr, eV")
     settings: dict[str, Any] = Field(default_factory=dict, description="run settings (reduced units)")
-    wall_time_s: Optional[float] = Field(None, description="wall time of the sampling, s")
+    wall_time_s: float | None = Field(None, description="wall time of the sampling, s")
     completed: bool = Field(True, description="False if the run stopped early (checkpoint kept)")
 
     @classmethod
@@ -99,7 +99,7 @@ class SurrogateStateDocument(BaseModel):
             **extra,
         )
 
-    def with_inherent_structure(self, inherent) -> "SurrogateStateDocument":
+    def with_inherent_structure(self, inherent) -> SurrogateStateDocument:
         """Copy with the IS fields filled from an :class:`InherentStructure`."""
         return self.model_copy(update={
             "is_structure": inherent.structure,
@@ -125,7 +125,7 @@ class TimescaleMapDocument(BaseModel):
     """Fig. 2a: e_IS = e_IS,on + A log10(tau / tau_on) fitted on MD, swap-MC placed by inversion."""
 
     slope_a: float = Field(description="A, eps_ZrZr/atom per decade of cooling time (log10)")
-    slope_a_stderr: Optional[float] = Field(None, description="standard error of A")
+    slope_a_stderr: float | None = Field(None, description="standard error of A")
     intercept: float = Field(description="e_IS at tau = 1 (reduced), eps_ZrZr/atom")
     e_is_on: float = Field(description="e_IS,on: IS energy at the onset, eps_ZrZr/atom")
     e_is_on_ev: float = Field(description="e_IS,on in eV/atom")
@@ -135,9 +135,9 @@ class TimescaleMapDocument(BaseModel):
     t_on_source: str = Field(description="'paper' (2.09) or 'arrhenius' (computed from equilibrium MD)")
     points: list[TimescalePoint] = Field(description="MD and swap-MC points of the figure")
     states: list[SurrogateStateDocument] = Field(description="all input states with tau_eff filled")
-    figure_path: Optional[str] = Field(None, description="PNG written by the job (in its run directory)")
-    figure_png: Optional[str] = Field(None, description="base64 PNG of Fig. 2a (stored in the 'data' store)")
+    figure_path: str | None = Field(None, description="PNG written by the job (in its run directory)")
+    figure_png: str | None = Field(None, description="base64 PNG of Fig. 2a (stored in the 'data' store)")
     warnings: list[str] = Field(default_factory=list, description="problems of the fit (e.g. slope >= 0)")
-    onset_data: Optional[dict[str, Any]] = Field(
+    onset_data: dict[str, Any] | None = Field(
         None, description="equilibrium data used for the onset (temperatures, relaxation times, e_IS samples)"
     )

@@ -10,8 +10,8 @@ Energies here are reduced (eps_ref per atom); times are reduced MD times.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import numpy as np
 

@@ -29,8 +29,8 @@ from mlip_glass.active_learning.jobs import (
     LabelMaker,
     SelectCandidatesMaker,
 )
-from mlip_glass.datasets.extxyz import frames_from_text
 from mlip_glass.composition import SPECIES
+from mlip_glass.datasets.extxyz import frames_from_text
 from mlip_glass.provenance import stamp, structure_hash
 from mlip_glass.stage import stage_job
 

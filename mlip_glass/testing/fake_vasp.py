@@ -14,8 +14,8 @@ Nothing here pretends to be DFT outside tests: the energies are those of the eng
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 from xml.sax.saxutils import escape
 
 import numpy as np
