@@ -345,7 +345,7 @@ def available_flows() -> list[str]:
 
 
 def flow_builder(name: str) -> Callable[..., Flow]:
-    """The builder of a named flow, or of ``"package.module:function"`` (called as ``function(campaign, **options)``)."""
+    """The builder of a named flow or of ``"package.module:function"`` (called ``function(campaign, **options)``)."""
     if name in FLOW_BUILDERS:
         return FLOW_BUILDERS[name]
     module, sep, attr = name.partition(":")

@@ -569,7 +569,8 @@ def _at_relaxed_density(store, campaign: str, starts: list[dict]) -> list[dict]:
     finals = fetch_reference_frames(store, campaign, subset="relaxed")
     if not finals:
         return starts
-    volume = sum(Structure.from_dict(f["structure"]).volume / len(f["structure"]["sites"]) for f in finals) / len(finals)
+    volumes = [Structure.from_dict(f["structure"]).volume / len(f["structure"]["sites"]) for f in finals]
+    volume = sum(volumes) / len(finals)
     out = []
     for start in starts:
         structure = _structure(start["structure"]).copy()

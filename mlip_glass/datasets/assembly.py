@@ -113,7 +113,6 @@ def assemble_dataset(
         by_subset.setdefault(f.subset, []).append(h)
     for subset, hashes in by_subset.items():
         old_test = [h for h in hashes if h in prev_test]
-        old_train = [h for h in hashes if h in prev_train]
         new = [h for h in hashes if h not in prev_test and h not in prev_train]
         total = len(hashes)
         wanted = int(round((1 - train_fraction) * total))

@@ -152,7 +152,9 @@ def read_parity(directory: str | Path, split: str) -> dict[str, np.ndarray]:
     return out
 
 
-def parity_table(directory: str | Path, split: str, frames: Sequence[Atoms] | None = None) -> dict[str, dict[str, float]]:
+def parity_table(
+    directory: str | Path, split: str, frames: Sequence[Atoms] | None = None
+) -> dict[str, dict[str, float]]:
     """Errors computed from the trainer's own parity files (per subset if ``frames`` give config_types)."""
     parity = read_parity(directory, split)
     pred = {k: v[0] for k, v in parity.items()}

@@ -54,7 +54,9 @@ def check_frames(frames: Sequence[Atoms], species: Sequence[str], split: str) ->
     for i, frame in enumerate(frames):
         extra = set(frame.get_chemical_symbols()) - allowed
         if extra:
-            raise NEPDatasetError(f"{split}_xyz frame {i}: species {sorted(extra)} not in dataset species {list(species)}")
+            raise NEPDatasetError(
+                f"{split}_xyz frame {i}: species {sorted(extra)} not in dataset species {list(species)}"
+            )
         if "energy" not in frame.info or "forces" not in frame.arrays:
             raise NEPDatasetError(f"{split}_xyz frame {i}: missing energy or forces label")
         if not np.isfinite(frame.info["energy"]):
@@ -110,7 +112,9 @@ def prepare_run_directory(directory: str | Path, nep_in: str, train: Sequence[At
     contents = {"nep.in": nep_in, "train.xyz": frames_to_text(train)}
     if test:
         contents["test.xyz"] = frames_to_text(test)
-    same = all((directory / name).exists() and (directory / name).read_text() == text for name, text in contents.items())
+    same = all(
+        (directory / name).exists() and (directory / name).read_text() == text for name, text in contents.items()
+    )
     same = same and ((directory / "test.xyz").exists() == bool(test))
     if not same:
         for name in RUN_FILES + INPUT_FILES:
@@ -231,7 +235,9 @@ def fit_nep(
     )
 
 
-def compare_with_parity(nep_txt: str | Path, directory: str | Path, split: str, frames: Sequence[Atoms]) -> dict[str, float]:
+def compare_with_parity(
+    nep_txt: str | Path, directory: str | Path, split: str, frames: Sequence[Atoms]
+) -> dict[str, float]:
     """Largest |calorine − trainer parity| of energy (eV/atom), force (eV/Å) and virial (eV/atom)."""
     pred = predict(nep_txt, frames)
     parity = read_parity(directory, split)

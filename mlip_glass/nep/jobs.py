@@ -66,7 +66,8 @@ class NEPFitMaker(Maker):
         if isinstance(self.settings, dict):
             self.settings = NEPSettings.from_dict({k: v for k, v in self.settings.items() if not k.startswith("@")})
         if isinstance(self.cpu_settings, dict):
-            self.cpu_settings = CPUTrainerSettings(**{k: v for k, v in self.cpu_settings.items() if not k.startswith("@")})
+            values = {k: v for k, v in self.cpu_settings.items() if not k.startswith("@")}
+            self.cpu_settings = CPUTrainerSettings(**values)
         if self.backend not in ("auto", "gpumd", "neppo"):
             raise ValueError(f"backend must be 'auto', 'gpumd' or 'neppo', got {self.backend!r}")
         if self.steps is not None and int(self.steps) < 1:

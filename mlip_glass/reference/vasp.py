@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,12 +199,13 @@ class VaspEngine(ReferenceEngine):
             os.chdir(tmp)
             try:
                 write_vasp_input_set(structure, generator, **self.write_input_set_kwargs)
-                t0 = time.process_time()
                 a2run.run_vasp(**self.run_vasp_kwargs)
                 task_doc = TaskDoc.from_directory(Path(tmp))
             finally:
                 os.chdir(cwd)
-        ediffg = float(dict(task_doc.input.incar or {}).get("EDIFFG", EDIFFG_EV_PER_A)) if task_doc.input else EDIFFG_EV_PER_A
+        ediffg = EDIFFG_EV_PER_A
+        if task_doc.input:
+            ediffg = float(dict(task_doc.input.incar or {}).get("EDIFFG", EDIFFG_EV_PER_A))
         return frames_from_task_doc(
             task_doc, subset, keep, parent_hash, source, ediffg=ediffg, check_relax_forces=check_relax_forces
         )

@@ -12,12 +12,11 @@ from typing import Any
 import numpy as np
 
 from mlip_glass import queries
+from mlip_glass.properties.constants import PAPER_ENERGY_SLOPE, PAPER_RDF_MAE
+from mlip_glass.reference.constants import VASP_COST_CPU_H
 from mlip_glass.report.closed_loop import closed_loop_table
 
 logger = logging.getLogger(__name__)
-
-from mlip_glass.properties.constants import PAPER_ENERGY_SLOPE, PAPER_RDF_MAE
-from mlip_glass.reference.constants import VASP_COST_CPU_H
 
 
 def _latest_output(store, criteria: dict) -> dict | None:
@@ -226,9 +225,9 @@ def paper_comparison(data: dict) -> list[dict]:
     for doc in props["rdf"]:
         paper = PAPER_RDF_MAE["MLIP" if _is_nep(doc) else "EAM"]
         comparison = doc.get("comparison") or {}
+        note = f"Wasserstein {_fmt(comparison.get('wasserstein'))}" if comparison else "no experimental file given"
         rows.append({"quantity": f"RDF MAE vs experiment 2.3–10 Å, {_potential_name(doc)}", "paper": _fmt(paper),
-                     "campaign": _fmt(comparison.get("mae")),
-                     "note": "no experimental file given" if not comparison else f"Wasserstein {_fmt(comparison.get('wasserstein'))}"})
+                     "campaign": _fmt(comparison.get("mae")), "note": note})
     for doc in props["elastic"]:
         samples = doc.get("samples") or []
         if samples:

@@ -139,7 +139,8 @@ def iteration_rows(validations: list[dict], best_uuid: str | None) -> list[dict]
         test = (out.get("heldout_errors") or {}).get("all") or {}
         rows.append({"quantity": f"iteration {out.get('iteration')}: held-out E / F RMSE", "nep": "",
                      "reference": "",
-                     "value": f"{_fmt(test.get('rmse_energy_meV_per_atom'))} / {_fmt(test.get('rmse_force_meV_per_A'))}",
+                     "value": f"{_fmt(test.get('rmse_energy_meV_per_atom'))} / "
+                              f"{_fmt(test.get('rmse_force_meV_per_A'))}",
                      "note": f"validation score {_fmt(out.get('selection_score'))}"
                              + ("; kept (best)" if out.get("model_uuid") == best_uuid else "")})
     return rows

@@ -293,7 +293,6 @@ class TimescaleMapMaker(Maker):
         if missing:
             raise SurrogateInputError(f"states without inherent-structure energy: {missing}")
         md = [d for d in docs if d.method == "md"]
-        mc = [d for d in docs if d.method == "swap_mc"]
         if len({d.cooling_length for d in md}) < 2:
             raise SurrogateInputError("the map needs MD states of at least two cooling times")
         n_atoms = md[0].n_atoms

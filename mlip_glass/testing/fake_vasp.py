@@ -124,7 +124,9 @@ def write_vasprun(
             + "   <time name=\"totalsc\">    1.00    1.00</time>\n"
             + "  </calculation>\n"
         )
-    eig_rows = "".join(f"       <r>{-5.0 + i:10.4f}{2.0 if i < nelect / 2 else 0.0:10.4f} </r>\n" for i in range(nbands))
+    eig_rows = "".join(
+        f"       <r>{-5.0 + i:10.4f}{2.0 if i < nelect / 2 else 0.0:10.4f} </r>\n" for i in range(nbands)
+    )
     eigen = (
         "  <eigenvalues>\n   <array>\n    <dimension dim=\"1\">band</dimension>\n"
         "    <dimension dim=\"2\">kpoint</dimension>\n    <dimension dim=\"3\">spin</dimension>\n"
@@ -150,17 +152,21 @@ def write_vasprun(
         '  <i name="platform" type="string">LinuxGNU </i>\n  <i name="date" type="string">2026 01 01 </i>\n'
         '  <i name="time" type="string">00:00:00 </i>\n </generator>\n'
         + _incar_xml(incar)
-        + ' <kpoints>\n  <generation param="Gamma">\n   <v type="int" name="divisions">       1        1        1 </v>\n'
+        + ' <kpoints>\n  <generation param="Gamma">\n'
+        '   <v type="int" name="divisions">       1        1        1 </v>\n'
         '   <v name="usershift">      0.00000000       0.00000000       0.00000000 </v>\n  </generation>\n'
         '  <varray name="kpointlist" >\n   <v>       0.00000000       0.00000000       0.00000000 </v>\n'
         '   <v>       0.50000000       0.00000000       0.00000000 </v>\n  </varray>\n'
         '  <varray name="weights" >\n   <v>       0.50000000 </v>\n   <v>       0.50000000 </v>\n  </varray>\n'
         ' </kpoints>\n'
-        ' <parameters>\n  <separator name="general" >\n' + _items_xml(params, "   ") + "\n  </separator>\n </parameters>\n"
+        ' <parameters>\n  <separator name="general" >\n'
+        + _items_xml(params, "   ")
+        + "\n  </separator>\n </parameters>\n"
         f" <atominfo>\n  <atoms>{len(symbols)}</atoms>\n  <types>{len(types)}</types>\n"
         '  <array name="atoms" >\n   <dimension dim="1">ion</dimension>\n   <field type="string">element</field>\n'
         f'   <field type="int">atomtype</field>\n   <set>\n{atoms_rows}   </set>\n  </array>\n'
-        '  <array name="atomtypes" >\n   <dimension dim="1">type</dimension>\n   <field type="int">atomspertype</field>\n'
+        '  <array name="atomtypes" >\n   <dimension dim="1">type</dimension>\n'
+        '   <field type="int">atomspertype</field>\n'
         '   <field type="string">element</field>\n   <field>mass</field>\n   <field>valence</field>\n'
         f'   <field type="string">pseudopotential</field>\n   <set>\n{type_rows}   </set>\n  </array>\n </atominfo>\n'
         + _structure_xml(first, "initialpos")
@@ -189,7 +195,7 @@ def write_outcar(
     for i, (structure, energy, force, stress) in enumerate(zip(structures, energies, forces, stresses_ev_a3)):
         s = -np.asarray(stress, dtype=float) * KBAR_PER_EV_A3
         lines += [
-            f"--------------------------------------- Iteration      {i + 1}(   1)  ---------------------------------------",
+            f"{'-' * 39} Iteration      {i + 1}(   1)  {'-' * 39}",
             "  FORCE on cell =-STRESS in cart. coord.  units (eV):",
             "  Direction    XX          YY          ZZ          XY          YZ          ZX",
             "  " + "-" * 86,
@@ -242,7 +248,9 @@ def write_oszicar(path, energies, temperatures=None) -> Path:
     for i, e in enumerate(energies):
         lines.append(f"DAV:   1    {e:.8E}    0.00000E+00   0.00000E+00   100   0.000E+00")
         if temperatures is not None:
-            lines.append(f"{i + 1:6d} T= {temperatures[i]:8.0f} E= {e:.8E} F= {e:.8E} E0= {e:.8E}  EK= 0.0 SP= 0.0 SK= 0.0")
+            lines.append(
+                f"{i + 1:6d} T= {temperatures[i]:8.0f} E= {e:.8E} F= {e:.8E} E0= {e:.8E}  EK= 0.0 SP= 0.0 SK= 0.0"
+            )
         else:
             lines.append(f"{i + 1:4d} F= {e:.8E} E0= {e:.8E}  d E =0.000000E+00")
     path = Path(path)

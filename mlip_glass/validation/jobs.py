@@ -73,7 +73,8 @@ class HeldOutSetMaker(Maker):
         from mlip_glass.validation.heldout import category_counts, heldout_frames
 
         engine = get_engine(self.engine)
-        base = {"engine": engine.name, "protocol": self.protocol.as_dict(), "validation_runs": int(self.validation_runs)}
+        base = {"engine": engine.name, "protocol": self.protocol.as_dict(),
+                "validation_runs": int(self.validation_runs)}
         if not hasattr(getattr(engine, "potential", None), "setup_lammps"):
             reason = f"engine {engine.name!r} has no LAMMPS potential: no held-out reference MD"
             logger.info(reason)
