@@ -46,7 +46,7 @@ def surrogate_vs_reference(frames: Iterable[LabelledFrame], lj_energies: dict[st
             continue
         lj = f.source.energy_per_atom_lj
         if lj is None and lj_energies:
-            lj = lj_energies.get(f.parent_hash) or lj_energies.get(f.structure_hash)
+            lj = lj_energies.get(f.parent_hash or "") or lj_energies.get(f.structure_hash)
         if lj is None:
             continue
         e_lj.append(float(lj))

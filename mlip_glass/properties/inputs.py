@@ -84,7 +84,7 @@ def potential_info(potential) -> dict[str, Any]:
         info["potential_id"] = potential.model_hash
     elif isinstance(potential, EAMPotential):
         info["path"] = potential.path
-        info["potential_id"] = _file_hash(potential.path)
+        info["potential_id"] = _file_hash(str(potential.path))
     else:
         info["potential_id"] = getattr(potential, "name", None)
     return info

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from monty.json import MSONable
@@ -77,7 +78,7 @@ class _NEPCallback:
         self.lmp = lmp
         self.species = species
         self.model_path = model_path
-        self.nepy = None
+        self.nepy: Any = None  # calorine's NEPY, created by the first call
         self.calls = 0
         #: CPU time (s) spent inside calorine's NEPY evaluation (to measure the callback overhead)
         self.nep_cpu_s = 0.0
@@ -227,7 +228,7 @@ class NEPPotential(MSONable):
         """``pair_style zero`` + ``fix external pf/callback`` with calorine CPUNEP (see class doc)."""
         if lmp.extract_setting("world_size") != 1:
             raise RuntimeError("NEPPotential through fix external needs a serial (1-rank) LAMMPS")
-        callback = _NEPCallback(lmp, self.model_path(), self.species)
+        callback = _NEPCallback(lmp, self.model_path(), tuple(self.species or ()))
         lmp.command(f"pair_style zero {self.cutoff!r}")
         lmp.command("pair_coeff * *")
         lmp.command(f"fix {NEP_FIX_ID} all external pf/callback 1 1")
@@ -243,7 +244,7 @@ class NEPPotential(MSONable):
             "name": self.name,
             "model_hash": self.model_hash,
             "model_uuid": self.model_uuid,
-            "species": list(self.species),
+            "species": list(self.species or ()),
         }
 
     @classmethod

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -261,7 +262,7 @@ def _energies_chunk(structures, potential, relax_first, fmax) -> list[float]:
 def compute_energetics(
     potential,
     structures,
-    reference_energies: list[float] | None = None,
+    reference_energies: Sequence[float | None] | None = None,
     relax_first: bool = False,
     fmax: float = C.RELAX_FMAX,
     n_workers: int = C.N_WORKERS,
@@ -353,16 +354,16 @@ def merge_rdf_documents(documents: list) -> RDFDocument:
         errors = np.array(errors, float)
         return (np.sqrt(np.tensordot(w**2, errors**2, axes=1)) / w.sum()).tolist()
 
-    curves = dict(ok[0].curves)
-    per_run = [g for d in ok for g in d.curves["g_total_per_run"]]
+    runs = [d.curves or {} for d in ok]
+    curves = dict(runs[0])
+    per_run = [g for c in runs for g in c["g_total_per_run"]]
     curves["g_total_per_run"] = per_run
-    curves["g_total"] = wmean([d.curves["g_total"] for d in ok])
+    curves["g_total"] = wmean([c["g_total"] for c in runs])
     curves["g_total_err"] = (np.std(per_run, axis=0, ddof=1) / np.sqrt(len(per_run))).tolist() \
-        if len(per_run) > 1 else ok[0].curves["g_total_err"]
+        if len(per_run) > 1 else runs[0]["g_total_err"]
     for key in ("g_partials", "g_weighted", "G_weighted", "S_weighted"):
-        curves[key] = {k: wmean([d.curves[key][k] for d in ok]) for k in ok[0].curves[key]}
-    curves["g_partials_err"] = {k: werr([d.curves["g_partials_err"][k] for d in ok])
-                                for k in ok[0].curves["g_partials_err"]}
+        curves[key] = {k: wmean([c[key][k] for c in runs]) for k in runs[0][key]}
+    curves["g_partials_err"] = {k: werr([c["g_partials_err"][k] for c in runs]) for k in runs[0]["g_partials_err"]}
     merged.curves = curves
     for attr in ("number_density", "temperature", "energy_per_atom"):
         setattr(merged, attr, float(np.average([getattr(d, attr) for d in ok], weights=w)))

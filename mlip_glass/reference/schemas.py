@@ -13,7 +13,7 @@ from mlip_glass.reference.constants import SUBSETS
 from mlip_glass.units import EV_PER_A3_TO_GPA
 from mlip_glass.utils.atoms import labelled_atoms, to_atoms, to_structure
 
-Subset = Literal[SUBSETS]
+Subset = Literal[SUBSETS]  # type: ignore[valid-type]  # a Literal of the SUBSETS tuple, built at run time
 
 
 class FrameSource(BaseModel):
@@ -151,7 +151,7 @@ class LabelledFrame(BaseModel):
         return cls(
             structure=structure,
             energy=float(energy) if clean else (None if energy is None or not np.isfinite(energy) else float(energy)),
-            forces=forces_arr.tolist() if clean else None,
+            forces=forces_arr.tolist() if clean and forces_arr is not None else None,
             stress=stress_gpa,
             virial=virial,
             pressure=pressure,

@@ -311,7 +311,8 @@ class TimescaleMapMaker(Maker):
             onset_data["equilibrium_is"] = eq
         else:
             e_on, src = None, "fallback: fastest MD cooling"
-        tmap = build_map([d.cooling_length for d in md], [d.e_is_per_atom_reduced for d in md], e_on, t_on,
+        e_md = [d.e_is_per_atom_reduced for d in md]  # none is None: checked above
+        tmap = build_map([d.cooling_length for d in md], e_md, e_on, t_on,  # type: ignore[arg-type]
                          strict=self.strict)
         warnings = []
         if not tmap.slope < 0:
@@ -403,7 +404,9 @@ class SurrogateCoolingFlowMaker(Maker):
     def paper(cls, **kwargs) -> SurrogateCoolingFlowMaker:
         """The paper's grid: sweeps 1e4..1e9, t* 1e2..4e4, PAPER_GRID_SAMPLES samples (1e9 sweeps of N = 150
         take about a day on one core)."""
-        kw = {"swap_sweeps": C.PAPER_SWAP_SWEEPS, "md_times": C.PAPER_MD_TIMES, "n_samples": C.PAPER_GRID_SAMPLES}
+        kw: dict[str, Any] = {
+            "swap_sweeps": C.PAPER_SWAP_SWEEPS, "md_times": C.PAPER_MD_TIMES, "n_samples": C.PAPER_GRID_SAMPLES
+        }
         kw.update(kwargs)
         return cls(**kw)
 

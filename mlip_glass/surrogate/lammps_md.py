@@ -253,7 +253,7 @@ def md_cooling(
     tr_t: list[float] = []
     tr_e: list[float] = []
     tr_T: list[float] = []
-    if ckpt is not None and ckpt.exists() and meta_path.exists():
+    if ckpt is not None and meta_path is not None and ckpt.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
         if meta["settings"] != json.loads(json.dumps(settings)):
             raise SurrogateInputError(f"checkpoint {ckpt} belongs to a different MD run; delete it")
@@ -292,14 +292,14 @@ def md_cooling(
             tr_t.append(done * timestep)
             tr_e.append(_pe(lmp) / n)
             tr_T.append(float(lmp.get_thermo("temp")))
-            if ckpt is not None and (done % checkpoint_every == 0 or done == n_steps):
+            if ckpt is not None and meta_path is not None and (done % checkpoint_every == 0 or done == n_steps):
                 _write_checkpoint(lmp, ckpt, meta_path, settings, done, tr_t, tr_e, tr_T)
             now = time.perf_counter()
             if now - last > progress_every_s:
                 logger.info("MD step %d / %d (%.1f %%), T* = %.3f, E/N = %.4f", done, n_steps,
                             100.0 * done / n_steps, tr_T[-1], tr_e[-1])
                 last = now
-        if ckpt is not None and done < n_steps:
+        if ckpt is not None and meta_path is not None and done < n_steps:
             _write_checkpoint(lmp, ckpt, meta_path, settings, done, tr_t, tr_e, tr_T)
         lmp.command("run 0 post no")
         e = _pe(lmp)

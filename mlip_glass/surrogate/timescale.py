@@ -45,15 +45,15 @@ class TimescaleMap:
 
 def fit_log_cooling(tau: Sequence[float], e_is: Sequence[float]) -> tuple[float, float, float, float]:
     """Least-squares fit e_IS = a + A log10(tau); returns (A, a, stderr A, stderr a)."""
-    tau = np.asarray(tau, float)
+    t = np.asarray(tau, float)
     e = np.asarray(e_is, float)
-    if tau.shape != e.shape or tau.size < 2:
+    if t.shape != e.shape or t.size < 2:
         raise SurrogateInputError("fit needs >= 2 (tau, e_IS) points of equal length")
-    if np.any(tau <= 0):
+    if np.any(t <= 0):
         raise SurrogateInputError("cooling times tau must be > 0")
-    if np.unique(tau).size < 2:
+    if np.unique(t).size < 2:
         raise SurrogateInputError("fit needs at least two distinct cooling times")
-    x = np.log10(tau)
+    x = np.log10(t)
     design = np.stack([x, np.ones_like(x)], axis=1)
     coef, *_ = np.linalg.lstsq(design, e, rcond=None)
     dof = e.size - 2

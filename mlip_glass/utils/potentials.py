@@ -102,7 +102,7 @@ class EAMPotential(MSONable):
 
     def file_elements(self) -> list[str]:
         """Elements listed on line 4 of the setfl file."""
-        with open(self.path) as handle:
+        with open(str(self.path)) as handle:
             lines = [next(handle) for _ in range(4)]
         return lines[3].split()[1:]
 
