@@ -241,14 +241,14 @@ def melt_quench(
             raise MeltQuenchError(f"{run_label}: LAMMPS failed: {exc}") from exc
         energy_per_atom = session.energy() / n_atoms
         final = session.current_atoms()
-    frames = np.array(frames)
-    mean = frames.mean(axis=0)
+    stack = np.array(frames)
+    mean = stack.mean(axis=0)
     return {
         "r": r,
         "total": mean[0],
         "partials": {f"{a}-{b}": mean[i + 1] for i, (a, b) in enumerate(pairs)},
-        "frames_total": frames[:, 0],
-        "frames_partials": {f"{a}-{b}": frames[:, i + 1] for i, (a, b) in enumerate(pairs)},
+        "frames_total": stack[:, 0],
+        "frames_partials": {f"{a}-{b}": stack[:, i + 1] for i, (a, b) in enumerate(pairs)},
         "number_density": float(np.mean(densities)),
         "temperature": float(np.mean(temps)),
         "energy_per_atom": float(energy_per_atom),
@@ -320,7 +320,7 @@ def faber_ziman_total(
 ) -> np.ndarray:
     """Weighted total g(r) = Σ_ij c_i c_j f_i f_j g_ij / (Σ_i c_i f_i)^2 (sum over ordered pairs)."""
     norm = sum(concentrations[s] * factors[s] for s in concentrations) ** 2
-    total = 0.0
+    total: float | np.ndarray = 0.0
     for key, g in partials.items():
         a, b = key.split("-")
         multiplicity = 1.0 if a == b else 2.0

@@ -107,7 +107,7 @@ def fig3a(dataset: dict, path: Path, engine: str) -> Path:
     ax.bar(x, train, label="train")
     ax.bar(x, test, bottom=train, label="test")
     for xi, n in zip(x, train):
-        ax.text(xi, n / 2, str(n), ha="center", va="center", fontsize=8, color="white")
+        ax.text(float(xi), n / 2, str(n), ha="center", va="center", fontsize=8, color="white")
     ax.set_xticks(x, [s.replace("_", "/") for s in subsets], rotation=25, fontsize=8)
     ax.set(ylabel="structures", title=f"training database (labels: {engine})")
     ax.legend(fontsize=8)

@@ -151,7 +151,7 @@ def toy_campaign_flow(campaign: str, n_surrogate: int = 3, max_iterations: int =
     for member in range(1, 3 if loop.get("method") == "committee" else 1):  # committee of iteration 0
         members.append(ToyFitMaker(seed=member, nep_txt_path=nep_txt_path).make(dataset.output))
         members[-1].update_metadata({"committee_member": member}, dynamic=False)
-    loop = toy_loop_maker(max_iterations, n_feedback_runs, sleep_s, nep_txt_path=nep_txt_path,
-                          **loop).make(campaign, after=fit.output["model_hash"])
-    flow = Flow([*surrogates, label, dataset, fit, *members, loop], name=f"toy campaign {campaign}")
+    loop_flow = toy_loop_maker(max_iterations, n_feedback_runs, sleep_s, nep_txt_path=nep_txt_path,
+                               **loop).make(campaign, after=fit.output["model_hash"])
+    flow = Flow([*surrogates, label, dataset, fit, *members, loop_flow], name=f"toy campaign {campaign}")
     return stamp(flow, campaign=campaign, iteration=0)
