@@ -246,7 +246,7 @@ class GlassMLIPFlowMaker(Maker):
         return cls(**{**settings, **kwargs})
 
     @classmethod
-    def validate(cls, deep_swap: bool = True, **kwargs) -> "GlassMLIPFlowMaker":
+    def validate(cls, deep_swap: bool = True, **kwargs) -> GlassMLIPFlowMaker:
         """≤ 60 min on 2 cores: the demo's method at a larger size (4 swap-MC lengths up to 1e5 sweeps and 4 MD
         times × 3 samples, 8 relaxations, 4 AIMD runs, 900-s fit, two AL iterations of 8 feedback runs and
         450-s refits) with a held-out set that also holds deep swap-MC glasses.
