@@ -111,7 +111,8 @@ def validation_rows(final: dict | None) -> list[dict]:
                          "note": f"{row.get('n_structures', '?')} frames never trained on"})
     parity = final.get("energy_parity")
     if parity:
-        rows.append({"quantity": "energy parity on held-out box-relaxed structures (glasses and inherent structures): slope, RMSE (meV/atom)", "nep": "",
+        rows.append({"quantity": "energy parity on held-out box-relaxed structures (glasses and inherent structures): "
+                                 "slope, RMSE (meV/atom)", "nep": "",
                      "reference": "", "value": f"{_fmt(parity['slope'], 4)}, {_fmt(parity['rmse_meV_per_atom'])}",
                      "note": f"{parity['n']} structures"})
     stability = final.get("stability")
