@@ -18,6 +18,8 @@ import re
 
 from maggma.stores import GridFSStore, MongoStore
 
+from mlip_glass.store_errors import StoreConfigError
+
 #: environment variable that workers set when a literal password was stripped from a Firework's store
 PASSWORD_ENV = "MLIP_GLASS_STORE_PASSWORD"
 
@@ -40,7 +42,7 @@ def env_refs(value) -> list[str]:
 def expand_env(value, field: str = "value"):
     """``value`` with every ``${VAR}`` replaced by ``$VAR`` from the environment (non-strings unchanged).
 
-    Raises :class:`~mlip_glass.store.StoreConfigError` naming ``field`` and the missing variable.
+    Raises :class:`~mlip_glass.store_errors.StoreConfigError` naming ``field`` and the missing variable.
     """
     if not isinstance(value, str):
         return value
@@ -48,8 +50,6 @@ def expand_env(value, field: str = "value"):
     def sub(match):
         name = match.group(1)
         if name not in os.environ:
-            from mlip_glass.store import StoreConfigError
-
             raise StoreConfigError(
                 f"{field} refers to ${{{name}}}, but the environment variable {name} is not set"
             )

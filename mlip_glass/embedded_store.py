@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from maggma.stores import MontyStore
 
-from mlip_glass.store import StoreConfigError
+from mlip_glass.store_errors import StoreConfigError
 
 #: written last when a store directory is initialised (config files and tables exist)
 READY_MARKER = ".mlip_glass_ready"

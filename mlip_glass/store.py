@@ -19,8 +19,10 @@ from pathlib import Path
 from jobflow import JobStore
 from maggma.stores import MemoryStore
 
-from mlip_glass.errors import MLIPGlassError
+from mlip_glass.credentials import EnvGridFSStore, EnvMongoStore, credential_free, expand_env, expand_env_tree, redact
+from mlip_glass.embedded_store import ProjectMontyStore, acquire_writer_lock
 from mlip_glass.stage import DATA_STORE
+from mlip_glass.store_errors import StoreConfigError
 
 PROJECT_DIR_ENV = "MLIP_GLASS_PROJECT_DIR"
 STORE_URI_ENV = "MLIP_GLASS_STORE_URI"
@@ -28,10 +30,6 @@ DEFAULT_PROJECT_DIR = "mlip_glass_data"
 DEFAULT_DATABASE = "mlip_glass"
 #: server selection timeout for MongoDB connections (ms)
 MONGO_TIMEOUT_MS = 5000
-
-
-class StoreConfigError(MLIPGlassError, ValueError):
-    """A store URI, project directory or LaunchPad file that cannot be used."""
 
 
 def memory_job_store() -> JobStore:
@@ -69,8 +67,6 @@ def database_from_uri(uri: str, default: str = DEFAULT_DATABASE) -> str:
     """Database named in a MongoDB URI path (``mongodb://host/db``), else ``default``; ``${VAR}`` expanded."""
     from pymongo.uri_parser import parse_uri
 
-    from mlip_glass.credentials import expand_env, redact
-
     try:
         parsed = parse_uri(expand_env(uri, "store URI"), validate=False, warn=True)
     except StoreConfigError:
@@ -93,8 +89,6 @@ def check_mongo(
     import pymongo
     from pymongo.errors import OperationFailure, PyMongoError
 
-    from mlip_glass.credentials import expand_env, redact
-
     client = None
     try:
         if client_factory is None:
@@ -104,9 +98,9 @@ def check_mongo(
         client.admin.command("ping")
         client[database or database_from_uri(uri)].list_collection_names()  # needs the credentials
     except OperationFailure as exc:
+        reason = redact(exc.details.get("errmsg", exc) if exc.details else exc)
         raise StoreConfigError(
-            f"{what} at {redact(uri)} refused the connection: {redact(exc.details.get('errmsg', exc) if exc.details else exc)} "
-            "(check the user name and password)"
+            f"{what} at {redact(uri)} refused the connection: {reason} (check the user name and password)"
         ) from None
     except PyMongoError as exc:
         raise StoreConfigError(
@@ -130,8 +124,6 @@ def embedded_job_store(path: str | os.PathLike | None = None, writer: bool = Fal
     ("project ... in use by PID ..."). ``writer=True`` takes the lock now (fail before any work; held
     until the store is closed or the process ends).
     """
-    from mlip_glass.embedded_store import ProjectMontyStore, acquire_writer_lock
-
     database_path = str(project_dir(path) / "store")
     kwargs = {
         "database_path": database_path, "database_name": DEFAULT_DATABASE, "storage": "sqlite",
@@ -152,8 +144,6 @@ def mongo_job_store(uri: str, database: str | None = None, check: bool = True) -
 
     ``uri`` may hold ``${VAR}`` (e.g. ``mongodb://me:${MONGO_PW}@host/db``): it is expanded only when a
     store connects, so the store's serialised form carries the reference, not the secret."""
-    from mlip_glass.credentials import EnvGridFSStore, EnvMongoStore
-
     database = database or database_from_uri(uri)
     if check:
         check_mongo(uri)
@@ -179,8 +169,6 @@ def jobflow_settings_store() -> JobStore:
     """
     import yaml
 
-    from mlip_glass.credentials import EnvGridFSStore, EnvMongoStore  # noqa: F401 - found by type name
-
     path = jobflow_config_file()
     if not path.is_file():
         raise StoreConfigError(
@@ -193,8 +181,6 @@ def jobflow_settings_store() -> JobStore:
         if not isinstance(spec, dict) or "docs_store" not in spec:
             raise ValueError("JOB_STORE must be a mapping with a docs_store")
     except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
-        from mlip_glass.credentials import redact
-
         raise StoreConfigError(f"malformed jobflow config {path}: {redact(exc)}") from None
 
     def env_type(entry):
@@ -210,8 +196,6 @@ def jobflow_settings_store() -> JobStore:
     try:
         return JobStore.from_dict_spec(spec)
     except Exception as exc:  # noqa: BLE001 - a wrong type/field in the user's file
-        from mlip_glass.credentials import redact
-
         raise StoreConfigError(f"jobflow config {path}: JOB_STORE cannot be built ({redact(exc)})") from None
 
 
@@ -222,8 +206,6 @@ def fireworks_job_store(store: str | None = None, project: str | os.PathLike | N
     expand them from their own environment when they connect. Returns ``(job_store, env_vars)`` where
     ``env_vars`` lists the variables workers must set (empty without credentials).
     """
-    from mlip_glass.credentials import credential_free
-
     spec = store or os.environ.get(STORE_URI_ENV) or EMBEDDED
     if spec == MEMORY:
         raise StoreConfigError("store 'memory' cannot be shared with FireWorks workers: use embedded or MongoDB")
@@ -256,8 +238,6 @@ def get_job_store(
         return jobflow_settings_store()
     if _is_mongo_uri(spec):
         return mongo_job_store(spec)
-    from mlip_glass.credentials import redact
-
     raise StoreConfigError(
         f"unknown store {redact(spec)!r}: use 'embedded', 'memory', 'jobflow' or a mongodb:// URI"
     )
@@ -315,8 +295,6 @@ def get_launchpad(launchpad: str | None = None, project: str | os.PathLike | Non
 
     if spec is None:
         return LaunchPad.auto_load()
-    from mlip_glass.credentials import expand_env, redact
-
     if _is_mongo_uri(spec):
         check_mongo(spec, what="LaunchPad")
         name = database_from_uri(spec, default="fireworks")
@@ -336,8 +314,6 @@ def launchpad_from_file(path: str | os.PathLike):
     the file sets one. Raises :class:`StoreConfigError` for a missing or malformed file."""
     import yaml
     from fireworks import LaunchPad
-
-    from mlip_glass.credentials import expand_env_tree, redact
 
     path = Path(path)
     if not path.is_file():
