@@ -20,7 +20,7 @@ from mlip_glass.store import (
     get_job_store,
     get_launchpad,
 )
-from mlip_glass.testing.wire_server import find_wire_python, free_port
+from wire_server import find_wire_python, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
