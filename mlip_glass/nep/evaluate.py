@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
+from mlip_glass.nep.schemas import parse_nep_header
+
 #: GPUMD marks a missing virial target with this value in virial_*.out
 MISSING_TARGET = -1e6
 #: Voigt order of GPUMD's virial parity files
@@ -35,8 +37,6 @@ def _voigt(tensor: np.ndarray) -> np.ndarray:
 def check_nep_file(path: str | Path) -> dict:
     """The header of the nep.txt at ``path`` (species, cutoffs in Å); ``NEPModelError`` names a bad header
     line (e.g. ``nep4 x``) and ``FileNotFoundError`` a missing file, before calorine reads it."""
-    from mlip_glass.properties.potentials import parse_nep_header
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"nep.txt {path} does not exist")

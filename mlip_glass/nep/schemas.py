@@ -9,6 +9,43 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from mlip_glass.errors import MLIPGlassError
+
+
+class NEPModelError(MLIPGlassError, ValueError):
+    """A nep.txt whose header cannot be read; the message names the line and the bad value."""
+
+
+def parse_nep_header(nep_txt: str) -> dict:
+    """Species and cutoffs from the header of a nep.txt (``nep4 3 Cu Zr Al`` / ``cutoff 6.5 4 ...``)."""
+    lines = [line.split() for line in nep_txt.strip().splitlines()[:6] if line.strip()]
+    if not lines or not lines[0][0].startswith("nep"):
+        raise NEPModelError("nep_txt does not start with a 'nepN n_types species...' header line")
+    header = " ".join(lines[0])
+    try:
+        n_types = int(lines[0][1])
+    except (IndexError, ValueError):
+        raise NEPModelError(
+            f"nep.txt header {header!r}: the number of types must be an integer (e.g. 'nep4 3 Cu Zr Al')"
+        ) from None
+    species = tuple(lines[0][2 : 2 + n_types])
+    if n_types < 1 or len(species) != n_types:
+        raise NEPModelError(f"nep.txt header {header!r}: {n_types} types but species {list(species)}")
+    cutoffs = None
+    for fields in lines[1:]:
+        if fields[0] == "cutoff":
+            try:
+                cutoffs = [float(v) for v in fields[1:3]]
+            except ValueError:
+                raise NEPModelError(f"nep.txt line {' '.join(fields)!r}: cutoffs must be numbers (Å)") from None
+            if len(cutoffs) < 2:
+                raise NEPModelError(f"nep.txt line {' '.join(fields)!r}: needs radial and angular cutoffs (Å)")
+            break
+    if cutoffs is None:
+        raise NEPModelError("nep_txt header has no 'cutoff' line")
+    return {"version": lines[0][0], "species": species, "rc_radial": cutoffs[0], "rc_angular": cutoffs[1]}
+
+
 #: fields of :class:`NEPModelDocument` routed to the JobStore's ``data`` store
 DATA_FIELDS = ["nep_txt", "loss_curve", "parity", "log"]
 
