@@ -104,7 +104,7 @@ def ordered_jobs(flow) -> list[tuple]:
     declared = [j.uuid for j in _declared_jobs(flow) if j.uuid in items]
     declared += [u for u in items if u not in set(declared)]
     emitted: set[str] = set()
-    order = []
+    order: list[tuple] = []
     while len(order) < len(declared):
         for uid in declared:
             if uid in emitted:

@@ -24,6 +24,7 @@ LEVELS = {
     "flows": 7,
     "report": 7,
     "cli": 7,
+    "flow_options": 7,
 }
 #: test doubles: production modules never import them
 TEST_DOUBLES = "mlip_glass.testing"
