@@ -69,7 +69,7 @@ class HeldOutProtocol:
     n_runs: int = 2
     n_atoms: int = 150
     temperatures_k: tuple[float, ...] = HELDOUT_TEMPERATURES_K
-    frames_per_plateau: int = 10
+    frames_per_plateau: int = 8
     melt_ps: float = 10.0
     cool_ps: float = 5.0
     plateau_ps: float = 2.0

@@ -113,7 +113,7 @@ class ModelValidationMaker(Maker):
     name: str = queries.MODEL_VALIDATION_JOB_NAME
     physical_checks: bool = False
     n_stability_runs: int = 2
-    n_relax_checks: int = 3
+    n_relax_checks: int = 2
 
     @validation_job
     def make(self, model: Any = None, model_uuid: str | None = None, iteration: int | None = None,
