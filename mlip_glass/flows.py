@@ -23,8 +23,8 @@ from mlip_glass.provenance import stamp
 from mlip_glass.reference.constants import AIMD_STEPS as AIMD_STEPS_PAPER
 
 #: wall-time budgets (s) of the demo's NEP fits: iteration 0 from scratch, active-learning refits warm-started
-DEMO_FIT_WALL_TIME_S = 190.0
-DEMO_REFIT_WALL_TIME_S = 90.0
+DEMO_FIT_WALL_TIME_S = 175.0
+DEMO_REFIT_WALL_TIME_S = 80.0
 #: optimiser steps of the demo's NEP fits (the wall-time budget usually stops first)
 DEMO_FIT_STEPS = 20_000
 #: torch threads of the demo's fits (both cores; the fit is the only job running then)
