@@ -31,7 +31,7 @@ STABILITY_T_K = 1200.0
 STABILITY_STEPS = 2000
 #: frames of each kind used by the MD and relaxation checks
 N_STABILITY_RUNS = 2
-N_RELAX_CHECKS = 3
+N_RELAX_CHECKS = 2
 
 
 def heldout_errors(nep_txt: str, frames: Sequence[Atoms]) -> dict[str, dict[str, float]]:

@@ -19,6 +19,7 @@ from jobflow import CURRENT_JOB, JobConfig, Maker
 
 from mlip_glass import queries
 from mlip_glass.stage import stage_job
+from mlip_glass.validation import checks
 from mlip_glass.validation.heldout import HeldOutProtocol
 
 logger = logging.getLogger(__name__)
@@ -112,8 +113,8 @@ class ModelValidationMaker(Maker):
 
     name: str = queries.MODEL_VALIDATION_JOB_NAME
     physical_checks: bool = False
-    n_stability_runs: int = 2
-    n_relax_checks: int = 2
+    n_stability_runs: int = checks.N_STABILITY_RUNS
+    n_relax_checks: int = checks.N_RELAX_CHECKS
 
     @validation_job
     def make(self, model: Any = None, model_uuid: str | None = None, iteration: int | None = None,
@@ -123,7 +124,6 @@ class ModelValidationMaker(Maker):
         this job (e.g. after the held-out set job)."""
         from mlip_glass.nep.schemas import load_nep
         from mlip_glass.properties.potentials import NEPPotential
-        from mlip_glass.validation import checks
 
         store = CURRENT_JOB.store
         campaign = campaign or CURRENT_JOB.job.metadata.get("campaign")
