@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,9 @@ from mlip_glass import queries
 from mlip_glass.properties.constants import PAPER_ENERGY_SLOPE, PAPER_RDF_MAE
 from mlip_glass.reference.constants import VASP_COST_CPU_H
 from mlip_glass.report.closed_loop import closed_loop_table
+from mlip_glass.report.formatting import fmt as _fmt
+from mlip_glass.report.formatting import is_nep as _is_nep
+from mlip_glass.report.formatting import potential_name as _potential_name
 
 logger = logging.getLogger(__name__)
 
@@ -165,22 +167,6 @@ def draw_figures(data: dict, folder: Path) -> dict[str, str]:
 
 
 # -- table ----------------------------------------------------------------------------------------------
-def _potential_name(doc: dict) -> str:
-    return str((doc.get("potential") or {}).get("name", "?"))
-
-
-def _is_nep(doc: dict) -> bool:
-    return "nep" in _potential_name(doc).lower() or (doc.get("potential") or {}).get("kind") == "nep"
-
-
-def _fmt(value, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    return f"{float(value):.{digits}g}"
-
-
 #: report row → key of the NEP error table (mlip_glass.nep.evaluate)
 RMSE_KEYS = {
     "energy (meV/atom)": "rmse_energy_meV_per_atom",

@@ -9,27 +9,17 @@ row per active-learning iteration (held-out errors of each model, and which one 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from mlip_glass.properties.constants import RDF_COMPARE_RANGE
+from mlip_glass.report.formatting import fmt as _fmt
+from mlip_glass.report.formatting import is_nep as _is_nep
 
 #: held-out categories reported in the table, in order
 HELDOUT_ORDER = ("md_2000K", "md_1200K", "md_700K", "md_300K", "relaxed", "scaled_0.97", "scaled_1.03", "is_2000K",
                  "is_1200K", "is_700K", "swap_mc_deep", "all")
-
-
-def _fmt(value, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    return f"{float(value):.{digits}g}"
-
-
-def _is_nep(doc: dict) -> bool:
-    potential = doc.get("potential") or {}
-    return "nep" in str(potential.get("name", "")).lower() or potential.get("kind") == "nep"
 
 
 def _pair(docs: list[dict]) -> tuple[dict | None, dict | None]:

@@ -18,6 +18,7 @@ from typing import Any
 from jobflow import CURRENT_JOB, JobConfig, Maker
 
 from mlip_glass import queries
+from mlip_glass.nep.fit import dataset_field
 from mlip_glass.stage import stage_job
 from mlip_glass.validation import checks
 from mlip_glass.validation.heldout import HeldOutProtocol
@@ -136,10 +137,10 @@ class ModelValidationMaker(Maker):
         heldout, splits = load_heldout(store, campaign)
         out: dict[str, Any] = {"iteration": int(iteration or 0), "model_uuid": model_uuid,
                                "physical_checks": bool(self.physical_checks),
-                               "model_hash": _field(model, "model_hash"), "selection_score": None,
+                               "model_hash": dataset_field(model, "model_hash"), "selection_score": None,
                                "validation_errors": None, "heldout_errors": None, "stability": None,
                                "relaxation": None, "energy_parity": None}
-        if _field(model, "status", "completed") != "completed" or not splits["validation"] + splits["test"]:
+        if dataset_field(model, "status", "completed") != "completed" or not splits["validation"] + splits["test"]:
             out["skipped"] = heldout.get("skipped") or "model did not complete"
             return out
         nep_txt = str(load_nep(model, store=store))
@@ -173,9 +174,3 @@ def _spread(frames: list, n: int) -> list:
         return list(frames)
     step = len(frames) / n
     return [frames[int(i * step)] for i in range(n)]
-
-
-def _field(doc: Any, key: str, default: Any = None) -> Any:
-    if isinstance(doc, dict):
-        return doc.get(key, default)
-    return getattr(doc, key, default)
