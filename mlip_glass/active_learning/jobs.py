@@ -562,21 +562,16 @@ def dict_with_uuid(run) -> dict:
 
 def _at_relaxed_density(store, campaign: str, starts: list[dict]) -> list[dict]:
     """``starts`` scaled to the mean volume per atom of the campaign's reference-minimised structures."""
-    from pymatgen.core import Structure
-
+    from mlip_glass.datasets.jobs import labelled_frames
+    from mlip_glass.datasets.subsets import mean_volume_per_atom, rescale_to_density
     from mlip_glass.properties.store import fetch_reference_frames
 
     finals = fetch_reference_frames(store, campaign, subset="relaxed")
     if not finals:
         return starts
-    volumes = [Structure.from_dict(f["structure"]).volume / len(f["structure"]["sites"]) for f in finals]
-    volume = sum(volumes) / len(finals)
-    out = []
-    for start in starts:
-        structure = _structure(start["structure"]).copy()
-        structure.scale_lattice(len(structure) * volume)
-        out.append({**start, "structure": structure.as_dict()})
-    return out
+    scaled = rescale_to_density([_structure(s["structure"]) for s in starts],
+                                mean_volume_per_atom(labelled_frames(finals)))
+    return [{**start, "structure": item.structure.as_dict()} for start, item in zip(starts, scaled)]
 
 
 @al_summary_job

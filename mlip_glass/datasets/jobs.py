@@ -371,7 +371,7 @@ def rescaled_parents(structures, relaxed) -> dict:
     subset (its reference-minimised structures) → ``{"volume_per_atom", "structures": [input documents]}``."""
     from mlip_glass.reference.labelling import input_document
 
-    frames = queries_frames(relaxed)
+    frames = labelled_frames(relaxed)
     volume = subset_functions.mean_volume_per_atom(subset_functions.final_relaxed(frames))
     inputs = subset_functions.rescale_to_density(structures, volume)
     return {"volume_per_atom": volume, "structures": [input_document(item) for item in inputs]}
@@ -380,10 +380,10 @@ def rescaled_parents(structures, relaxed) -> dict:
 @stage_job("dataset")
 def relaxed_finals(relaxed) -> list:
     """The reference-minimised structures (last step of each relaxation) of a relaxed SubsetDocument."""
-    return subset_functions.final_relaxed(queries_frames(relaxed))
+    return subset_functions.final_relaxed(labelled_frames(relaxed))
 
 
-def queries_frames(subset) -> list:
+def labelled_frames(subset) -> list:
     """LabelledFrames of a SubsetDocument (object or dict) or a list of frames."""
     from mlip_glass.reference.schemas import LabelledFrame
 
