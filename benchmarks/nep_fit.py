@@ -117,6 +117,38 @@ def compare_setup(args) -> None:
     print(f"set-up ratios new/current: cold {rows[1][1] / rows[0][1]:.2f}, warm {rows[2][1] / rows[0][1]:.2f}")
 
 
+def compare_threads(args) -> None:
+    """Steps/s of the driver with 1 thread, 2 fixed threads (OMP_WAIT_POLICY=PASSIVE, the fixed-thread
+    default) and adaptive threads (up to 2; the runtime's wait policy), same data, interleaved runs."""
+    import shutil
+
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    dataset = build_dataset(workdir, args.frames, args.atoms, args.seed, args.train_fraction)
+    variants = (("1 thread", 1, False), ("2 threads, passive", 2, False), ("adaptive, up to 2", 2, True))
+    rows: dict[str, list] = {label: [] for label, _, _ in variants}
+    for repeat in range(args.repeats):
+        for label, threads, adapt in variants:
+            directory = workdir / f"threads_{threads}_{adapt}"
+            shutil.rmtree(directory, ignore_errors=True)
+            load = os.getloadavg()[0]
+            cpu = CPUTrainerSettings(batch=args.batch, output_interval=args.compare_threads, threads=threads,
+                                     adapt_threads=adapt)
+            fit_nep({k: v for k, v in dataset.items() if not k.startswith("_")}, directory, settings=NEPSettings(),
+                    cpu_settings=cpu, backend="neppo", steps=args.compare_threads, wall_time=None)
+            status = json.loads((directory / "neppo_status.json").read_text())
+            rate = status["n_steps"] / (status["wall_time_s"] - status["setup_s"])
+            chosen = [c["threads"] for c in status.get("thread_choices") or []]
+            rows[label].append((rate, load, chosen))
+            print(f"run {repeat}: {label:20s} {rate:6.2f} steps/s  load {load:4.1f}  choices {chosen}", flush=True)
+    base = sorted(r[0] for r in rows["1 thread"])[len(rows["1 thread"]) // 2]
+    print(f"{args.compare_threads} steps of {args.batch} frames of {args.atoms} atoms, median of {args.repeats}")
+    print(f"{'variant':22s} {'steps/s':>8s} {'ratio to 1 thread':>18s}")
+    for label, values in rows.items():
+        rate = sorted(v[0] for v in values)[len(values) // 2]
+        print(f"{label:22s} {rate:8.2f} {rate / base:18.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=225, help="EAM frames (train + test)")
@@ -141,7 +173,13 @@ def main() -> None:
                         help="only compare set-up time and throughput of the current driver (ASE neighbour graphs, "
                              "MLIP_GLASS_GRAPH_CACHE=off) and the new one (vectorised graphs, cold then warm cache), "
                              "each training STEPS steps on the same data")
+    parser.add_argument("--compare-threads", type=int, default=0, metavar="STEPS",
+                        help="only compare steps/s with 1 thread, 2 passive threads and adaptive threads")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats of --compare-threads")
     args = parser.parse_args()
+    if args.compare_threads:
+        compare_threads(args)
+        return
     if args.compare_setup:
         compare_setup(args)
         return

@@ -133,7 +133,7 @@ class Backend:
         raise NotImplementedError
 
     def train(self, directory: str | Path, wall_time: float | None = None, warm_start: str | Path | None = None,
-              threads: int = 1) -> TrainingResult:
+              threads: int = 1, adapt_threads: bool = False) -> TrainingResult:
         raise NotImplementedError
 
 
@@ -153,7 +153,7 @@ class NeppoBackend(Backend):
 
         return version("neppo")
 
-    def train(self, directory, wall_time=None, warm_start=None, threads=1) -> TrainingResult:
+    def train(self, directory, wall_time=None, warm_start=None, threads=1, adapt_threads=False) -> TrainingResult:
         if not self.available():
             raise NEPTrainingError('the CPU trainer is not installed: pip install "neppo" "torch"')
         directory = Path(directory)
@@ -162,9 +162,15 @@ class NeppoBackend(Backend):
             command += ["--wall-time", str(float(wall_time))]
         if warm_start is not None:
             command += ["--warm-start", str(warm_start)]
+        adapt = bool(adapt_threads) and int(threads) > 1
+        if adapt:
+            command += ["--adapt-threads"]
         env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), PYTHONUNBUFFERED="1")
-        # idle OpenMP threads sleep instead of spinning: on shared cores spinning made steps 3-5x slower
-        env.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
+        if not adapt:
+            # fixed threads: idle OpenMP threads sleep instead of spinning (on shared cores spinning made steps
+            # 3-5x slower). Adapting: the runtime's default (spin briefly) makes 2 threads pay off on idle cores,
+            # and the driver falls back to 1 thread when they do not.
+            env.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
         kill_after = None if wall_time is None else float(wall_time) + max(KILL_GRACE_S, 0.5 * float(wall_time))
         status_path = directory / "neppo_status.json"
         status_path.unlink(missing_ok=True)
@@ -209,7 +215,7 @@ class GPUMDBackend(Backend):
 
     _last_dir: str | None = None
 
-    def train(self, directory, wall_time=None, warm_start=None, threads=1) -> TrainingResult:
+    def train(self, directory, wall_time=None, warm_start=None, threads=1, adapt_threads=False) -> TrainingResult:
         exe = self.executable()
         if exe is None:
             raise NEPTrainingError(f"GPUMD nep executable {self.command!r} not found (set ${NEP_COMMAND_ENV})")

@@ -207,7 +207,8 @@ def fit_nep(
     logger.info("training NEP with %s (%s) on %d train / %d test frames in %s", trainer.name, version, len(train),
                 len(test), directory)
     try:
-        result = trainer.train(directory, wall_time=wall_time, warm_start=warm_path, threads=cpu_settings.threads)
+        result = trainer.train(directory, wall_time=wall_time, warm_start=warm_path, threads=cpu_settings.threads,
+                               adapt_threads=cpu_settings.adapt_threads)
     except NEPTrainingError as exc:
         log = (directory / LOG_FILE).read_text() if (directory / LOG_FILE).exists() else exc.log
         return NEPModelDocument(status="failed", error=str(exc).splitlines()[0], log=log,

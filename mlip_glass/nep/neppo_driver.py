@@ -14,6 +14,8 @@ descent instead of GPUMD's SNES). What this driver adds to ``neppo train``:
 - **checkpoint/restart**: at every report (``output_interval`` steps) it writes ``neppo.restart``
   (model + AdamW state, step, elapsed time, batch order, history); a re-run in the same directory
   continues from it (the analogue of GPUMD's ``nep.restart``);
+- **thread choice** (``--adapt-threads``): times steps with 1 and ``--threads`` torch threads and keeps the
+  faster, re-checked every few hundred steps (:mod:`mlip_glass.nep.threads`);
 - **warm start**: ``--warm-start nep.txt`` starts from an earlier model (e.g. the previous active-learning
   iteration), keeping its descriptor scaling;
 - a final report that writes ``nep.txt``, ``loss.out`` and the parity files ``{energy,force,virial,
@@ -67,9 +69,12 @@ def _truncate_loss_out(path: Path, last_step: int) -> None:
 
 
 def train(directory: str | Path, wall_time: float | None = None, threads: int = 1,
-          warm_start: str | Path | None = None, device: str = "cpu") -> dict:
+          warm_start: str | Path | None = None, device: str = "cpu", adapt_threads: bool = False) -> dict:
     """Train (or resume) in ``directory``; returns the status dictionary also written to
     :data:`STATUS_FILE`.
+
+    ``adapt_threads``: ``threads`` is the maximum; :class:`~mlip_glass.nep.threads.ThreadTuner` times steps
+    with 1 and ``threads`` torch threads and keeps the faster (re-checked during the fit).
 
     ``wall_time`` (s) budgets the whole call: set-up (imports, reading the structures), the steps and the
     final report; on resume the time spent before the checkpoint counts too.
@@ -86,8 +91,10 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
     from neppo.trainer import Trainer
 
     from mlip_glass.nep.graphs import install as install_graph_cache
+    from mlip_glass.nep.threads import ThreadTuner
 
     torch.set_num_threads(int(threads))
+    tuner = ThreadTuner(int(threads), torch.set_num_threads) if adapt_threads else None
     cached_graphs = install_graph_cache()
     directory = Path(directory)
     settings = read_nep_in(directory / "nep.in")
@@ -179,9 +186,13 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
         rate = _cosine(rates[0], rates[1], progress)
         trainer._set_learning_rate(rate)
         index = trainer._next_batch()
+        if tuner is not None:
+            tuner.threads_for_next_step()
         before = time.perf_counter()
         values = trainer._take_step(*trainer._batches[index], trainer._batch_has_bec[index])
         step_cost = time.perf_counter() - before
+        if tuner is not None:
+            tuner.record(step_cost)
         if not torch.isfinite(values[0]):
             raise FloatingPointError(f"loss became {float(values[0])} at step {trainer._step}")
         totals = values if totals is None else totals + values
@@ -206,6 +217,7 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
               "setup_s": setup, "graph_cache": cached_graphs,
               "steps_requested": steps, "wall_time_budget_s": wall_time, "trainer": "neppo",
               "trainer_version": neppo_version, "threads": int(threads), "device": str(device),
+              "thread_choices": tuner.history if tuner is not None else None,
               "warm_start": str(warm_start) if warm_start else None,
               "history": trainer.history.replace({np.nan: None}).to_dict("list")}
     (directory / STATUS_FILE).write_text(json.dumps(status))
@@ -217,7 +229,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("directory")
     parser.add_argument("--wall-time", type=float, default=None, help="budget in seconds")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the maximum with --adapt-threads)")
+    parser.add_argument("--adapt-threads", action="store_true",
+                        help="time steps with 1 and --threads threads and keep the faster (re-checked)")
     parser.add_argument("--warm-start", default=None)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
@@ -231,7 +245,7 @@ def main(argv: list[str] | None = None) -> None:
 
     warnings.simplefilter("ignore")
     train(args.directory, wall_time=args.wall_time, threads=args.threads, warm_start=args.warm_start,
-          device=args.device)
+          device=args.device, adapt_threads=args.adapt_threads)
 
 
 if __name__ == "__main__":

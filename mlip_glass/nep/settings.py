@@ -130,8 +130,11 @@ class CPUTrainerSettings:
     output_interval
         Steps between reports (loss.out row, nep.txt, checkpoint).
     threads
-        torch CPU threads. Default 1: on shared cores one thread trained fastest (1869 steps in 10 min vs
-        1164 with 2 threads, same load; see docs/nep.md).
+        torch CPU threads (the maximum when ``adapt_threads``). Default 1: on shared cores one thread trained
+        fastest (1869 steps in 10 min vs 1164 with 2 threads, same load; see docs/nep.md).
+    adapt_threads
+        With ``threads > 1``: time steps with 1 and ``threads`` threads during the fit and keep the faster
+        (:mod:`mlip_glass.nep.threads`); on idle cores 2 threads are ~1.5x faster, on shared cores 1 is.
     """
 
     batch: int = 8
@@ -141,6 +144,7 @@ class CPUTrainerSettings:
     seed: int = 42
     output_interval: int = 50
     threads: int = 1
+    adapt_threads: bool = True
 
     def __post_init__(self) -> None:
         self.learning_rate = tuple(float(x) for x in self.learning_rate)
@@ -153,6 +157,7 @@ class CPUTrainerSettings:
         _check(isinstance(self.output_interval, int) and self.output_interval >= 1, "output_interval",
                self.output_interval, "integer >= 1")
         _check(isinstance(self.threads, int) and self.threads >= 1, "threads", self.threads, "integer >= 1")
+        _check(isinstance(self.adapt_threads, bool), "adapt_threads", self.adapt_threads, "True or False")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
