@@ -19,8 +19,8 @@ and a model in the store; frames labelled by the crashed iteration are reused, n
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,15 +43,18 @@ from mlip_glass.active_learning.constants import (
     TRUST_HI_EV_A,
     TRUST_LO_EV_A,
 )
+from mlip_glass.active_learning.resources import LABEL
 from mlip_glass.provenance import stamp, structure_hash
-from mlip_glass.stage import current_job, stage_job
+from mlip_glass.reference.engines import get_engine
+from mlip_glass.reference.jobs import LabelMaker as ReferenceLabelMaker
+from mlip_glass.stage import current_job, plain_output, stage_job
+from mlip_glass.utils.imports import import_object
 
 logger = logging.getLogger(__name__)
 
 #: jobs that read the store while they run
 _STORE = {"config": JobConfig(expose_store=True)}
 al_job = stage_job("active_learning", **_STORE)
-al_reference_job = stage_job("reference", **_STORE)
 al_dataset_job = stage_job("dataset", data=["train_xyz", "test_xyz"], **_STORE)
 al_summary_job = stage_job("active_learning", name=queries.SUMMARY_JOB_NAME)
 
@@ -59,29 +62,12 @@ al_summary_job = stage_job("active_learning", name=queries.SUMMARY_JOB_NAME)
 DEFAULT_ASSEMBLE = "mlip_glass.datasets.assembly:assemble_dataset"
 
 
-def import_object(path: str):
-    """``"package.module:attribute"`` → the attribute (engines, assembly functions given by name)."""
-    if not isinstance(path, str) or ":" not in path:
-        raise ValueError(f"expected an import path 'package.module:name', got {path!r}")
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
 def resolve_engine(engine: Any, engine_kwargs: dict | None = None):
-    """A reference engine from ``"eam"``/``"vasp"``, an import path ``"module:factory"`` (called with
-    ``engine_kwargs``) or an engine/ASE calculator object."""
-    if isinstance(engine, str) and ":" in engine:
-        return import_object(engine)(**(engine_kwargs or {}))
-    from mlip_glass.reference.engines import get_engine
-
+    """Deprecated: :func:`mlip_glass.reference.engines.get_engine` resolves ``"module:factory"`` itself."""
     return get_engine(engine, **(engine_kwargs or {}))
 
 
-def _dump(doc: Any) -> Any:
-    """A pydantic document (possibly holding pymatgen objects) as plain JSON-able data."""
-    from monty.json import jsanitize
-
-    return jsanitize(doc.model_dump() if hasattr(doc, "model_dump") else doc, strict=True, enum_values=True)
+_dump = plain_output
 
 
 # -- feedback runs ------------------------------------------------------------------------------------
@@ -289,41 +275,29 @@ def _label_input(candidate: dict) -> dict:
 
 
 # -- labelling ----------------------------------------------------------------------------------------
+def feedback_label_maker(engine: Any = "eam", **fields: Any) -> ReferenceLabelMaker:
+    """The loop's labelling Maker: :class:`mlip_glass.reference.jobs.LabelMaker` on the feedback candidates
+    (job ``"al label"``, subset ``"mlip_feedback"``, bad inputs rejected, frames kept in the job document);
+    ``fields`` (e.g. ``engine_kwargs``, ``subset``) override these."""
+    settings = {"name": LABEL, "subset": FEEDBACK_SUBSET, "on_error": "reject", "output_as_dict": True, **fields}
+    return ReferenceLabelMaker(engine=engine, **settings)
+
+
 @dataclass
-class LabelMaker(Maker):
-    """Label structures with a reference engine (single points) → ``{"frames": [LabelledFrame], ...}``.
+class LabelMaker(ReferenceLabelMaker):
+    """Deprecated alias of :class:`mlip_glass.reference.jobs.LabelMaker` with the loop's settings
+    (:func:`feedback_label_maker`): same jobs, same documents."""
 
-    Parameters
-    ----------
-    engine
-        ``"eam"`` (local Cheng–Ma–Sheng EAM), ``"vasp"``, or an import path ``"module:factory"`` returning
-        an engine or ASE calculator.
-    engine_kwargs
-        Keyword arguments of the engine / factory.
-    subset
-        Training-database subset of the frames (``"mlip_feedback"`` in the loop).
-    """
-
-    name: str = "al label"
-    engine: str = "eam"
-    engine_kwargs: dict = field(default_factory=dict)
+    name: str = LABEL
     subset: str = FEEDBACK_SUBSET
+    on_error: str = "reject"
+    output_as_dict: bool = True
 
-    @al_reference_job
-    def make(self, structures: list | dict):
-        """Label ``structures`` (documents with ``structure`` and optional provenance, or a selection
-        output with ``to_label``)."""
-        from mlip_glass.datasets.schemas import SubsetDocument
-        from mlip_glass.reference.labelling import label_structures
-
-        items = structures["to_label"] if isinstance(structures, dict) else structures
-        frames = label_structures(items, engine=resolve_engine(self.engine, self.engine_kwargs),
-                                  subset=self.subset, on_error="reject", job_uuid=current_job().uuid)
-        for frame, item in zip(frames, items):
-            if isinstance(item, dict) and item.get("feedback_job_uuid"):
-                frame.source.extra["feedback_job_uuid"] = item["feedback_job_uuid"]
-        doc = SubsetDocument.from_frames(self.subset, frames, {"engine": self.engine})
-        return _dump(doc)  # same shape as the datasets stage's subset documents; frames stay queryable
+    def __post_init__(self):
+        warnings.warn("mlip_glass.active_learning.jobs.LabelMaker is deprecated: use "
+                      "mlip_glass.active_learning.jobs.feedback_label_maker() (a reference.jobs.LabelMaker)",
+                      DeprecationWarning, stacklevel=3)
+        super().__post_init__()
 
 
 # -- dataset ------------------------------------------------------------------------------------------
@@ -399,7 +373,7 @@ class ActiveLearningMaker(Maker):
         Models trained per iteration when ``select.method == "committee"`` (seeds seed, seed+1, ...).
     feedback, select, label, assemble
         Makers of the steps (``label`` may be any Maker whose ``make(structures)`` labels a list of
-        documents, e.g. :class:`mlip_glass.datasets.jobs.MLIPFeedbackMaker`).
+        documents; default :func:`feedback_label_maker`, a :class:`mlip_glass.reference.jobs.LabelMaker`).
     fit
         NEP training Maker, ``make(dataset)`` → NEPModelDocument (default
         :class:`mlip_glass.nep.jobs.NEPFitMaker`); committee members need a ``seed`` or ``cpu_settings.seed``.
@@ -424,7 +398,7 @@ class ActiveLearningMaker(Maker):
     warm_start: bool = False
     feedback: Maker = field(default_factory=FeedbackMaker)
     select: Maker = field(default_factory=SelectCandidatesMaker)
-    label: Maker = field(default_factory=LabelMaker)
+    label: Maker = field(default_factory=feedback_label_maker)
     assemble: Maker = field(default_factory=AssembleMaker)
     fit: Maker | None = None
     validation: Maker | None = None
