@@ -46,16 +46,22 @@ class ProvenanceError(MLIPGlassError, LookupError, ValueError):
     """A document the query needs is not in the store (names campaign/iteration/hash)."""
 
 
-def _criteria(campaign: str | None, stage: str | None = None, iteration: int | None = None, **extra) -> dict:
+def criteria(campaign: str | None, stage: str | None = None, iteration: int | None = None, at_most: bool = False,
+             **extra) -> dict:
+    """The ``metadata.*`` criteria of job documents: ``campaign``, ``stage``, ``iteration`` (``at_most``:
+    every iteration up to it), plus any ``extra`` ``field: condition`` pairs."""
     crit: dict[str, Any] = {}
     if campaign is not None:
         crit["metadata.campaign"] = campaign
     if stage is not None:
         crit["metadata.stage"] = stage
     if iteration is not None:
-        crit["metadata.iteration"] = int(iteration)
+        crit["metadata.iteration"] = {"$lte": int(iteration)} if at_most else int(iteration)
     crit.update(extra)
     return crit
+
+
+_criteria = criteria
 
 
 def latest(docs: Iterable[dict]) -> dict | None:
@@ -252,11 +258,17 @@ def labelled_hashes(store, campaign: str) -> set[str]:
     return {frame["structure_hash"] for frame, _ in iter_frames(store, campaign)}
 
 
-def _frames_of_docs(store, criteria: dict) -> Iterator[tuple[dict, dict]]:
+def _frames_of_docs(store, crit: dict, sort: dict | None = None) -> Iterator[tuple[dict, dict]]:
     props = ["uuid", "index", "name", "metadata", "output", "completed_at"]
-    for doc in store.query(criteria, properties=props, load=True):
+    for doc in store.query(crit, properties=props, load=True, sort=sort):
         for frame in frames_in_output(doc.get("output")):
             yield frame, doc
+
+
+def reference_frames(store, campaign: str, iteration: int | None = None) -> list[dict]:
+    """Every labelled frame of the campaign's reference jobs of iterations up to ``iteration`` (None: all)."""
+    _connect(store)
+    return [frame for frame, _ in _frames_of_docs(store, _criteria(campaign, REFERENCE_STAGE, iteration, True))]
 
 
 def frames_by_hash(store, campaign: str, hashes: Iterable[str]) -> dict[str, dict]:
@@ -274,6 +286,21 @@ def frames_by_hash(store, campaign: str, hashes: Iterable[str]) -> dict[str, dic
         if h in wanted and str(doc.get("completed_at")) >= found.get(h, ("", None))[0]:
             found[h] = (str(doc.get("completed_at")), frame)
     return {h: f for h, (_, f) in found.items()}
+
+
+def dataset_frames(store, campaign: str | None, dataset_uuid: str) -> tuple[dict, list[dict]]:
+    """The output of the dataset document ``dataset_uuid`` and its frames (train and test), read back from the
+    labelling jobs of ``campaign``; :class:`ProvenanceError` if any of them is not there."""
+    _connect(store)
+    dataset = store.query_one({"uuid": dataset_uuid}, properties=["output"], load=True)["output"]
+    wanted = set(dataset.get("frame_hashes_train") or []) | set(dataset.get("frame_hashes_test") or [])
+    found = frames_by_hash(store, campaign, wanted)
+    if wanted - set(found):
+        raise ProvenanceError(
+            f"{len(wanted - set(found))} frames of dataset {dataset_uuid} are not in the labelling jobs "
+            f"of campaign {campaign!r}"
+        )
+    return dataset, list(found.values())
 
 
 def frames_of_subset(store, campaign: str, subset: str, iteration: int | None = None) -> list[dict]:

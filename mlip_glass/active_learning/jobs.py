@@ -43,31 +43,29 @@ from mlip_glass.active_learning.constants import (
     TRUST_HI_EV_A,
     TRUST_LO_EV_A,
 )
-from mlip_glass.active_learning.resources import LABEL
+from mlip_glass.active_learning.resources import ASSEMBLE, LABEL
+from mlip_glass.datasets.jobs import AssembleDatasetMaker, dataset_job, labelled_frames
 from mlip_glass.provenance import stamp, structure_hash
 from mlip_glass.reference.engines import get_engine
 from mlip_glass.reference.jobs import LabelMaker as ReferenceLabelMaker
 from mlip_glass.stage import current_job, plain_output, stage_job
-from mlip_glass.utils.imports import import_object
+from mlip_glass.utils.imports import import_object  # noqa: F401  (re-exported: old import path)
 
 logger = logging.getLogger(__name__)
 
 #: jobs that read the store while they run
 _STORE = {"config": JobConfig(expose_store=True)}
 al_job = stage_job("active_learning", **_STORE)
-al_dataset_job = stage_job("dataset", data=["train_xyz", "test_xyz"], **_STORE)
 al_summary_job = stage_job("active_learning", name=queries.SUMMARY_JOB_NAME)
 
-#: default dataset assembly function ``f(frames, seed, previous=None)`` (import path)
+#: default dataset assembly function ``f(frames, seed, previous=None)`` (import path; the deprecated
+#: :class:`AssembleMaker` names it, :func:`loop_assemble_maker` uses the same function directly)
 DEFAULT_ASSEMBLE = "mlip_glass.datasets.assembly:assemble_dataset"
 
 
 def resolve_engine(engine: Any, engine_kwargs: dict | None = None):
     """Deprecated: :func:`mlip_glass.reference.engines.get_engine` resolves ``"module:factory"`` itself."""
     return get_engine(engine, **(engine_kwargs or {}))
-
-
-_dump = plain_output
 
 
 # -- feedback runs ------------------------------------------------------------------------------------
@@ -301,41 +299,33 @@ class LabelMaker(ReferenceLabelMaker):
 
 
 # -- dataset ------------------------------------------------------------------------------------------
+def loop_assemble_maker(seed: int = 0, **fields: Any) -> AssembleDatasetMaker:
+    """The loop's assembly Maker: :class:`mlip_glass.datasets.jobs.AssembleDatasetMaker` making dataset k+1 from
+    dataset k (given by its uuid) + new frames (job ``"al assemble dataset"``, a plain-dict document);
+    ``fields`` (e.g. ``assemble``) override these."""
+    return AssembleDatasetMaker(**{"name": ASSEMBLE, "seed": seed, "output_as_dict": True, **fields})
+
+
 @dataclass
-class AssembleMaker(Maker):
-    """Dataset k+1 = dataset k + new frames; earlier train/test assignments are kept (no leak).
+class AssembleMaker(AssembleDatasetMaker):
+    """Deprecated alias of :class:`mlip_glass.datasets.jobs.AssembleDatasetMaker` with the loop's settings
+    (:func:`loop_assemble_maker`); ``make(labelled, reused, previous_uuid)`` keeps its old argument order."""
 
-    Parameters
-    ----------
-    assemble
-        Import path of ``assemble(frames, seed, previous=None) -> DatasetDocument``.
-    seed
-        Split seed of the new frames (recorded in the document).
-    """
+    name: str = ASSEMBLE
+    assemble: str | None = DEFAULT_ASSEMBLE
+    output_as_dict: bool = True
 
-    name: str = "al assemble dataset"
-    assemble: str = DEFAULT_ASSEMBLE
-    seed: int = 0
+    def __post_init__(self):
+        warnings.warn("mlip_glass.active_learning.jobs.AssembleMaker is deprecated: use "
+                      "mlip_glass.active_learning.jobs.loop_assemble_maker() (a datasets.jobs.AssembleDatasetMaker)",
+                      DeprecationWarning, stacklevel=3)
 
-    @al_dataset_job
-    def make(self, labelled: Any, reused: list | None = None, previous_uuid: str | None = None):
-        """``labelled``: a LabelMaker output (or frame list); ``reused``: frames already in the store;
-        ``previous_uuid``: dataset document k. Its frames are read back from the campaign's labelling
-        jobs in the store and passed with the new ones, so dataset k+1 = dataset k + new frames."""
-        frames = queries.frames_in_output(labelled) + list(reused or [])
-        previous = None
-        if previous_uuid is not None:
-            store = current_job().require_store()
-            previous = store.query_one({"uuid": previous_uuid}, properties=["output"], load=True)["output"]
-            wanted = set(previous.get("frame_hashes_train") or []) | set(previous.get("frame_hashes_test") or [])
-            found = queries.frames_by_hash(store, current_job().campaign, wanted)
-            if wanted - set(found):
-                raise queries.ProvenanceError(
-                    f"{len(wanted - set(found))} frames of dataset {previous_uuid} are not in the labelling jobs "
-                    f"of campaign {current_job().campaign!r}"
-                )
-            frames = list(found.values()) + frames
-        return _dump(import_object(self.assemble)(frames, seed=self.seed, previous=previous))
+    @dataset_job
+    def make(self, labelled=None, reused: list | None = None, previous_uuid: str | None = None,
+             previous: str | None = None):
+        """``labelled``: a labelling output (or frame list); ``reused``: frames already in the store;
+        ``previous_uuid`` (or ``previous``): the uuid of dataset document k."""
+        return self.assemble_frames(labelled, previous if previous is not None else previous_uuid, reused)
 
 
 # -- the loop -----------------------------------------------------------------------------------------
@@ -399,7 +389,7 @@ class ActiveLearningMaker(Maker):
     feedback: Maker = field(default_factory=FeedbackMaker)
     select: Maker = field(default_factory=SelectCandidatesMaker)
     label: Maker = field(default_factory=feedback_label_maker)
-    assemble: Maker = field(default_factory=AssembleMaker)
+    assemble: Maker = field(default_factory=loop_assemble_maker)
     fit: Maker | None = None
     validation: Maker | None = None
     patience: int | None = None
@@ -494,7 +484,7 @@ class ActiveLearningMaker(Maker):
         candidates = [dict_with_uuid(run) for run in runs]
         select = self.select.make(candidates, model_uuids, dataset_uuid)
         label = self.label.make(select.output["to_label"])
-        assemble = self.assemble.make(label.output, select.output["reused_frames"], dataset_uuid)
+        assemble = self.assemble.make(label.output, previous=dataset_uuid, reused=select.output["reused_frames"])
         fits = []
         for member in range(self.committee_size if getattr(self.select, "method", "all") == "committee" else 1):
             if self.warm_start:  # continue from model k-1 (read from the store when the fit runs)
@@ -536,7 +526,6 @@ def dict_with_uuid(run) -> dict:
 
 def _at_relaxed_density(store, campaign: str, starts: list[dict]) -> list[dict]:
     """``starts`` scaled to the mean volume per atom of the campaign's reference-minimised structures."""
-    from mlip_glass.datasets.jobs import labelled_frames
     from mlip_glass.datasets.subsets import mean_volume_per_atom, rescale_to_density
     from mlip_glass.properties.store import fetch_reference_frames
 
@@ -552,7 +541,7 @@ def _at_relaxed_density(store, campaign: str, starts: list[dict]) -> list[dict]:
 def iteration_summary(iteration: int, selection: dict, labelled: dict, dataset: dict, model: dict,
                       validation: dict | None = None) -> dict:
     """Per-iteration record: candidates, class fractions, new frames, dataset and model hashes, errors."""
-    selection, labelled, dataset, model = (_dump(x) for x in (selection, labelled, dataset, model))
+    selection, labelled, dataset, model = (plain_output(x) for x in (selection, labelled, dataset, model))
     frames = queries.frames_in_output(labelled)
     return {
         "iteration": int(iteration),

@@ -15,6 +15,7 @@ from typing import Any
 
 from jobflow import Flow, JobConfig, Maker, Response
 
+from mlip_glass import queries
 from mlip_glass.datasets import subsets as subset_functions
 from mlip_glass.datasets.assembly import assemble_dataset
 from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
@@ -32,7 +33,8 @@ from mlip_glass.reference.engines import get_engine
 from mlip_glass.reference.jobs import LabelMaker, reference_job
 from mlip_glass.reference.labelling import input_document
 from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol
-from mlip_glass.stage import current_job, stage_job
+from mlip_glass.stage import current_job, plain_output, stage_job
+from mlip_glass.utils.imports import import_object
 
 #: dataset jobs: extxyz text to the data store; the store is exposed so the assembly can gather by campaign
 dataset_job = stage_job("dataset", data=["train_xyz", "test_xyz"], config=JobConfig(expose_store=True))
@@ -270,27 +272,23 @@ class MLIPFeedbackMaker(LabelMaker):
 
 
 def gather_frames_from_store(store, campaign: str, iteration: int | None = None) -> list:
-    """Every SubsetDocument's frames stored by reference jobs of ``campaign`` (optionally ≤ ``iteration``)."""
-    criteria: dict = {"metadata.campaign": campaign, "metadata.stage": "reference"}
-    if iteration is not None:
-        criteria["metadata.iteration"] = {"$lte": int(iteration)}
-    frames = []
-    for doc in store.query(criteria, properties=["output", "uuid"], load=True):
-        output = doc.get("output") or {}
-        if isinstance(output, dict) and "frames" in output:
-            frames.extend(SubsetDocument(**output).frames)
-    return frames
+    """Every SubsetDocument's frames stored by reference jobs of ``campaign`` (optionally ≤ ``iteration``), as
+    LabelledFrames (the query is :func:`mlip_glass.queries.reference_frames`)."""
+    return labelled_frames(queries.reference_frames(store, campaign, iteration))
 
 
 @dataclass
 class AssembleDatasetMaker(Maker):
-    """Gather labelled frames, dedupe by structure hash, split 80/20 (seeded, stratified by subset), write
-    GPUMD extxyz (train/test text to the data store).
+    """The one assembly Maker: gather labelled frames (and those of the previous dataset), dedupe by structure
+    hash, split 80/20 (seeded, stratified by subset; the previous dataset's split is kept, so test frames never
+    leak into training), write GPUMD extxyz (train/test text to the data store).
 
     Parameters
     ----------
+    name
+        Job name (the active-learning loop's is ``"al assemble dataset"``).
     seed
-        Split seed.
+        Split seed of the new frames (recorded in the document).
     train_fraction
         Train fraction of each subset (paper 0.8).
     campaign
@@ -298,6 +296,12 @@ class AssembleDatasetMaker(Maker):
         to those passed to ``make``.
     iteration
         With ``campaign``: only jobs of iterations ≤ this.
+    assemble
+        Import path of another ``assemble(frames, seed, previous=None) -> DatasetDocument`` (None:
+        :func:`mlip_glass.datasets.assembly.assemble_dataset`, which also takes ``train_fraction``).
+    output_as_dict
+        Store the DatasetDocument as a plain dict (what the active-learning loop stores; references to it resolve
+        to a dict).
     """
 
     name: str = "assemble dataset"
@@ -305,14 +309,32 @@ class AssembleDatasetMaker(Maker):
     train_fraction: float = TRAIN_FRACTION
     campaign: str | None = None
     iteration: int | None = None
+    assemble: str | None = None
+    output_as_dict: bool = False
 
     @dataset_job
-    def make(self, subsets=None, previous: DatasetDocument | None = None) -> DatasetDocument:
-        """``subsets``: SubsetDocuments / frames; ``previous``: earlier dataset whose split is kept."""
-        frames = list(subsets or [])
+    def make(self, subsets=None, previous: DatasetDocument | dict | str | None = None, reused: list | None = None):
+        """Job: ``subsets`` (SubsetDocuments / frames, or one labelling output) → the dataset.
+
+        ``previous``: the earlier dataset whose split is kept; given as a document its frames must be among
+        ``subsets``, given as its job uuid they are read back from the campaign's labelling jobs in the store
+        (dataset k+1 = dataset k + new frames). ``reused``: frames labelled earlier, taken as new ones."""
+        return self.assemble_frames(subsets, previous, reused)
+
+    def assemble_frames(self, subsets=None, previous=None, reused=None):
+        """The body of :meth:`make` (run inside the job)."""
+        frames = queries.frames_in_output(subsets) if isinstance(subsets, dict) else list(subsets or [])
+        frames += list(reused or [])
         if self.campaign:
             frames += gather_frames_from_store(current_job().store, self.campaign, self.iteration)
-        return assemble_dataset(frames, self.seed, previous, self.train_fraction)
+        if isinstance(previous, str):
+            previous, earlier = queries.dataset_frames(current_job().require_store(), current_job().campaign,
+                                                       previous)
+            frames = earlier + frames
+        function = assemble_dataset if self.assemble is None else import_object(self.assemble)
+        options = {"train_fraction": self.train_fraction} if function is assemble_dataset else {}
+        dataset = function(frames, seed=self.seed, previous=previous, **options)
+        return plain_output(dataset) if self.output_as_dict else dataset
 
 
 @dataclass
