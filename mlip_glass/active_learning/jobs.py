@@ -30,12 +30,7 @@ from mlip_glass import queries
 from mlip_glass.active_learning.constants import (
     DEFAULT_MAX_ITERATIONS,
     DEFAULT_RMSE_TOL,
-    FEEDBACK_EQUIL_STEPS,
-    FEEDBACK_QUENCH_STEPS,
     FEEDBACK_SUBSET,
-    FEEDBACK_T_EQUIL_K,
-    FEEDBACK_T_FINAL_K,
-    FEEDBACK_TIMESTEP_FS,
     GAMMA_HI,
     GAMMA_LO,
     SELECTION_METHODS,
@@ -43,11 +38,13 @@ from mlip_glass.active_learning.constants import (
     TRUST_HI_EV_A,
     TRUST_LO_EV_A,
 )
+from mlip_glass.active_learning.protocols import FEEDBACK_ALIASES, FeedbackMDProtocol
 from mlip_glass.active_learning.resources import ASSEMBLE, LABEL
 from mlip_glass.datasets.jobs import AssembleDatasetMaker, dataset_job, labelled_frames
 from mlip_glass.provenance import stamp, structure_hash
 from mlip_glass.reference.engines import get_engine
 from mlip_glass.reference.jobs import LabelMaker as ReferenceLabelMaker
+from mlip_glass.reference.protocols import UNSET, fold_protocol
 from mlip_glass.stage import current_job, plain_output, stage_job
 from mlip_glass.utils.imports import import_object  # noqa: F401  (re-exported: old import path)
 
@@ -77,29 +74,29 @@ class FeedbackMaker(Maker):
     ----------
     name
         Job name (queries find feedback runs by it).
-    t_equil
-        Equilibration temperature (K).
-    t_final
-        End temperature of the quench (K).
-    equil_steps, quench_steps
-        MD steps of the equilibration and of the linear quench.
-    timestep_fs
-        MD time step (fs).
-    pressure_gpa
-        NPT pressure (GPa); None for NVT.
+    t_equil, t_final, equil_steps, quench_steps, timestep_fs, pressure_gpa
+        Deprecated spelling of the protocol's fields (temperatures K, time step fs, pressure GPa, None: NVT);
+        they override it when given.
     snapshot_every
         Keep a snapshot every this many MD steps as a candidate (None: only the final structure, the paper's
         choice). A run that turns unphysical keeps the snapshots taken before it broke.
+    protocol
+        :class:`~mlip_glass.active_learning.protocols.FeedbackMDProtocol` (default: 2000 K for 2000 steps, linear
+        quench to 300 K over 2000 steps of 1 fs, NPT at 0 GPa).
     """
 
     name: str = queries.FEEDBACK_JOB_NAME
-    t_equil: float = FEEDBACK_T_EQUIL_K
-    t_final: float = FEEDBACK_T_FINAL_K
-    equil_steps: int = FEEDBACK_EQUIL_STEPS
-    quench_steps: int = FEEDBACK_QUENCH_STEPS
-    timestep_fs: float = FEEDBACK_TIMESTEP_FS
-    pressure_gpa: float | None = 0.0
+    t_equil: float | None = None
+    t_final: float | None = None
+    equil_steps: int | None = None
+    quench_steps: int | None = None
+    timestep_fs: float | None = None
+    pressure_gpa: float | None = UNSET
     snapshot_every: int | None = None
+    protocol: FeedbackMDProtocol | dict | None = None
+
+    def __post_init__(self):
+        fold_protocol(self, FeedbackMDProtocol, FEEDBACK_ALIASES)
 
     @al_job
     def make(self, model_uuid: str, start: dict, seed: int):
@@ -137,9 +134,8 @@ class FeedbackMaker(Maker):
 
         structure = _structure(start["structure"])
         snapshots, summary = feedback_trajectory(
-            structure, NEPPotential.from_document(model), seed, t_equil=self.t_equil, t_final=self.t_final,
-            equil_steps=self.equil_steps, quench_steps=self.quench_steps, timestep_fs=self.timestep_fs,
-            pressure_gpa=self.pressure_gpa, snapshot_every=self.snapshot_every,
+            structure, NEPPotential.from_document(model), seed, **self.protocol.trajectory_kwargs(),
+            snapshot_every=self.snapshot_every,
         )
         return [(step, t, AseAtomsAdaptor.get_structure(a)) for step, t, a in snapshots], summary
 

@@ -32,7 +32,7 @@ from mlip_glass.reference.constants import (
 from mlip_glass.reference.engines import get_engine
 from mlip_glass.reference.jobs import LabelMaker, reference_job
 from mlip_glass.reference.labelling import input_document
-from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol
+from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol, fold_protocol
 from mlip_glass.stage import current_job, plain_output, stage_job
 from mlip_glass.utils.imports import import_object
 
@@ -72,14 +72,6 @@ class _SubsetMaker(Maker):
         inputs, protocol, kwargs = subset_functions.subset_plan(self.subset, structures, params)
         label = vasp_label_maker(engine, f"{self.name} vasp", self.subset, protocol, kwargs)
         return Response(replace=inherit_provenance(label.make([input_document(item) for item in inputs])))
-
-
-def _fold_protocol(maker, protocol_class) -> None:
-    """Fold a Maker's old per-field keywords into its ``protocol`` (they override it), then clear them."""
-    old = {k: getattr(maker, k) for k in protocol_class.__dataclass_fields__ if hasattr(maker, k)}
-    maker.protocol = protocol_class.from_any(maker.protocol, **old)
-    for key in old:
-        setattr(maker, key, None)
 
 
 def _jsonable(params):
@@ -136,7 +128,7 @@ class RelaxedSubsetMaker(_SubsetMaker):
     subset = "relaxed"
 
     def __post_init__(self):
-        _fold_protocol(self, RelaxProtocol)
+        fold_protocol(self, RelaxProtocol, warn=False)
 
     def _params(self):
         params = {"n_select": self.n_select, "seed": self.seed, **self.protocol.engine_kwargs()}
@@ -220,7 +212,7 @@ class AIMDSubsetMaker(_SubsetMaker):
     subset = "aimd"
 
     def __post_init__(self):
-        _fold_protocol(self, AIMDProtocol)
+        fold_protocol(self, AIMDProtocol, warn=False)
 
     def _params(self):
         return {"n_select": self.n_select, "seed": self.seed, **self.protocol.engine_kwargs()}
@@ -249,7 +241,7 @@ class CrystalSubsetMaker(_SubsetMaker):
     subset = "crystal"
 
     def __post_init__(self):
-        _fold_protocol(self, RelaxProtocol)
+        fold_protocol(self, RelaxProtocol, warn=False)
 
     def _params(self):
         return {"names": None if self.names is None else list(self.names), **self.protocol.engine_kwargs()}

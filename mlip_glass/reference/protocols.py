@@ -9,6 +9,7 @@ work and override the protocol's fields (:meth:`AIMDProtocol.from_any`).
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +64,34 @@ def parse_keep(keep) -> int | None:
     raise ValueError(f"keep must be 'last', 'all' or an integer >= 1 (every k-th step), got {keep!r}")
 
 
-def _merge(cls, protocol, aliases: dict, overrides: dict):
+#: default of a Maker's deprecated protocol keyword whose None is a value (e.g. ``pressure_gpa=None``: NVT)
+UNSET: Any = "<unset>"
+
+
+def fold_protocol(maker, protocol_class, aliases: dict | None = None, warn: bool = True) -> None:
+    """Fold a Maker's old per-field keywords into its ``protocol`` (they override it), then clear them.
+
+    A keyword counts as given when it is not None (or, where its default is :data:`UNSET`, when it is not
+    UNSET: None is then a value). With ``warn`` a given keyword raises a DeprecationWarning naming the protocol."""
+    names = [f.name for f in dataclasses.fields(protocol_class)]
+    old = {k: getattr(maker, k) for k in [*names, *(aliases or {})] if k in maker.__dataclass_fields__}
+    defaults = {k: maker.__dataclass_fields__[k].default for k in old}
+    given = {k: v for k, v in old.items() if not _is_unset(v) and (v is not None or _is_unset(defaults[k]))}
+    if given and warn:
+        warnings.warn(f"{type(maker).__name__}({', '.join(sorted(given))}=...) is deprecated: pass "
+                      f"protocol={protocol_class.__name__}(...)", DeprecationWarning, stacklevel=4)
+    protocol = merge_protocol(protocol_class, maker.protocol, aliases or {}, given)
+    nones = {(aliases or {}).get(k, k): None for k, v in given.items() if v is None}
+    maker.protocol = dataclasses.replace(protocol, **nones) if nones else protocol
+    for key in old:
+        setattr(maker, key, UNSET if _is_unset(defaults[key]) else None)
+
+
+def _is_unset(value) -> bool:
+    return isinstance(value, str) and value == UNSET
+
+
+def merge_protocol(cls, protocol, aliases: dict, overrides: dict):
     """``protocol`` (None, instance or dict) with the not-None ``overrides`` (any alias) on top."""
     if protocol is None:
         values: dict[str, Any] = {}
@@ -127,7 +155,7 @@ class AIMDProtocol:
     def from_any(cls, protocol: AIMDProtocol | dict | None = None, **overrides: Any) -> AIMDProtocol:
         """``protocol`` with the not-None keyword ``overrides`` on top; VASP names (``start_temp``,
         ``langevin_gamma``, ...) are accepted as aliases."""
-        return _merge(cls, protocol, AIMD_ALIASES, overrides)
+        return merge_protocol(cls, protocol, AIMD_ALIASES, overrides)
 
     def engine_kwargs(self) -> dict[str, Any]:
         """Keywords of :meth:`ReferenceEngine.aimd` (every field but the VASP-only ``pmass_amu``)."""
@@ -183,8 +211,11 @@ class RelaxProtocol:
     @classmethod
     def from_any(cls, protocol: RelaxProtocol | dict | None = None, **overrides: Any) -> RelaxProtocol:
         """``protocol`` with the not-None keyword ``overrides`` on top."""
-        return _merge(cls, protocol, {}, overrides)
+        return merge_protocol(cls, protocol, {}, overrides)
 
     def engine_kwargs(self) -> dict[str, Any]:
         """Keywords of :meth:`ReferenceEngine.relax`."""
         return dataclasses.asdict(self)
+
+
+_merge = merge_protocol  # old private name
