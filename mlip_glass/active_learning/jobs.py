@@ -22,8 +22,9 @@ import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 from jobflow import CURRENT_JOB, Flow, JobConfig, Maker, OutputReference, Response
 
 from mlip_glass import queries
@@ -51,8 +52,7 @@ from mlip_glass.utils.imports import import_object  # noqa: F401  (re-exported: 
 logger = logging.getLogger(__name__)
 
 #: jobs that read the store while they run
-_STORE = {"config": JobConfig(expose_store=True)}
-al_job = stage_job("active_learning", **_STORE)
+al_job = stage_job("active_learning", config=JobConfig(expose_store=True))
 al_summary_job = stage_job("active_learning", name=queries.SUMMARY_JOB_NAME)
 
 #: default dataset assembly function ``f(frames, seed, previous=None)`` (import path; the deprecated
@@ -134,7 +134,8 @@ class FeedbackMaker(Maker):
 
         structure = _structure(start["structure"])
         snapshots, summary = feedback_trajectory(
-            structure, NEPPotential.from_document(model), seed, **self.protocol.trajectory_kwargs(),
+            structure, NEPPotential.from_document(model), seed,
+            **FeedbackMDProtocol.from_any(self.protocol).trajectory_kwargs(),
             snapshot_every=self.snapshot_every,
         )
         return [(step, t, AseAtomsAdaptor.get_structure(a)) for step, t, a in snapshots], summary
@@ -195,7 +196,7 @@ class SelectCandidatesMaker(Maker):
         dataset = store.query_one({"uuid": dataset_uuid}, properties=["output"])["output"]
         in_dataset = set(dataset.get("frame_hashes_train") or []) | set(dataset.get("frame_hashes_test") or [])
         fresh = new_hashes_only(hashes, in_dataset)
-        scores = [None] * len(candidates)
+        scores: list[float | None] = [None] * len(candidates)
         if self.method == "all" or not candidates:
             classes = ["candidate"] * len(candidates)
         else:
@@ -206,7 +207,7 @@ class SelectCandidatesMaker(Maker):
         classes = classes + ["rejected"] * sum(failed)  # failed runs count as rejected (their snapshots are kept)
         scores = scores + [None] * sum(failed)
         # frames labelled earlier but never assembled (a crashed iteration) are reused, not relabelled
-        reused = queries.frames_by_hash(store, campaign, [hashes[i] for i in chosen])
+        reused = queries.frames_by_hash(store, cast(str, campaign), [hashes[i] for i in chosen])
         to_label = [candidates[i] for i in chosen if hashes[i] not in reused]
         return {
             "method": self.method,
@@ -236,7 +237,8 @@ class SelectCandidatesMaker(Maker):
             if len(paths) < 2:
                 raise ValueError(f"selection 'committee' needs >= 2 models, iteration has {len(paths)}")
             per_model = [selection.nep_forces(atoms, p) for p in paths]
-            return [selection.committee_force_deviation([f[i] for f in per_model]) for i in range(len(atoms))]
+            return [selection.committee_force_deviation(np.asarray([f[i] for f in per_model]))
+                    for i in range(len(atoms))]
         from mlip_glass.datasets.extxyz import frames_from_text
 
         dataset = store.query_one({"uuid": dataset_uuid}, load=True)["output"]
@@ -436,6 +438,8 @@ class ActiveLearningMaker(Maker):
             model = queries.best_model(store, campaign) or model
         models = queries.find_model(store, campaign, previous, committee=True)
         dataset = queries.find_dataset(store, campaign, previous)
+        if model is None or dataset is None:
+            raise queries.ProvenanceError(f"iteration {previous} of campaign {campaign!r} has no model or dataset")
         flow = self.iteration_flow(store, campaign, k, model["uuid"], [m["uuid"] for m in models], dataset["uuid"])
         _prepare_dynamic_jobs()
         plan = {"campaign": campaign, "stopped": False, "iteration": k, "model_uuid": model["uuid"],
@@ -502,15 +506,16 @@ class ActiveLearningMaker(Maker):
         return stamp(flow, campaign=campaign, iteration=k)
 
     def _member(self, member: int) -> Maker:
+        fit: Any = self.fit  # set in __post_init__
         if member == 0:
-            return self.fit
-        if hasattr(self.fit, "seed"):
-            return dataclasses.replace(self.fit, seed=self.fit.seed + member)
-        cpu = getattr(self.fit, "cpu_settings", None)
+            return fit
+        if hasattr(fit, "seed"):
+            return dataclasses.replace(fit, seed=fit.seed + member)
+        cpu = getattr(fit, "cpu_settings", None)
         if cpu is not None:
-            cpu = dataclasses.asdict(cpu) if dataclasses.is_dataclass(cpu) else dict(cpu)
+            cpu = dataclasses.asdict(cpu) if dataclasses.is_dataclass(cpu) and not isinstance(cpu, type) else dict(cpu)
             cpu["seed"] = int(cpu.get("seed") or 0) + member
-            return dataclasses.replace(self.fit, cpu_settings=cpu)
+            return dataclasses.replace(fit, cpu_settings=cpu)
         raise ValueError("committee members need a fit Maker with a 'seed' or 'cpu_settings.seed' field")
 
 

@@ -8,10 +8,11 @@ settable so a demo runs in a minute.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from jobflow import Flow, JobConfig, Maker, Response
 
@@ -473,12 +474,12 @@ class ReferenceDatabaseMaker(Maker):
                 inputs = None
             elif {"aimd": self.aimd_relaxed, "distorted": self.distort_relaxed,
                   "expanded_compressed": self.expand_relaxed}.get(attr, False):
-                inputs = finals.output
+                inputs = cast(Any, finals).output  # set above whenever a subset takes the relaxed structures
             job = self._with_engine(maker).make(inputs)
             jobs.append(job)
             outputs[attr] = job.output
         if self.expanded_compressed_relaxed is not None:
-            job = self._with_engine(self.expanded_compressed_relaxed).make(finals.output)
+            job = self._with_engine(self.expanded_compressed_relaxed).make(cast(Any, finals).output)
             jobs.append(job)
             outputs["expanded_compressed_relaxed"] = job.output
         # assembly order decides which copy of a duplicated structure is kept: surrogate single points first
@@ -491,8 +492,6 @@ class ReferenceDatabaseMaker(Maker):
             jobs.append(self.report.make(ordered))
         return Flow(jobs, output=assemble.output, name=self.name)
 
-    def _with_engine(self, maker: Maker) -> Maker:
+    def _with_engine(self, maker: Any) -> Maker:
         """A copy of ``maker`` labelling with this database's engine (the Maker itself is left unchanged)."""
-        import dataclasses
-
         return dataclasses.replace(maker, engine=self.engine)

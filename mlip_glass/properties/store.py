@@ -20,7 +20,7 @@ def fetch_nep_potentials(store, campaign: str, iteration: int | str | None = Non
         it = (best.get("metadata") or {}).get("iteration", 0)
         return [NEPPotential.from_document(best["output"], model_uuid=best["uuid"],
                                            name=f"NEP {campaign} iteration {it} (best)")]
-    models = queries.nep_model_documents(store, campaign, iteration)
+    models = queries.nep_model_documents(store, campaign, None if iteration is None else int(iteration))
     if not models:
         raise ValueError(f"no completed NEP model in the store for campaign {campaign!r}, iteration {iteration}")
     if iteration is None:
