@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import warnings
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from jobflow import CURRENT_JOB, Flow, JobConfig, Maker, OutputReference, Response
@@ -39,7 +38,7 @@ from mlip_glass.active_learning.constants import (
     TRUST_HI_EV_A,
     TRUST_LO_EV_A,
 )
-from mlip_glass.active_learning.protocols import FEEDBACK_ALIASES, FeedbackMDProtocol
+from mlip_glass.active_learning.protocols import FeedbackMDProtocol
 from mlip_glass.active_learning.resources import ASSEMBLE, LABEL
 from mlip_glass.datasets.jobs import AssembleDatasetMaker, dataset_job, labelled_frames
 from mlip_glass.provenance import stamp, structure_hash
@@ -47,6 +46,7 @@ from mlip_glass.reference.engines import get_engine
 from mlip_glass.reference.jobs import LabelMaker as ReferenceLabelMaker
 from mlip_glass.reference.protocols import UNSET, fold_protocol
 from mlip_glass.stage import current_job, plain_output, stage_job
+from mlip_glass.utils.deprecation import DeprecatedAlias
 from mlip_glass.utils.imports import import_object  # noqa: F401  (re-exported: old import path)
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class FeedbackMaker(Maker):
     protocol: FeedbackMDProtocol | dict | None = None
 
     def __post_init__(self):
-        fold_protocol(self, FeedbackMDProtocol, FEEDBACK_ALIASES)
+        fold_protocol(self, FeedbackMDProtocol)
 
     @al_job
     def make(self, model_uuid: str, start: dict, seed: int):
@@ -280,20 +280,15 @@ def feedback_label_maker(engine: Any = "eam", **fields: Any) -> ReferenceLabelMa
 
 
 @dataclass
-class LabelMaker(ReferenceLabelMaker):
+class LabelMaker(DeprecatedAlias, ReferenceLabelMaker):
     """Deprecated alias of :class:`mlip_glass.reference.jobs.LabelMaker` with the loop's settings
     (:func:`feedback_label_maker`): same jobs, same documents."""
 
+    use_instead: ClassVar[str] = "mlip_glass.active_learning.jobs.feedback_label_maker() (a reference.jobs.LabelMaker)"
     name: str = LABEL
     subset: str = FEEDBACK_SUBSET
     on_error: str = "reject"
     output_as_dict: bool = True
-
-    def __post_init__(self):
-        warnings.warn("mlip_glass.active_learning.jobs.LabelMaker is deprecated: use "
-                      "mlip_glass.active_learning.jobs.feedback_label_maker() (a reference.jobs.LabelMaker)",
-                      DeprecationWarning, stacklevel=3)
-        super().__post_init__()
 
 
 # -- dataset ------------------------------------------------------------------------------------------
@@ -305,18 +300,15 @@ def loop_assemble_maker(seed: int = 0, **fields: Any) -> AssembleDatasetMaker:
 
 
 @dataclass
-class AssembleMaker(AssembleDatasetMaker):
+class AssembleMaker(DeprecatedAlias, AssembleDatasetMaker):
     """Deprecated alias of :class:`mlip_glass.datasets.jobs.AssembleDatasetMaker` with the loop's settings
     (:func:`loop_assemble_maker`); ``make(labelled, reused, previous_uuid)`` keeps its old argument order."""
 
+    use_instead: ClassVar[str] = ("mlip_glass.active_learning.jobs.loop_assemble_maker() "
+                                  "(a datasets.jobs.AssembleDatasetMaker)")
     name: str = ASSEMBLE
     assemble: str | None = DEFAULT_ASSEMBLE
     output_as_dict: bool = True
-
-    def __post_init__(self):
-        warnings.warn("mlip_glass.active_learning.jobs.AssembleMaker is deprecated: use "
-                      "mlip_glass.active_learning.jobs.loop_assemble_maker() (a datasets.jobs.AssembleDatasetMaker)",
-                      DeprecationWarning, stacklevel=3)
 
     @dataset_job
     def make(self, labelled=None, reused: list | None = None, previous_uuid: str | None = None,

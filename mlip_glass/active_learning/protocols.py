@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from mlip_glass.active_learning.constants import (
     FEEDBACK_EQUIL_STEPS,
@@ -19,7 +19,7 @@ from mlip_glass.active_learning.constants import (
     FEEDBACK_T_FINAL_K,
     FEEDBACK_TIMESTEP_FS,
 )
-from mlip_glass.reference.protocols import merge_protocol
+from mlip_glass.reference.protocols import ProtocolBase
 
 #: the keywords of :class:`~mlip_glass.active_learning.jobs.FeedbackMaker` and
 #: :func:`~mlip_glass.active_learning.feedback.feedback_trajectory` → the protocol's fields
@@ -27,7 +27,7 @@ FEEDBACK_ALIASES = {"t_equil": "t_equil_k", "t_final": "t_final_k"}
 
 
 @dataclass(frozen=True)
-class FeedbackMDProtocol:
+class FeedbackMDProtocol(ProtocolBase):
     """One MLIP feedback run: equilibrate hot, then quench linearly (NPT, or NVT without a pressure).
 
     Parameters
@@ -50,6 +50,8 @@ class FeedbackMDProtocol:
     quench_steps: int = FEEDBACK_QUENCH_STEPS
     timestep_fs: float = FEEDBACK_TIMESTEP_FS
     pressure_gpa: float | None = FEEDBACK_PRESSURE_GPA
+    #: the Maker's old names (``t_equil``, ``t_final``) accepted by :meth:`from_any`
+    ALIASES: ClassVar[dict[str, str]] = FEEDBACK_ALIASES
 
     def __post_init__(self):
         for name in ("t_equil_k", "t_final_k", "timestep_fs"):
@@ -58,11 +60,6 @@ class FeedbackMDProtocol:
         if int(self.equil_steps) < 0 or int(self.quench_steps) < 1:
             raise ValueError(f"equil_steps must be >= 0 and quench_steps >= 1, got {self.equil_steps}, "
                              f"{self.quench_steps}")
-
-    @classmethod
-    def from_any(cls, protocol: FeedbackMDProtocol | dict | None = None, **overrides: Any) -> FeedbackMDProtocol:
-        """``protocol`` with the not-None keyword ``overrides`` on top (``t_equil``/``t_final`` accepted)."""
-        return merge_protocol(cls, protocol, FEEDBACK_ALIASES, overrides)
 
     def trajectory_kwargs(self) -> dict[str, Any]:
         """Keywords of :func:`~mlip_glass.active_learning.feedback.feedback_trajectory`."""

@@ -9,10 +9,9 @@ settable so a demo runs in a minute.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from jobflow import Flow, JobConfig, Maker, Response
 
@@ -35,6 +34,7 @@ from mlip_glass.reference.jobs import LabelMaker, reference_job
 from mlip_glass.reference.labelling import input_document
 from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol, fold_protocol
 from mlip_glass.stage import current_job, plain_output, stage_job
+from mlip_glass.utils.deprecation import DeprecatedAlias
 from mlip_glass.utils.imports import import_object
 
 #: dataset jobs: extxyz text to the data store; the store is exposed so the assembly can gather by campaign
@@ -249,19 +249,14 @@ class CrystalSubsetMaker(_SubsetMaker):
 
 
 @dataclass
-class MLIPFeedbackMaker(LabelMaker):
+class MLIPFeedbackMaker(DeprecatedAlias, LabelMaker):
     """Deprecated alias of :class:`mlip_glass.reference.jobs.LabelMaker` (subset "mlip_feedback", VASP as
     atomate2 jobs): single points of MLIP-feedback candidates."""
 
+    use_instead: ClassVar[str] = "mlip_glass.reference.jobs.LabelMaker(subset='mlip_feedback', vasp_jobs=True)"
     name: str = "mlip feedback labels"
     subset: str = "mlip_feedback"
     vasp_jobs: bool = True
-
-    def __post_init__(self):
-        warnings.warn("mlip_glass.datasets.jobs.MLIPFeedbackMaker is deprecated: use "
-                      "mlip_glass.reference.jobs.LabelMaker(subset='mlip_feedback', vasp_jobs=True)",
-                      DeprecationWarning, stacklevel=3)
-        super().__post_init__()
 
 
 def gather_frames_from_store(store, campaign: str, iteration: int | None = None) -> list:

@@ -14,11 +14,11 @@ from typing import Any
 
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.aqs import SHEAR_PLANES
-from mlip_glass.reference.protocols import merge_protocol
+from mlip_glass.reference.protocols import ProtocolBase
 
 
 @dataclass(frozen=True)
-class ElasticProtocol:
+class ElasticProtocol(ProtocolBase):
     """0 K elastic constants by finite deformation of minimised structures (SPEC §7).
 
     Parameters
@@ -48,18 +48,13 @@ class ElasticProtocol:
         if self.fmax <= 0 or self.relax_fmax <= 0:
             raise ValueError(f"fmax and relax_fmax must be > 0 eV/Å, got {self.fmax}, {self.relax_fmax}")
 
-    @classmethod
-    def from_any(cls, protocol: ElasticProtocol | dict | None = None, **overrides: Any) -> ElasticProtocol:
-        """``protocol`` with the not-None keyword ``overrides`` on top."""
-        return merge_protocol(cls, protocol, {}, overrides)
-
     def runner_kwargs(self) -> dict[str, Any]:
         """Keywords of :func:`~mlip_glass.properties.runners.compute_elastic`."""
         return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
-class AQSProtocol:
+class AQSProtocol(ProtocolBase):
     """Athermal quasi-static simple shear; G = slope of a linear fit of stress vs strain (SPEC §7).
 
     Parameters
@@ -97,11 +92,6 @@ class AQSProtocol:
             raise ValueError(f"plane must be one of {sorted(SHEAR_PLANES)}, got {self.plane!r}")
         if self.fmax <= 0 or self.relax_fmax <= 0:
             raise ValueError(f"fmax and relax_fmax must be > 0 eV/Å, got {self.fmax}, {self.relax_fmax}")
-
-    @classmethod
-    def from_any(cls, protocol: AQSProtocol | dict | None = None, **overrides: Any) -> AQSProtocol:
-        """``protocol`` with the not-None keyword ``overrides`` on top."""
-        return merge_protocol(cls, protocol, {}, overrides)
 
     def runner_kwargs(self) -> dict[str, Any]:
         """Keywords of :func:`~mlip_glass.properties.runners.compute_aqs`."""
