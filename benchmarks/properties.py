@@ -260,7 +260,8 @@ def main() -> None:
         el_demo = ElasticMaker.demo()
         _, per[pot.name, "elastic"] = timed(
             "elastic (demo preset): 2 structures x 150", compute_elastic, pot, structures[:2],
-            norm_strains=el_demo.norm_strains, shear_strains=el_demo.shear_strains, fmax=el_demo.fmax)
+            norm_strains=el_demo.protocol.norm_strains, shear_strains=el_demo.protocol.shear_strains,
+            fmax=el_demo.protocol.fmax)
         if not args.quick and pot is eam:
             _, per[pot.name, "elastic_paper"] = timed("elastic (paper set): 2 structures x 150",
                                                       compute_elastic, pot, structures[:2])

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
 
+from mlip_glass import queries
 from mlip_glass.errors import CampaignError
 
 logger = logging.getLogger(__name__)
@@ -204,7 +205,8 @@ class CampaignRunner:
 
     def finished_uuids(self) -> set[str]:
         """uuids of the campaign's jobs marked finished in the store."""
-        criteria = {"metadata.campaign": self.campaign, f"metadata.{DONE_KEY}": True}
+        criteria = queries.criteria(self.campaign)
+        criteria[f"metadata.{DONE_KEY}"] = True
         return {d["uuid"] for d in self.store.query(criteria, properties=["uuid"])}
 
     def run(self, flow) -> CampaignRun:

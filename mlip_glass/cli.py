@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from mlip_glass import __version__
 from mlip_glass.errors import MLIPGlassError
@@ -351,21 +352,6 @@ def _rerun_lost(lpad, args) -> None:
     print(f"lost runs put back to READY: {len(lost)}" + (f" (fw_ids {sorted(lost)})" if lost else ""))
 
 
-def _query_docs(store, campaign=None, stage=None, iteration=None, name=None, limit=0):
-    criteria = {}
-    if campaign:
-        criteria["metadata.campaign"] = campaign
-    if stage:
-        criteria["metadata.stage"] = stage
-    if iteration is not None:
-        criteria["metadata.iteration"] = iteration
-    if name:
-        criteria["name"] = {"$regex": name}
-    properties = ["uuid", "index", "name", "metadata", "completed_at", "output"]
-    docs = list(store.query(criteria, properties=properties, sort={"completed_at": 1}, limit=limit))
-    return docs
-
-
 def cmd_query(args) -> int:
     if args.name is not None:
         import re
@@ -375,11 +361,11 @@ def cmd_query(args) -> int:
         except re.error as exc:
             raise ValueError(f"--name {args.name!r} is not a valid regular expression: {exc}") from None
     store = _job_store(args, read=True)
-    from mlip_glass.queries import run_cli_query
+    from mlip_glass.queries import job_documents
 
-    if run_cli_query(args, store):  # --model / --subset / --lineage / --learning-curve / --ensure-indexes
+    if _run_provenance_query(args, store):  # --model / --subset / --lineage / --learning-curve / --ensure-indexes
         return 0
-    docs = _query_docs(store, args.campaign, args.stage, args.iteration, args.name, args.limit)
+    docs = job_documents(store, args.campaign, args.stage, args.iteration, args.name, args.limit)
     if args.json:
         from monty.json import jsanitize
 
@@ -403,20 +389,88 @@ def _summary(doc: dict) -> dict:
     }
 
 
-def _print_table(rows: list[dict], columns: list[str]) -> None:
-    widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in columns}
+def _print_table(rows: list[dict], columns: list[str], cell=str) -> None:
+    """``rows`` as a table of ``columns``, each value written by ``cell``."""
+    widths = {c: max([len(c)] + [len(cell(r.get(c, ""))) for r in rows]) for c in columns}
     print("  ".join(c.ljust(widths[c]) for c in columns))
     for row in rows:
-        print("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
+        print("  ".join(cell(row.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+def _cell(value) -> str:
+    """A provenance-table value: floats to 4 digits, SHA-256 hashes to 12 characters, None empty."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, str) and len(value) == 64:  # a sha256: short form
+        return value[:12]
+    return "" if value is None else str(value)
+
+
+def _add_provenance_options(parser) -> None:
+    """Provenance options of ``mlip-glass query`` (each needs ``--campaign``)."""
+    group = parser.add_argument_group("provenance queries (need --campaign)")
+    group.add_argument("--model", type=int, metavar="K", default=None,
+                       help="the NEP model of iteration K with its dataset and error metrics")
+    group.add_argument("--subset", default=None, help="every labelled frame of this subset (e.g. mlip_feedback) "
+                       "with its producing job and engine; --iteration narrows it")
+    group.add_argument("--lineage", metavar="HASH", default=None,
+                       help="lineage of the frame with this structure hash back to its surrogate run")
+    group.add_argument("--learning-curve", action="store_true", help="errors and dataset sizes per iteration")
+    group.add_argument("--ensure-indexes", action="store_true", help="create the indexes these queries use")
+
+
+def _run_provenance_query(args, store) -> bool:
+    """Answer a provenance option of ``mlip-glass query`` (:mod:`mlip_glass.queries`); False if none was given."""
+    from monty.json import jsanitize
+
+    from mlip_glass import queries
+    from mlip_glass.store import ensure_indexes
+
+    wanted = [args.model is not None, bool(args.subset), bool(args.lineage), args.learning_curve]
+    if args.ensure_indexes:
+        print("indexed: " + ", ".join(ensure_indexes(store)))
+        if not any(wanted):
+            return True
+    if not any(wanted):
+        return False
+    if not args.campaign:
+        raise ValueError("--model/--subset/--lineage/--learning-curve need --campaign")
+    if args.model is not None:
+        result: Any = queries.model_of_iteration(store, args.campaign, args.model)
+    elif args.subset:
+        result = queries.frames_of_subset(store, args.campaign, args.subset, args.iteration)
+    elif args.lineage:
+        result = queries.lineage(store, args.campaign, args.lineage)
+    else:
+        result = queries.learning_curve(store, args.campaign)
+    if args.json or args.model is not None:
+        print(json.dumps(jsanitize(result, strict=False), indent=1))
+    elif args.subset:
+        _print_table(result, ["structure_hash", "parent_hash", "engine", "rejected", "iteration", "job_name",
+                              "job_uuid"], _cell)
+        print(f"{len(result)} frames")
+    elif args.lineage:
+        _print_table(result, ["kind", "structure_hash", "iteration", "job_name", "job_uuid", "method",
+                              "cooling_length", "seed"], _cell)
+    else:
+        rows = []
+        for row in result:
+            rmse = row["rmse"]
+            rows.append({**row, "force_rmse_train": queries.metric(rmse, ("train", "all", "rmse_force_meV_per_A")),
+                         "force_rmse_test": queries.metric(rmse, ("test", "all", "rmse_force_meV_per_A")),
+                         "energy_rmse_test": queries.metric(rmse, ("test", "all", "rmse_energy_meV_per_atom")),
+                         "candidate_fraction": (row["fractions"] or {}).get("candidate")})
+        _print_table(rows, ["iteration", "n_train", "n_test", "n_new_frames", "candidate_fraction",
+                            "energy_rmse_test", "force_rmse_train", "force_rmse_test", "model_hash"], _cell)
+        print("(RMSE: energy meV/atom, force meV/Å)")
+    return True
 
 
 def cmd_status(args) -> int:
     store = _job_store(args, read=True)
-    criteria = {"metadata.campaign": args.campaign} if args.campaign else {}
-    counts = Counter(
-        ((d.get("metadata") or {}).get("campaign"), (d.get("metadata") or {}).get("stage"))
-        for d in store.query(criteria, properties=["metadata"])
-    )
+    from mlip_glass.queries import stage_counts
+
+    counts = stage_counts(store, args.campaign)
     rows = [
         {"campaign": c, "stage": s, "completed jobs": n}
         for (c, s), n in sorted(counts.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1])))
@@ -533,9 +587,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--limit", type=int, default=0, help="at most this many documents (0 = all)")
     query.add_argument("--json", action="store_true", help="JSON instead of a table")
     query.add_argument("--full", action="store_true", help="with --json: whole documents incl. outputs")
-    from mlip_glass.queries import add_cli_options
-
-    add_cli_options(query)
+    _add_provenance_options(query)
     query.set_defaults(func=cmd_query)
     return parser
 

@@ -224,11 +224,13 @@ class GlassMLIPFlowMaker(Maker):
         if int(al_iterations) < 0:
             raise ValueError(f"al_iterations must be >= 0, got {al_iterations}")
         from mlip_glass.active_learning.jobs import ActiveLearningMaker, FeedbackMaker
+        from mlip_glass.active_learning.protocols import FeedbackMDProtocol
         from mlip_glass.properties.jobs import ElasticMaker, PropertySuiteMaker, RDFMaker
         from mlip_glass.surrogate.jobs import SurrogateCoolingFlowMaker
         from mlip_glass.validation.jobs import ModelValidationMaker
 
-        feedback = FeedbackMaker(equil_steps=DEMO_FEEDBACK_STEPS, quench_steps=DEMO_FEEDBACK_STEPS,
+        feedback = FeedbackMaker(protocol=FeedbackMDProtocol(equil_steps=DEMO_FEEDBACK_STEPS,
+                                                             quench_steps=DEMO_FEEDBACK_STEPS),
                                  snapshot_every=DEMO_FEEDBACK_SNAPSHOT_EVERY)
         settings = dict(
             name="mlip_glass demo campaign",

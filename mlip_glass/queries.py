@@ -17,11 +17,8 @@ The functions take any maggma-like store with ``query``/``query_one`` (a jobflow
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any
-
-from monty.json import jsanitize
 
 from mlip_glass.errors import MLIPGlassError
 from mlip_glass.store import INDEXED_FIELDS, ensure_indexes  # noqa: F401  (INDEXED_FIELDS re-exported)
@@ -46,16 +43,22 @@ class ProvenanceError(MLIPGlassError, LookupError, ValueError):
     """A document the query needs is not in the store (names campaign/iteration/hash)."""
 
 
-def _criteria(campaign: str | None, stage: str | None = None, iteration: int | None = None, **extra) -> dict:
+def criteria(campaign: str | None, stage: str | None = None, iteration: int | None = None, at_most: bool = False,
+             **extra) -> dict:
+    """The ``metadata.*`` criteria of job documents: ``campaign``, ``stage``, ``iteration`` (``at_most``:
+    every iteration up to it), plus any ``extra`` ``field: condition`` pairs."""
     crit: dict[str, Any] = {}
     if campaign is not None:
         crit["metadata.campaign"] = campaign
     if stage is not None:
         crit["metadata.stage"] = stage
     if iteration is not None:
-        crit["metadata.iteration"] = int(iteration)
+        crit["metadata.iteration"] = {"$lte": int(iteration)} if at_most else int(iteration)
     crit.update(extra)
     return crit
+
+
+_criteria = criteria
 
 
 def latest(docs: Iterable[dict]) -> dict | None:
@@ -252,11 +255,19 @@ def labelled_hashes(store, campaign: str) -> set[str]:
     return {frame["structure_hash"] for frame, _ in iter_frames(store, campaign)}
 
 
-def _frames_of_docs(store, criteria: dict) -> Iterator[tuple[dict, dict]]:
+def _frames_of_docs(store, crit: dict, sort: dict | None = None) -> Iterator[tuple[dict, dict]]:
     props = ["uuid", "index", "name", "metadata", "output", "completed_at"]
-    for doc in store.query(criteria, properties=props, load=True):
+    for doc in store.query(crit, properties=props, load=True, sort=sort):
         for frame in frames_in_output(doc.get("output")):
             yield frame, doc
+
+
+def reference_frames(store, campaign: str, iteration: int | None = None, sort: dict | None = None) -> list[dict]:
+    """Every labelled frame of the campaign's reference jobs of iterations up to ``iteration`` (None: all), in
+    store order or by ``sort`` (e.g. ``{"completed_at": 1}``)."""
+    _connect(store)
+    crit = _criteria(campaign, REFERENCE_STAGE, iteration, True)
+    return [frame for frame, _ in _frames_of_docs(store, crit, sort)]
 
 
 def frames_by_hash(store, campaign: str, hashes: Iterable[str]) -> dict[str, dict]:
@@ -274,6 +285,21 @@ def frames_by_hash(store, campaign: str, hashes: Iterable[str]) -> dict[str, dic
         if h in wanted and str(doc.get("completed_at")) >= found.get(h, ("", None))[0]:
             found[h] = (str(doc.get("completed_at")), frame)
     return {h: f for h, (_, f) in found.items()}
+
+
+def dataset_frames(store, campaign: str | None, dataset_uuid: str) -> tuple[dict, list[dict]]:
+    """The output of the dataset document ``dataset_uuid`` and its frames (train and test), read back from the
+    labelling jobs of ``campaign``; :class:`ProvenanceError` if any of them is not there."""
+    _connect(store)
+    dataset = store.query_one({"uuid": dataset_uuid}, properties=["output"], load=True)["output"]
+    wanted = set(dataset.get("frame_hashes_train") or []) | set(dataset.get("frame_hashes_test") or [])
+    found = frames_by_hash(store, campaign, wanted)
+    if wanted - set(found):
+        raise ProvenanceError(
+            f"{len(wanted - set(found))} frames of dataset {dataset_uuid} are not in the labelling jobs "
+            f"of campaign {campaign!r}"
+        )
+    return dataset, list(found.values())
 
 
 def frames_of_subset(store, campaign: str, subset: str, iteration: int | None = None) -> list[dict]:
@@ -373,71 +399,57 @@ def surrogate_states(store, campaign: str) -> list[dict]:
     return out
 
 
-# -- command line (``mlip-glass query``) ---------------------------------------------------------------
-def add_cli_options(parser) -> None:
-    """Provenance options of ``mlip-glass query`` (each needs ``--campaign``)."""
-    group = parser.add_argument_group("provenance queries (need --campaign)")
-    group.add_argument("--model", type=int, metavar="K", default=None,
-                       help="the NEP model of iteration K with its dataset and error metrics")
-    group.add_argument("--subset", default=None, help="every labelled frame of this subset (e.g. mlip_feedback) "
-                       "with its producing job and engine; --iteration narrows it")
-    group.add_argument("--lineage", metavar="HASH", default=None,
-                       help="lineage of the frame with this structure hash back to its surrogate run")
-    group.add_argument("--learning-curve", action="store_true", help="errors and dataset sizes per iteration")
-    group.add_argument("--ensure-indexes", action="store_true", help="create the indexes these queries use")
+# -- job documents (``mlip-glass query`` / ``status``, the report) -----------------------------------------
+#: fields of a job document that ``mlip-glass query`` lists
+JOB_FIELDS = ["uuid", "index", "name", "metadata", "completed_at", "output"]
 
 
-def _print(rows: list[dict], columns: list[str]) -> None:
-    widths = {c: max([len(c)] + [len(_cell(r.get(c))) for r in rows]) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns))
-    for r in rows:
-        print("  ".join(_cell(r.get(c)).ljust(widths[c]) for c in columns))
+def job_documents(store, campaign: str | None = None, stage: str | None = None, iteration: int | None = None,
+                  name: str | None = None, limit: int = 0) -> list[dict]:
+    """Job documents (:data:`JOB_FIELDS`, blobs not loaded) by campaign / stage / iteration / name regular
+    expression, oldest first; ``limit`` 0 = all."""
+    crit = _criteria(campaign or None, stage or None, iteration)
+    if name:
+        crit["name"] = {"$regex": name}
+    return list(store.query(crit, properties=JOB_FIELDS, sort={"completed_at": 1}, limit=limit))
 
 
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, str) and len(value) == 64:  # a sha256: short form
-        return value[:12]
-    return "" if value is None else str(value)
+def stage_counts(store, campaign: str | None = None) -> dict[tuple[Any, Any], int]:
+    """Completed jobs per ``(campaign, stage)`` (every campaign if None)."""
+    counts: dict[tuple[Any, Any], int] = {}
+    for d in store.query(_criteria(campaign or None), properties=["metadata"]):
+        meta = d.get("metadata") or {}
+        key = (meta.get("campaign"), meta.get("stage"))
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
-def run_cli_query(args, store) -> bool:
-    """Answer a provenance option of ``mlip-glass query``; False if none was given."""
-    wanted = [args.model is not None, bool(args.subset), bool(args.lineage), args.learning_curve]
-    if args.ensure_indexes:
-        print("indexed: " + ", ".join(ensure_indexes(store)))
-        if not any(wanted):
-            return True
-    if not any(wanted):
-        return False
-    if not args.campaign:
-        raise ValueError("--model/--subset/--lineage/--learning-curve need --campaign")
-    if args.model is not None:
-        result: Any = model_of_iteration(store, args.campaign, args.model)
-    elif args.subset:
-        result = frames_of_subset(store, args.campaign, args.subset, args.iteration)
-    elif args.lineage:
-        result = lineage(store, args.campaign, args.lineage)
-    else:
-        result = learning_curve(store, args.campaign)
-    if args.json or args.model is not None:
-        print(json.dumps(jsanitize(result, strict=False), indent=1))
-    elif args.subset:
-        _print(result, ["structure_hash", "parent_hash", "engine", "rejected", "iteration", "job_name", "job_uuid"])
-        print(f"{len(result)} frames")
-    elif args.lineage:
-        _print(result, ["kind", "structure_hash", "iteration", "job_name", "job_uuid", "method", "cooling_length",
-                        "seed"])
-    else:
-        rows = []
-        for row in result:
-            test = metric(row["rmse"], ("test", "all", "rmse_force_meV_per_A"))
-            train = metric(row["rmse"], ("train", "all", "rmse_force_meV_per_A"))
-            e_test = metric(row["rmse"], ("test", "all", "rmse_energy_meV_per_atom"))
-            rows.append({**row, "force_rmse_train": train, "force_rmse_test": test, "energy_rmse_test": e_test,
-                         "candidate_fraction": (row["fractions"] or {}).get("candidate")})
-        _print(rows, ["iteration", "n_train", "n_test", "n_new_frames", "candidate_fraction",
-                      "energy_rmse_test", "force_rmse_train", "force_rmse_test", "model_hash"])
-        print("(RMSE: energy meV/atom, force meV/Å)")
-    return True
+def latest_output(store, crit: dict) -> dict | None:
+    """Output (blobs loaded) of the most recent job matching ``crit``; only that one is loaded."""
+    last = latest(store.query(crit, properties=["uuid", "index", "completed_at"]))
+    if last is None:
+        return None
+    return store.query_one({"uuid": last["uuid"], "index": last["index"]}, load=True).get("output")
+
+
+#: properties whose documents the report reads
+PROPERTY_NAMES = ("rdf", "elastic", "aqs_shear", "energetics")
+
+
+def property_outputs(store, campaign: str) -> dict[str, list[dict]]:
+    """Outputs (blobs loaded) of the campaign's property jobs by property (:data:`PROPERTY_NAMES`), oldest first."""
+    out: dict[str, list[dict]] = {name: [] for name in PROPERTY_NAMES}
+    crit = _criteria(campaign, "properties", **{"output.property": {"$exists": True}})
+    for doc in store.query(crit, load=True, sort={"completed_at": 1}):
+        output = doc.get("output") or {}
+        if output.get("property") in out:
+            out[output["property"]].append(output)
+    return out
+
+
+def nep_model_documents(store, campaign: str, iteration: int | None = None) -> list[dict]:
+    """Completed NEP model documents with ``nep_txt`` (loaded) of ``campaign`` (at ``iteration``; None: all),
+    newest first."""
+    docs = store.query(_criteria(campaign, NEP_STAGE, iteration), load=True, sort={"completed_at": -1})
+    return [d for d in docs if isinstance(d.get("output"), dict) and d["output"].get("nep_txt")
+            and d["output"].get("status", "completed") == "completed"]

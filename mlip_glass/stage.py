@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any
 
 from jobflow import CURRENT_JOB, job
+from monty.json import jsanitize
 
 from mlip_glass.provenance import STAGES
 
@@ -94,3 +95,9 @@ def current_job() -> RunningJob:
     if running is None:
         return RunningJob(store=CURRENT_JOB.store)
     return RunningJob(uuid=running.uuid, metadata=running.metadata, store=CURRENT_JOB.store)
+
+
+def plain_output(doc: Any) -> Any:
+    """A job output (a pydantic document, possibly holding pymatgen objects) as plain JSON data, without the
+    ``@module``/``@class`` keys at its top: a reference to it resolves to a dict, not to the document class."""
+    return jsanitize(doc.model_dump() if hasattr(doc, "model_dump") else doc, strict=True, enum_values=True)

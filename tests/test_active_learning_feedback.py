@@ -84,3 +84,20 @@ def test_feedback_job_reads_the_model_from_the_store(cell, potential):
 
     assert out["structure_hash"] == structure_hash(Structure.from_dict(out["structure"]))
     assert out["surrogate"]["cooling_length"] == 1e5
+
+
+def test_feedback_protocol_is_passed_whole_and_old_keywords_keep_their_meaning():
+    """FeedbackMDProtocol carries the stage's defaults; the old keywords (deprecated) override it, and an explicit
+    ``pressure_gpa=None`` still means NVT while leaving it out keeps NPT at 0 GPa."""
+    import dataclasses
+
+    from mlip_glass.active_learning.protocols import FeedbackMDProtocol
+
+    assert FeedbackMaker().protocol == FeedbackMDProtocol() and FeedbackMDProtocol().pressure_gpa == 0.0
+    with pytest.warns(DeprecationWarning, match="FeedbackMDProtocol"):
+        old = FeedbackMaker(t_equil=1500.0, equil_steps=20, quench_steps=20, pressure_gpa=None)
+    assert old.protocol == FeedbackMDProtocol(t_equil_k=1500.0, equil_steps=20, quench_steps=20, pressure_gpa=None)
+    assert old.protocol.trajectory_kwargs()["t_equil"] == 1500.0
+    assert dataclasses.replace(old, snapshot_every=5).protocol == old.protocol  # a copy keeps the protocol
+    with pytest.raises(ValueError, match="quench_steps"):
+        FeedbackMDProtocol(quench_steps=0)

@@ -13,6 +13,7 @@ from ase.build import bulk
 from jobflow import Flow, job, run_locally
 from pymatgen.io.ase import AseAtomsAdaptor
 
+from mlip_glass.properties.protocols import AQSProtocol
 from mlip_glass.properties.jobs import (
     AQSShearMaker,
     ElasticMaker,
@@ -47,7 +48,7 @@ def test_suite_documents_record_provenance_and_route_curves_to_data_store():
     suite = PropertySuiteMaker(
         rdf_maker=RDFMaker(n_runs=1, **TINY_RDF),
         elastic_maker=ElasticMaker(n_workers=1),
-        aqs_maker=AQSShearMaker(strain_step=1e-3, n_workers=1),
+        aqs_maker=AQSShearMaker(protocol=AQSProtocol(strain_step=1e-3), n_workers=1),
         energetics_maker=EnergeticsMaker(n_workers=1),
     )
     flow = suite.make([cheng_ma_sheng()], structures=frames[:1], energetics_structures=frames)
@@ -171,9 +172,10 @@ def test_makers_default_to_the_papers_protocols():
     assert rdf.compare_range == (2.3, 10.0) and rdf.runs_per_job == 1
     # 17 ns of cooling at 2 fs plus equilibration and sampling, 1500 atoms
     assert rdf.atom_steps_per_run() == pytest.approx((100 + 17000 + 20) / 0.002 * 1500)
-    aqs = AQSShearMaker()
+    aqs = AQSShearMaker().protocol
     assert (aqs.max_strain, tuple(aqs.fit_range)) == (0.01, (0.004, 0.006))
-    assert set(ElasticMaker().norm_strains) == set(ElasticMaker().shear_strains) == {-0.008, -0.004, 0.004, 0.008}
+    elastic = ElasticMaker().protocol
+    assert set(elastic.norm_strains) == set(elastic.shear_strains) == {-0.008, -0.004, 0.004, 0.008}
 
 
 def test_energetics_keeps_energies_when_the_parity_is_undefined():
@@ -188,3 +190,20 @@ def test_energetics_keeps_energies_when_the_parity_is_undefined():
     # energies per atom of the compressed/expanded fcc Cu cells: the minimum is near a = 3.615 Å
     e = [s.e_potential for s in doc.samples]
     assert e[1] < e[0] and e[1] < e[2]
+
+
+def test_protocols_carry_the_paper_numbers_and_old_keywords_still_override_them():
+    """ElasticProtocol / AQSProtocol are passed whole; the old per-field keywords still work (deprecated) and give
+    the same protocol as spelling it out."""
+    from mlip_glass.properties.protocols import ElasticProtocol
+
+    assert ElasticMaker().protocol == ElasticProtocol() and AQSShearMaker().protocol == AQSProtocol()
+    assert ElasticProtocol().norm_strains == (-0.008, -0.004, 0.004, 0.008) and AQSProtocol().fit_range == (0.004, 0.006)
+    with pytest.warns(DeprecationWarning, match="AQSProtocol"):
+        old = AQSShearMaker(strain_step=5e-4, plane="xz")
+    assert old.protocol == AQSProtocol(strain_step=5e-4, plane="xz") and old.strain_step is None
+    assert AQSShearMaker.demo().protocol.strain_step == 5e-4 and ElasticMaker.demo().protocol.fmax == 1e-4
+    with pytest.raises(ValueError, match="plane"):
+        AQSProtocol(plane="xx")
+    with pytest.raises(ValueError, match="norm_strains"):
+        ElasticProtocol(norm_strains=(0.0, 0.004))

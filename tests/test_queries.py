@@ -113,3 +113,12 @@ def test_dataset_query_skips_other_dataset_stage_documents(tmp_path):
     run_locally(stamp(Flow([first, second]), campaign="d"), store=store, ensure_success=True, log=False)
     store.connect()
     assert queries.find_dataset(store, "d", 0)["uuid"] == first.uuid
+
+
+def test_criteria_are_built_in_one_place():
+    from mlip_glass.queries import criteria
+
+    assert criteria("c", "reference", 2) == {"metadata.campaign": "c", "metadata.stage": "reference",
+                                             "metadata.iteration": 2}
+    assert criteria("c", iteration=2, at_most=True) == {"metadata.campaign": "c", "metadata.iteration": {"$lte": 2}}
+    assert criteria(None, name="al label") == {"name": "al label"}

@@ -25,11 +25,12 @@ from jobflow import Flow, run_locally
 from mlip_glass import queries
 from mlip_glass.active_learning.jobs import (
     ActiveLearningMaker,
-    AssembleMaker,
     FeedbackMaker,
-    LabelMaker,
     SelectCandidatesMaker,
+    feedback_label_maker,
+    loop_assemble_maker,
 )
+from mlip_glass.active_learning.protocols import FeedbackMDProtocol
 from mlip_glass.provenance import stamp
 from mlip_glass.store import ensure_indexes, get_job_store
 
@@ -52,9 +53,10 @@ def build(args) -> Flow:
     fit_job = fit.make(dataset.output)
     loop = ActiveLearningMaker(
         n_feedback_runs=args.feedback_runs, max_iterations=args.iterations, rmse_tol=args.rmse_tol, seed=args.seed,
-        feedback=FeedbackMaker(t_equil=args.t_equil, equil_steps=args.md_steps, quench_steps=args.md_steps),
+        feedback=FeedbackMaker(protocol=FeedbackMDProtocol(t_equil_k=args.t_equil, equil_steps=args.md_steps,
+                                                           quench_steps=args.md_steps)),
         select=SelectCandidatesMaker(method=args.selection, gamma_lo=1.0, gamma_hi=args.gamma_hi),
-        label=LabelMaker(engine="eam"), assemble=AssembleMaker(seed=args.seed), fit=fit,
+        label=feedback_label_maker("eam"), assemble=loop_assemble_maker(seed=args.seed), fit=fit,
     ).make(args.campaign, after=fit_job.output.model_hash)
     flow = Flow([*surrogates, labels, dataset, fit_job, loop], name=f"active learning demo {args.campaign}")
     return stamp(flow, campaign=args.campaign, iteration=0)

@@ -19,23 +19,18 @@ and a model in the store; frames labelled by the crashed iteration are reused, n
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, cast
 
+import numpy as np
 from jobflow import CURRENT_JOB, Flow, JobConfig, Maker, OutputReference, Response
 
 from mlip_glass import queries
 from mlip_glass.active_learning.constants import (
     DEFAULT_MAX_ITERATIONS,
     DEFAULT_RMSE_TOL,
-    FEEDBACK_EQUIL_STEPS,
-    FEEDBACK_QUENCH_STEPS,
     FEEDBACK_SUBSET,
-    FEEDBACK_T_EQUIL_K,
-    FEEDBACK_T_FINAL_K,
-    FEEDBACK_TIMESTEP_FS,
     GAMMA_HI,
     GAMMA_LO,
     SELECTION_METHODS,
@@ -43,45 +38,31 @@ from mlip_glass.active_learning.constants import (
     TRUST_HI_EV_A,
     TRUST_LO_EV_A,
 )
+from mlip_glass.active_learning.protocols import FeedbackMDProtocol
+from mlip_glass.active_learning.resources import ASSEMBLE, LABEL
+from mlip_glass.datasets.jobs import AssembleDatasetMaker, dataset_job, labelled_frames
 from mlip_glass.provenance import stamp, structure_hash
-from mlip_glass.stage import current_job, stage_job
+from mlip_glass.reference.engines import get_engine
+from mlip_glass.reference.jobs import LabelMaker as ReferenceLabelMaker
+from mlip_glass.reference.protocols import UNSET, fold_protocol
+from mlip_glass.stage import current_job, plain_output, stage_job
+from mlip_glass.utils.deprecation import DeprecatedAlias
+from mlip_glass.utils.imports import import_object  # noqa: F401  (re-exported: old import path)
 
 logger = logging.getLogger(__name__)
 
 #: jobs that read the store while they run
-_STORE = {"config": JobConfig(expose_store=True)}
-al_job = stage_job("active_learning", **_STORE)
-al_reference_job = stage_job("reference", **_STORE)
-al_dataset_job = stage_job("dataset", data=["train_xyz", "test_xyz"], **_STORE)
+al_job = stage_job("active_learning", config=JobConfig(expose_store=True))
 al_summary_job = stage_job("active_learning", name=queries.SUMMARY_JOB_NAME)
 
-#: default dataset assembly function ``f(frames, seed, previous=None)`` (import path)
+#: default dataset assembly function ``f(frames, seed, previous=None)`` (import path; the deprecated
+#: :class:`AssembleMaker` names it, :func:`loop_assemble_maker` uses the same function directly)
 DEFAULT_ASSEMBLE = "mlip_glass.datasets.assembly:assemble_dataset"
 
 
-def import_object(path: str):
-    """``"package.module:attribute"`` → the attribute (engines, assembly functions given by name)."""
-    if not isinstance(path, str) or ":" not in path:
-        raise ValueError(f"expected an import path 'package.module:name', got {path!r}")
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
 def resolve_engine(engine: Any, engine_kwargs: dict | None = None):
-    """A reference engine from ``"eam"``/``"vasp"``, an import path ``"module:factory"`` (called with
-    ``engine_kwargs``) or an engine/ASE calculator object."""
-    if isinstance(engine, str) and ":" in engine:
-        return import_object(engine)(**(engine_kwargs or {}))
-    from mlip_glass.reference.engines import get_engine
-
+    """Deprecated: :func:`mlip_glass.reference.engines.get_engine` resolves ``"module:factory"`` itself."""
     return get_engine(engine, **(engine_kwargs or {}))
-
-
-def _dump(doc: Any) -> Any:
-    """A pydantic document (possibly holding pymatgen objects) as plain JSON-able data."""
-    from monty.json import jsanitize
-
-    return jsanitize(doc.model_dump() if hasattr(doc, "model_dump") else doc, strict=True, enum_values=True)
 
 
 # -- feedback runs ------------------------------------------------------------------------------------
@@ -93,29 +74,29 @@ class FeedbackMaker(Maker):
     ----------
     name
         Job name (queries find feedback runs by it).
-    t_equil
-        Equilibration temperature (K).
-    t_final
-        End temperature of the quench (K).
-    equil_steps, quench_steps
-        MD steps of the equilibration and of the linear quench.
-    timestep_fs
-        MD time step (fs).
-    pressure_gpa
-        NPT pressure (GPa); None for NVT.
+    t_equil, t_final, equil_steps, quench_steps, timestep_fs, pressure_gpa
+        Deprecated spelling of the protocol's fields (temperatures K, time step fs, pressure GPa, None: NVT);
+        they override it when given.
     snapshot_every
         Keep a snapshot every this many MD steps as a candidate (None: only the final structure, the paper's
         choice). A run that turns unphysical keeps the snapshots taken before it broke.
+    protocol
+        :class:`~mlip_glass.active_learning.protocols.FeedbackMDProtocol` (default: 2000 K for 2000 steps, linear
+        quench to 300 K over 2000 steps of 1 fs, NPT at 0 GPa).
     """
 
     name: str = queries.FEEDBACK_JOB_NAME
-    t_equil: float = FEEDBACK_T_EQUIL_K
-    t_final: float = FEEDBACK_T_FINAL_K
-    equil_steps: int = FEEDBACK_EQUIL_STEPS
-    quench_steps: int = FEEDBACK_QUENCH_STEPS
-    timestep_fs: float = FEEDBACK_TIMESTEP_FS
-    pressure_gpa: float | None = 0.0
+    t_equil: float | None = None
+    t_final: float | None = None
+    equil_steps: int | None = None
+    quench_steps: int | None = None
+    timestep_fs: float | None = None
+    pressure_gpa: float | None = UNSET
     snapshot_every: int | None = None
+    protocol: FeedbackMDProtocol | dict | None = None
+
+    def __post_init__(self):
+        fold_protocol(self, FeedbackMDProtocol)
 
     @al_job
     def make(self, model_uuid: str, start: dict, seed: int):
@@ -153,9 +134,9 @@ class FeedbackMaker(Maker):
 
         structure = _structure(start["structure"])
         snapshots, summary = feedback_trajectory(
-            structure, NEPPotential.from_document(model), seed, t_equil=self.t_equil, t_final=self.t_final,
-            equil_steps=self.equil_steps, quench_steps=self.quench_steps, timestep_fs=self.timestep_fs,
-            pressure_gpa=self.pressure_gpa, snapshot_every=self.snapshot_every,
+            structure, NEPPotential.from_document(model), seed,
+            **FeedbackMDProtocol.from_any(self.protocol).trajectory_kwargs(),
+            snapshot_every=self.snapshot_every,
         )
         return [(step, t, AseAtomsAdaptor.get_structure(a)) for step, t, a in snapshots], summary
 
@@ -215,7 +196,7 @@ class SelectCandidatesMaker(Maker):
         dataset = store.query_one({"uuid": dataset_uuid}, properties=["output"])["output"]
         in_dataset = set(dataset.get("frame_hashes_train") or []) | set(dataset.get("frame_hashes_test") or [])
         fresh = new_hashes_only(hashes, in_dataset)
-        scores = [None] * len(candidates)
+        scores: list[float | None] = [None] * len(candidates)
         if self.method == "all" or not candidates:
             classes = ["candidate"] * len(candidates)
         else:
@@ -226,7 +207,7 @@ class SelectCandidatesMaker(Maker):
         classes = classes + ["rejected"] * sum(failed)  # failed runs count as rejected (their snapshots are kept)
         scores = scores + [None] * sum(failed)
         # frames labelled earlier but never assembled (a crashed iteration) are reused, not relabelled
-        reused = queries.frames_by_hash(store, campaign, [hashes[i] for i in chosen])
+        reused = queries.frames_by_hash(store, cast(str, campaign), [hashes[i] for i in chosen])
         to_label = [candidates[i] for i in chosen if hashes[i] not in reused]
         return {
             "method": self.method,
@@ -256,7 +237,8 @@ class SelectCandidatesMaker(Maker):
             if len(paths) < 2:
                 raise ValueError(f"selection 'committee' needs >= 2 models, iteration has {len(paths)}")
             per_model = [selection.nep_forces(atoms, p) for p in paths]
-            return [selection.committee_force_deviation([f[i] for f in per_model]) for i in range(len(atoms))]
+            return [selection.committee_force_deviation(np.asarray([f[i] for f in per_model]))
+                    for i in range(len(atoms))]
         from mlip_glass.datasets.extxyz import frames_from_text
 
         dataset = store.query_one({"uuid": dataset_uuid}, load=True)["output"]
@@ -289,79 +271,51 @@ def _label_input(candidate: dict) -> dict:
 
 
 # -- labelling ----------------------------------------------------------------------------------------
+def feedback_label_maker(engine: Any = "eam", **fields: Any) -> ReferenceLabelMaker:
+    """The loop's labelling Maker: :class:`mlip_glass.reference.jobs.LabelMaker` on the feedback candidates
+    (job ``"al label"``, subset ``"mlip_feedback"``, bad inputs rejected, frames kept in the job document);
+    ``fields`` (e.g. ``engine_kwargs``, ``subset``) override these."""
+    settings = {"name": LABEL, "subset": FEEDBACK_SUBSET, "on_error": "reject", "output_as_dict": True, **fields}
+    return ReferenceLabelMaker(engine=engine, **settings)
+
+
 @dataclass
-class LabelMaker(Maker):
-    """Label structures with a reference engine (single points) → ``{"frames": [LabelledFrame], ...}``.
+class LabelMaker(DeprecatedAlias, ReferenceLabelMaker):
+    """Deprecated alias of :class:`mlip_glass.reference.jobs.LabelMaker` with the loop's settings
+    (:func:`feedback_label_maker`): same jobs, same documents."""
 
-    Parameters
-    ----------
-    engine
-        ``"eam"`` (local Cheng–Ma–Sheng EAM), ``"vasp"``, or an import path ``"module:factory"`` returning
-        an engine or ASE calculator.
-    engine_kwargs
-        Keyword arguments of the engine / factory.
-    subset
-        Training-database subset of the frames (``"mlip_feedback"`` in the loop).
-    """
-
-    name: str = "al label"
-    engine: str = "eam"
-    engine_kwargs: dict = field(default_factory=dict)
+    use_instead: ClassVar[str] = "mlip_glass.active_learning.jobs.feedback_label_maker() (a reference.jobs.LabelMaker)"
+    name: str = LABEL
     subset: str = FEEDBACK_SUBSET
-
-    @al_reference_job
-    def make(self, structures: list | dict):
-        """Label ``structures`` (documents with ``structure`` and optional provenance, or a selection
-        output with ``to_label``)."""
-        from mlip_glass.datasets.schemas import SubsetDocument
-        from mlip_glass.reference.labelling import label_structures
-
-        items = structures["to_label"] if isinstance(structures, dict) else structures
-        frames = label_structures(items, engine=resolve_engine(self.engine, self.engine_kwargs),
-                                  subset=self.subset, on_error="reject", job_uuid=current_job().uuid)
-        for frame, item in zip(frames, items):
-            if isinstance(item, dict) and item.get("feedback_job_uuid"):
-                frame.source.extra["feedback_job_uuid"] = item["feedback_job_uuid"]
-        doc = SubsetDocument.from_frames(self.subset, frames, {"engine": self.engine})
-        return _dump(doc)  # same shape as the datasets stage's subset documents; frames stay queryable
+    on_error: str = "reject"
+    output_as_dict: bool = True
 
 
 # -- dataset ------------------------------------------------------------------------------------------
+def loop_assemble_maker(seed: int = 0, **fields: Any) -> AssembleDatasetMaker:
+    """The loop's assembly Maker: :class:`mlip_glass.datasets.jobs.AssembleDatasetMaker` making dataset k+1 from
+    dataset k (given by its uuid) + new frames (job ``"al assemble dataset"``, a plain-dict document);
+    ``fields`` (e.g. ``assemble``) override these."""
+    return AssembleDatasetMaker(**{"name": ASSEMBLE, "seed": seed, "output_as_dict": True, **fields})
+
+
 @dataclass
-class AssembleMaker(Maker):
-    """Dataset k+1 = dataset k + new frames; earlier train/test assignments are kept (no leak).
+class AssembleMaker(DeprecatedAlias, AssembleDatasetMaker):
+    """Deprecated alias of :class:`mlip_glass.datasets.jobs.AssembleDatasetMaker` with the loop's settings
+    (:func:`loop_assemble_maker`); ``make(labelled, reused, previous_uuid)`` keeps its old argument order."""
 
-    Parameters
-    ----------
-    assemble
-        Import path of ``assemble(frames, seed, previous=None) -> DatasetDocument``.
-    seed
-        Split seed of the new frames (recorded in the document).
-    """
+    use_instead: ClassVar[str] = ("mlip_glass.active_learning.jobs.loop_assemble_maker() "
+                                  "(a datasets.jobs.AssembleDatasetMaker)")
+    name: str = ASSEMBLE
+    assemble: str | None = DEFAULT_ASSEMBLE
+    output_as_dict: bool = True
 
-    name: str = "al assemble dataset"
-    assemble: str = DEFAULT_ASSEMBLE
-    seed: int = 0
-
-    @al_dataset_job
-    def make(self, labelled: Any, reused: list | None = None, previous_uuid: str | None = None):
-        """``labelled``: a LabelMaker output (or frame list); ``reused``: frames already in the store;
-        ``previous_uuid``: dataset document k. Its frames are read back from the campaign's labelling
-        jobs in the store and passed with the new ones, so dataset k+1 = dataset k + new frames."""
-        frames = queries.frames_in_output(labelled) + list(reused or [])
-        previous = None
-        if previous_uuid is not None:
-            store = current_job().require_store()
-            previous = store.query_one({"uuid": previous_uuid}, properties=["output"], load=True)["output"]
-            wanted = set(previous.get("frame_hashes_train") or []) | set(previous.get("frame_hashes_test") or [])
-            found = queries.frames_by_hash(store, current_job().campaign, wanted)
-            if wanted - set(found):
-                raise queries.ProvenanceError(
-                    f"{len(wanted - set(found))} frames of dataset {previous_uuid} are not in the labelling jobs "
-                    f"of campaign {current_job().campaign!r}"
-                )
-            frames = list(found.values()) + frames
-        return _dump(import_object(self.assemble)(frames, seed=self.seed, previous=previous))
+    @dataset_job
+    def make(self, labelled=None, reused: list | None = None, previous_uuid: str | None = None,
+             previous: str | None = None):
+        """``labelled``: a labelling output (or frame list); ``reused``: frames already in the store;
+        ``previous_uuid`` (or ``previous``): the uuid of dataset document k."""
+        return self.assemble_frames(labelled, previous if previous is not None else previous_uuid, reused)
 
 
 # -- the loop -----------------------------------------------------------------------------------------
@@ -399,7 +353,7 @@ class ActiveLearningMaker(Maker):
         Models trained per iteration when ``select.method == "committee"`` (seeds seed, seed+1, ...).
     feedback, select, label, assemble
         Makers of the steps (``label`` may be any Maker whose ``make(structures)`` labels a list of
-        documents, e.g. :class:`mlip_glass.datasets.jobs.MLIPFeedbackMaker`).
+        documents; default :func:`feedback_label_maker`, a :class:`mlip_glass.reference.jobs.LabelMaker`).
     fit
         NEP training Maker, ``make(dataset)`` → NEPModelDocument (default
         :class:`mlip_glass.nep.jobs.NEPFitMaker`); committee members need a ``seed`` or ``cpu_settings.seed``.
@@ -424,8 +378,8 @@ class ActiveLearningMaker(Maker):
     warm_start: bool = False
     feedback: Maker = field(default_factory=FeedbackMaker)
     select: Maker = field(default_factory=SelectCandidatesMaker)
-    label: Maker = field(default_factory=LabelMaker)
-    assemble: Maker = field(default_factory=AssembleMaker)
+    label: Maker = field(default_factory=feedback_label_maker)
+    assemble: Maker = field(default_factory=loop_assemble_maker)
     fit: Maker | None = None
     validation: Maker | None = None
     patience: int | None = None
@@ -476,6 +430,8 @@ class ActiveLearningMaker(Maker):
             model = queries.best_model(store, campaign) or model
         models = queries.find_model(store, campaign, previous, committee=True)
         dataset = queries.find_dataset(store, campaign, previous)
+        if model is None or dataset is None:
+            raise queries.ProvenanceError(f"iteration {previous} of campaign {campaign!r} has no model or dataset")
         flow = self.iteration_flow(store, campaign, k, model["uuid"], [m["uuid"] for m in models], dataset["uuid"])
         _prepare_dynamic_jobs()
         plan = {"campaign": campaign, "stopped": False, "iteration": k, "model_uuid": model["uuid"],
@@ -520,7 +476,7 @@ class ActiveLearningMaker(Maker):
         candidates = [dict_with_uuid(run) for run in runs]
         select = self.select.make(candidates, model_uuids, dataset_uuid)
         label = self.label.make(select.output["to_label"])
-        assemble = self.assemble.make(label.output, select.output["reused_frames"], dataset_uuid)
+        assemble = self.assemble.make(label.output, previous=dataset_uuid, reused=select.output["reused_frames"])
         fits = []
         for member in range(self.committee_size if getattr(self.select, "method", "all") == "committee" else 1):
             if self.warm_start:  # continue from model k-1 (read from the store when the fit runs)
@@ -542,15 +498,16 @@ class ActiveLearningMaker(Maker):
         return stamp(flow, campaign=campaign, iteration=k)
 
     def _member(self, member: int) -> Maker:
+        fit: Any = self.fit  # set in __post_init__
         if member == 0:
-            return self.fit
-        if hasattr(self.fit, "seed"):
-            return dataclasses.replace(self.fit, seed=self.fit.seed + member)
-        cpu = getattr(self.fit, "cpu_settings", None)
+            return fit
+        if hasattr(fit, "seed"):
+            return dataclasses.replace(fit, seed=fit.seed + member)
+        cpu = getattr(fit, "cpu_settings", None)
         if cpu is not None:
-            cpu = dataclasses.asdict(cpu) if dataclasses.is_dataclass(cpu) else dict(cpu)
+            cpu = dataclasses.asdict(cpu) if dataclasses.is_dataclass(cpu) and not isinstance(cpu, type) else dict(cpu)
             cpu["seed"] = int(cpu.get("seed") or 0) + member
-            return dataclasses.replace(self.fit, cpu_settings=cpu)
+            return dataclasses.replace(fit, cpu_settings=cpu)
         raise ValueError("committee members need a fit Maker with a 'seed' or 'cpu_settings.seed' field")
 
 
@@ -562,7 +519,6 @@ def dict_with_uuid(run) -> dict:
 
 def _at_relaxed_density(store, campaign: str, starts: list[dict]) -> list[dict]:
     """``starts`` scaled to the mean volume per atom of the campaign's reference-minimised structures."""
-    from mlip_glass.datasets.jobs import labelled_frames
     from mlip_glass.datasets.subsets import mean_volume_per_atom, rescale_to_density
     from mlip_glass.properties.store import fetch_reference_frames
 
@@ -578,7 +534,7 @@ def _at_relaxed_density(store, campaign: str, starts: list[dict]) -> list[dict]:
 def iteration_summary(iteration: int, selection: dict, labelled: dict, dataset: dict, model: dict,
                       validation: dict | None = None) -> dict:
     """Per-iteration record: candidates, class fractions, new frames, dataset and model hashes, errors."""
-    selection, labelled, dataset, model = (_dump(x) for x in (selection, labelled, dataset, model))
+    selection, labelled, dataset, model = (plain_output(x) for x in (selection, labelled, dataset, model))
     frames = queries.frames_in_output(labelled)
     return {
         "iteration": int(iteration),

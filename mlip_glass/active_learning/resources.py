@@ -20,6 +20,7 @@ from typing import Any
 #: job names of the active-learning stage (substrings work as filters)
 FEEDBACK = "mlip feedback run"
 LABEL = "al label"
+ASSEMBLE = "al assemble dataset"
 FIT = "nep fit"
 
 

@@ -8,12 +8,14 @@ settable so a demo runs in a minute.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, cast
 
-from jobflow import Flow, JobConfig, Maker
+from jobflow import Flow, JobConfig, Maker, Response
 
+from mlip_glass import queries
 from mlip_glass.datasets import subsets as subset_functions
 from mlip_glass.datasets.assembly import assemble_dataset
 from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
@@ -28,9 +30,12 @@ from mlip_glass.reference.constants import (
     VOLUME_SCALE_FACTORS,
 )
 from mlip_glass.reference.engines import get_engine
-from mlip_glass.reference.jobs import reference_job
-from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol
-from mlip_glass.stage import current_job, stage_job
+from mlip_glass.reference.jobs import LabelMaker, reference_job
+from mlip_glass.reference.labelling import input_document
+from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol, fold_protocol
+from mlip_glass.stage import current_job, plain_output, stage_job
+from mlip_glass.utils.deprecation import DeprecatedAlias
+from mlip_glass.utils.imports import import_object
 
 #: dataset jobs: extxyz text to the data store; the store is exposed so the assembly can gather by campaign
 dataset_job = stage_job("dataset", data=["train_xyz", "test_xyz"], config=JobConfig(expose_store=True))
@@ -63,44 +68,11 @@ class _SubsetMaker(Maker):
         return SubsetDocument.from_frames(self.subset, frames, {"engine": engine.name, **_jsonable(params)})
 
     def _vasp_flow(self, engine, structures, params):
-        from jobflow import Response
-
-        from mlip_glass.reference.jobs import (
-            PaperAIMDMaker,
-            PaperRelaxMaker,
-            PaperStaticMaker,
-            VaspLabelMaker,
-        )
-        from mlip_glass.reference.labelling import input_document
-        from mlip_glass.reference.vasp import _with_user_incar
+        from mlip_glass.reference.vasp_jobs import vasp_label_maker  # atomate2's VASP Makers: +2.5 s import
 
         inputs, protocol, kwargs = subset_functions.subset_plan(self.subset, structures, params)
-        relax_set = engine.relax_set
-        if protocol == "relax":
-            relax = RelaxProtocol.from_any(None, **kwargs)
-            relax_set = _with_user_incar(relax_set, {"EDIFFG": -abs(relax.fmax), "NSW": int(relax.max_steps)})
-        md_set = engine.md_set
-        if protocol == "aimd":
-            md_set = md_set.with_protocol(AIMDProtocol.from_any(md_set.protocol, **kwargs))
-        makers = [PaperStaticMaker(input_set_generator=engine.static_set),
-                  PaperRelaxMaker(input_set_generator=relax_set), PaperAIMDMaker(input_set_generator=md_set)]
-        for maker in makers:  # the engine's settings on top of each Maker's own (e.g. MD custodian handlers)
-            maker.run_vasp_kwargs = {**maker.run_vasp_kwargs, **engine.run_vasp_kwargs}
-            maker.write_input_set_kwargs = {**maker.write_input_set_kwargs, **engine.write_input_set_kwargs}
-        label = VaspLabelMaker(
-            name=f"{self.name} vasp", subset=self.subset, protocol=protocol,
-            keep=kwargs.get("keep", "all" if protocol == "aimd" else "last"),
-            static_maker=makers[0], relax_maker=makers[1], aimd_maker=makers[2],
-        )
+        label = vasp_label_maker(engine, f"{self.name} vasp", self.subset, protocol, kwargs)
         return Response(replace=inherit_provenance(label.make([input_document(item) for item in inputs])))
-
-
-def _fold_protocol(maker, protocol_class) -> None:
-    """Fold a Maker's old per-field keywords into its ``protocol`` (they override it), then clear them."""
-    old = {k: getattr(maker, k) for k in protocol_class.__dataclass_fields__ if hasattr(maker, k)}
-    maker.protocol = protocol_class.from_any(maker.protocol, **old)
-    for key in old:
-        setattr(maker, key, None)
 
 
 def _jsonable(params):
@@ -157,7 +129,7 @@ class RelaxedSubsetMaker(_SubsetMaker):
     subset = "relaxed"
 
     def __post_init__(self):
-        _fold_protocol(self, RelaxProtocol)
+        fold_protocol(self, RelaxProtocol, warn=False)
 
     def _params(self):
         params = {"n_select": self.n_select, "seed": self.seed, **self.protocol.engine_kwargs()}
@@ -241,7 +213,7 @@ class AIMDSubsetMaker(_SubsetMaker):
     subset = "aimd"
 
     def __post_init__(self):
-        _fold_protocol(self, AIMDProtocol)
+        fold_protocol(self, AIMDProtocol, warn=False)
 
     def _params(self):
         return {"n_select": self.n_select, "seed": self.seed, **self.protocol.engine_kwargs()}
@@ -270,42 +242,41 @@ class CrystalSubsetMaker(_SubsetMaker):
     subset = "crystal"
 
     def __post_init__(self):
-        _fold_protocol(self, RelaxProtocol)
+        fold_protocol(self, RelaxProtocol, warn=False)
 
     def _params(self):
         return {"names": None if self.names is None else list(self.names), **self.protocol.engine_kwargs()}
 
 
 @dataclass
-class MLIPFeedbackMaker(_SubsetMaker):
-    """Single points of MLIP-feedback candidates (subset "mlip_feedback")."""
+class MLIPFeedbackMaker(DeprecatedAlias, LabelMaker):
+    """Deprecated alias of :class:`mlip_glass.reference.jobs.LabelMaker` (subset "mlip_feedback", VASP as
+    atomate2 jobs): single points of MLIP-feedback candidates."""
 
+    use_instead: ClassVar[str] = "mlip_glass.reference.jobs.LabelMaker(subset='mlip_feedback', vasp_jobs=True)"
     name: str = "mlip feedback labels"
-    subset = "mlip_feedback"
+    subset: str = "mlip_feedback"
+    vasp_jobs: bool = True
 
 
 def gather_frames_from_store(store, campaign: str, iteration: int | None = None) -> list:
-    """Every SubsetDocument's frames stored by reference jobs of ``campaign`` (optionally ≤ ``iteration``)."""
-    criteria: dict = {"metadata.campaign": campaign, "metadata.stage": "reference"}
-    if iteration is not None:
-        criteria["metadata.iteration"] = {"$lte": int(iteration)}
-    frames = []
-    for doc in store.query(criteria, properties=["output", "uuid"], load=True):
-        output = doc.get("output") or {}
-        if isinstance(output, dict) and "frames" in output:
-            frames.extend(SubsetDocument(**output).frames)
-    return frames
+    """Every SubsetDocument's frames stored by reference jobs of ``campaign`` (optionally ≤ ``iteration``), as
+    LabelledFrames (the query is :func:`mlip_glass.queries.reference_frames`)."""
+    return labelled_frames(queries.reference_frames(store, campaign, iteration))
 
 
 @dataclass
 class AssembleDatasetMaker(Maker):
-    """Gather labelled frames, dedupe by structure hash, split 80/20 (seeded, stratified by subset), write
-    GPUMD extxyz (train/test text to the data store).
+    """The one assembly Maker: gather labelled frames (and those of the previous dataset), dedupe by structure
+    hash, split 80/20 (seeded, stratified by subset; the previous dataset's split is kept, so test frames never
+    leak into training), write GPUMD extxyz (train/test text to the data store).
 
     Parameters
     ----------
+    name
+        Job name (the active-learning loop's is ``"al assemble dataset"``).
     seed
-        Split seed.
+        Split seed of the new frames (recorded in the document).
     train_fraction
         Train fraction of each subset (paper 0.8).
     campaign
@@ -313,6 +284,12 @@ class AssembleDatasetMaker(Maker):
         to those passed to ``make``.
     iteration
         With ``campaign``: only jobs of iterations ≤ this.
+    assemble
+        Import path of another ``assemble(frames, seed, previous=None) -> DatasetDocument`` (None:
+        :func:`mlip_glass.datasets.assembly.assemble_dataset`, which also takes ``train_fraction``).
+    output_as_dict
+        Store the DatasetDocument as a plain dict (what the active-learning loop stores; references to it resolve
+        to a dict).
     """
 
     name: str = "assemble dataset"
@@ -320,14 +297,32 @@ class AssembleDatasetMaker(Maker):
     train_fraction: float = TRAIN_FRACTION
     campaign: str | None = None
     iteration: int | None = None
+    assemble: str | None = None
+    output_as_dict: bool = False
 
     @dataset_job
-    def make(self, subsets=None, previous: DatasetDocument | None = None) -> DatasetDocument:
-        """``subsets``: SubsetDocuments / frames; ``previous``: earlier dataset whose split is kept."""
-        frames = list(subsets or [])
+    def make(self, subsets=None, previous: DatasetDocument | dict | str | None = None, reused: list | None = None):
+        """Job: ``subsets`` (SubsetDocuments / frames, or one labelling output) → the dataset.
+
+        ``previous``: the earlier dataset whose split is kept; given as a document its frames must be among
+        ``subsets``, given as its job uuid they are read back from the campaign's labelling jobs in the store
+        (dataset k+1 = dataset k + new frames). ``reused``: frames labelled earlier, taken as new ones."""
+        return self.assemble_frames(subsets, previous, reused)
+
+    def assemble_frames(self, subsets=None, previous=None, reused=None):
+        """The body of :meth:`make` (run inside the job)."""
+        frames = queries.frames_in_output(subsets) if isinstance(subsets, dict) else list(subsets or [])
+        frames += list(reused or [])
         if self.campaign:
             frames += gather_frames_from_store(current_job().store, self.campaign, self.iteration)
-        return assemble_dataset(frames, self.seed, previous, self.train_fraction)
+        if isinstance(previous, str):
+            previous, earlier = queries.dataset_frames(current_job().require_store(), current_job().campaign,
+                                                       previous)
+            frames = earlier + frames
+        function = assemble_dataset if self.assemble is None else import_object(self.assemble)
+        options = {"train_fraction": self.train_fraction} if function is assemble_dataset else {}
+        dataset = function(frames, seed=self.seed, previous=previous, **options)
+        return plain_output(dataset) if self.output_as_dict else dataset
 
 
 @dataclass
@@ -474,12 +469,12 @@ class ReferenceDatabaseMaker(Maker):
                 inputs = None
             elif {"aimd": self.aimd_relaxed, "distorted": self.distort_relaxed,
                   "expanded_compressed": self.expand_relaxed}.get(attr, False):
-                inputs = finals.output
+                inputs = cast(Any, finals).output  # set above whenever a subset takes the relaxed structures
             job = self._with_engine(maker).make(inputs)
             jobs.append(job)
             outputs[attr] = job.output
         if self.expanded_compressed_relaxed is not None:
-            job = self._with_engine(self.expanded_compressed_relaxed).make(finals.output)
+            job = self._with_engine(self.expanded_compressed_relaxed).make(cast(Any, finals).output)
             jobs.append(job)
             outputs["expanded_compressed_relaxed"] = job.output
         # assembly order decides which copy of a duplicated structure is kept: surrogate single points first
@@ -492,8 +487,6 @@ class ReferenceDatabaseMaker(Maker):
             jobs.append(self.report.make(ordered))
         return Flow(jobs, output=assemble.output, name=self.name)
 
-    def _with_engine(self, maker: Maker) -> Maker:
+    def _with_engine(self, maker: Any) -> Maker:
         """A copy of ``maker`` labelling with this database's engine (the Maker itself is left unchanged)."""
-        import dataclasses
-
         return dataclasses.replace(maker, engine=self.engine)

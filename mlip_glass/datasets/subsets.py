@@ -69,15 +69,30 @@ def spread_frames(frames: Sequence[LabelledFrame], max_frames: int | None) -> li
     return kept
 
 
-def final_relaxed(frames: Sequence[LabelledFrame]) -> list[LabelledFrame]:
-    """The last ionic step of each relaxation (one frame per ``parent_hash``), accepted frames only."""
+def _frame_field(frame, key: str):
+    return frame.get(key) if isinstance(frame, dict) else getattr(frame, key)
+
+
+def _frame_step(frame) -> int | None:
+    source = _frame_field(frame, "source")
+    if source is None:
+        return None
+    return source.get("step") if isinstance(source, dict) else source.step
+
+
+def final_relaxed(frames: Sequence) -> list:
+    """The reference-minimised structures: the last ionic step (highest ``source.step``) of each relaxation (one
+    frame per ``parent_hash``), accepted frames only; frames without a step (single points) pass unchanged.
+    Order: first appearance of each run. Takes LabelledFrames or their dicts and returns the same."""
     last: dict = {}
     for frame in frames:
-        if frame.rejected:
+        if _frame_field(frame, "rejected"):
             continue
-        key = frame.parent_hash or frame.structure_hash
-        step = frame.source.step if frame.source.step is not None else -1
-        if key not in last or step > (last[key].source.step if last[key].source.step is not None else -1):
+        step = _frame_step(frame)
+        own = _frame_field(frame, "structure_hash")
+        key = ((_frame_field(frame, "parent_hash") or own, "run") if step is not None else (own, "single"))
+        previous = _frame_step(last[key]) if key in last else None
+        if key not in last or (step is not None and step > (-1 if previous is None else previous)):
             last[key] = frame
     return list(last.values())
 

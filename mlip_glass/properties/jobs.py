@@ -16,6 +16,7 @@ from jobflow import Flow, JobConfig, Maker, Response
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.inputs import as_potential
 from mlip_glass.properties.potentials import cheng_ma_sheng
+from mlip_glass.properties.protocols import AQSProtocol, ElasticProtocol
 from mlip_glass.properties.runners import (
     compute_aqs,
     compute_elastic,
@@ -33,6 +34,7 @@ from mlip_glass.properties.schemas import (
 )
 from mlip_glass.properties.store import fetch_nep_potentials, fetch_reference_frames
 from mlip_glass.provenance import inherit_provenance
+from mlip_glass.reference.protocols import fold_protocol
 from mlip_glass.stage import current_job, stage_job
 
 # no output_schema: a split RDFMaker job returns a Response replacing itself (schema checks reject it)
@@ -189,29 +191,29 @@ class ElasticMaker(Maker):
     ----------
     name
         Job name.
-    norm_strains, shear_strains
-        Strain magnitudes of the deformation set (all six components; no symmetry reduction).
-    fmax
-        Force tolerance of the ionic relaxation of each deformed cell (eV/Å).
-    relax_first
-        Relax ions and cell with the potential before deforming (the paper's structures are
-        minimised with DFT, not with the potential).
-    relax_fmax
-        Force tolerance of that relaxation (eV/Å).
+    norm_strains, shear_strains, fmax, relax_first, relax_fmax
+        Deprecated spelling of the protocol's fields; they override it when given.
     n_workers
         Parallel worker processes (one structure each).
     checkpoint_dir
         Directory where finished structures are kept (None: off).
+    protocol
+        :class:`~mlip_glass.properties.protocols.ElasticProtocol` (default: the paper's strains ±0.4/±0.8 %,
+        ions to 1e-3 eV/Å, relaxation with the potential first).
     """
 
     name: str = "elastic"
-    norm_strains: tuple[float, ...] = C.ELASTIC_NORM_STRAINS
-    shear_strains: tuple[float, ...] = C.ELASTIC_SHEAR_STRAINS
-    fmax: float = C.ELASTIC_FMAX
-    relax_first: bool = True
-    relax_fmax: float = C.RELAX_FMAX
+    norm_strains: tuple[float, ...] | None = None
+    shear_strains: tuple[float, ...] | None = None
+    fmax: float | None = None
+    relax_first: bool | None = None
+    relax_fmax: float | None = None
     n_workers: int = C.N_WORKERS
     checkpoint_dir: str | None = None
+    protocol: ElasticProtocol | dict | None = None
+
+    def __post_init__(self):
+        fold_protocol(self, ElasticProtocol)
 
     @classmethod
     def demo(cls, **kwargs) -> ElasticMaker:
@@ -219,14 +221,14 @@ class ElasticMaker(Maker):
         demo glass showed a plastic event under +-0.4 % xz shear (C55 ~ 0.2 GPa, asymmetric C) at
         3e-3 eV/Å, while +-0.1 % and +-0.2 % at 1e-4 eV/Å gave a symmetric C with G = 22 GPa.
         Cell relaxation stays on: cells pre-stressed by GPa yield plastically at 0.4 %."""
-        settings = dict(norm_strains=(-0.002, 0.002), shear_strains=(-0.002, 0.002), fmax=1e-4)
-        return cls(**{**settings, **kwargs})
+        protocol = ElasticProtocol(norm_strains=(-0.002, 0.002), shear_strains=(-0.002, 0.002), fmax=1e-4)
+        return cls(**{"protocol": protocol, **kwargs})
 
     @elastic_job
     def make(self, potential, structures):
         """Elastic constants of ``structures`` (Structures or LabelledFrames) with ``potential``."""
-        return compute_elastic(potential, structures, self.norm_strains, self.shear_strains, self.fmax,
-                               self.relax_first, self.relax_fmax, self.n_workers, self.checkpoint_dir)
+        return compute_elastic(potential, structures, **self.protocol.runner_kwargs(), n_workers=self.n_workers,
+                               checkpoint_dir=self.checkpoint_dir)
 
 
 @dataclass
@@ -237,46 +239,42 @@ class AQSShearMaker(Maker):
     ----------
     name
         Job name.
-    max_strain
-        Final engineering shear strain.
-    strain_step
-        Strain increment per minimisation step.
-    fit_range
-        Strain window of the linear fit giving G.
-    plane
-        LAMMPS tilt factor sheared: xy, xz or yz.
-    fmax
-        Force tolerance of each minimisation (eV/Å).
-    relax_first, relax_fmax
-        Relax ions + cell with the potential first, to this force tolerance (eV/Å).
+    max_strain, strain_step, fit_range, plane, fmax, relax_first, relax_fmax
+        Deprecated spelling of the protocol's fields; they override it when given.
     n_workers
         Parallel worker processes (one structure each).
     checkpoint_dir
         Directory where finished structures are kept (None: off).
+    protocol
+        :class:`~mlip_glass.properties.protocols.AQSProtocol` (default: the paper's: strain 0.01, G fitted on
+        0.004–0.006).
     """
 
     name: str = "aqs shear"
-    max_strain: float = C.AQS_MAX_STRAIN
-    strain_step: float = C.AQS_STRAIN_STEP
-    fit_range: tuple[float, float] = C.AQS_FIT_RANGE
-    plane: str = C.AQS_PLANE
-    fmax: float = C.AQS_FMAX
-    relax_first: bool = True
-    relax_fmax: float = C.RELAX_FMAX
+    max_strain: float | None = None
+    strain_step: float | None = None
+    fit_range: tuple[float, float] | None = None
+    plane: str | None = None
+    fmax: float | None = None
+    relax_first: bool | None = None
+    relax_fmax: float | None = None
     n_workers: int = C.N_WORKERS
     checkpoint_dir: str | None = None
+    protocol: AQSProtocol | dict | None = None
+
+    def __post_init__(self):
+        fold_protocol(self, AQSProtocol)
 
     @classmethod
     def demo(cls, **kwargs) -> AQSShearMaker:
         """Minutes-scale preset: strain steps of 5e-4 (21 points, 5 in the fit window)."""
-        return cls(**{"strain_step": 5e-4, **kwargs})
+        return cls(**{"protocol": AQSProtocol(strain_step=5e-4), **kwargs})
 
     @aqs_job
     def make(self, potential, structures):
         """AQS shear of ``structures`` with ``potential``."""
-        return compute_aqs(potential, structures, self.max_strain, self.strain_step, self.fit_range,
-                           self.plane, self.fmax, self.relax_first, self.relax_fmax, self.n_workers,
-                           self.checkpoint_dir)
+        return compute_aqs(potential, structures, **self.protocol.runner_kwargs(), n_workers=self.n_workers,
+                           checkpoint_dir=self.checkpoint_dir)
 
 
 @dataclass

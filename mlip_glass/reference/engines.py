@@ -36,6 +36,7 @@ from mlip_glass.reference.base import (  # noqa: F401  (re-exported: old import 
     to_structure,
 )
 from mlip_glass.units import EV_PER_A3_TO_GPA
+from mlip_glass.utils.imports import import_object
 from mlip_glass.utils.lammps_session import LammpsSession
 from mlip_glass.utils.potentials import cheng_ma_sheng
 
@@ -275,9 +276,12 @@ def _read_dump(path, reference: Atoms, prism):
 
 
 def get_engine(engine="eam", **kwargs) -> ReferenceEngine:
-    """An engine from a name (``"eam"``, ``"vasp"``) or an engine / ASE calculator instance."""
+    """An engine from a name (``"eam"``, ``"vasp"``), an import path ``"module:factory"`` (called with
+    ``kwargs``; it returns an engine or an ASE calculator) or an engine / ASE calculator instance."""
     if isinstance(engine, ReferenceEngine):
         return engine
+    if isinstance(engine, str) and ":" in engine:
+        return get_engine(import_object(engine)(**kwargs))
     if engine == "eam":
         return EAMEngine(**kwargs)
     if engine == "vasp":
@@ -288,5 +292,5 @@ def get_engine(engine="eam", **kwargs) -> ReferenceEngine:
     if hasattr(engine, "get_potential_energy") or hasattr(engine, "calculate"):
         return ASECalculatorEngine(calculator=engine, label=type(engine).__name__, **kwargs)
     raise ValueError(
-        f"engine must be 'eam', 'vasp', a ReferenceEngine or an ASE calculator, got {engine!r}"
+        f"engine must be 'eam', 'vasp', 'module:factory', a ReferenceEngine or an ASE calculator, got {engine!r}"
     )

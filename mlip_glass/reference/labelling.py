@@ -30,6 +30,14 @@ RESCALE_MODES = ("none", "density", "zero_pressure")
 ZERO_PRESSURE_TOL_GPA = 0.02
 
 
+def check_subset_protocol(subset: str, protocol: str) -> None:
+    """``ValueError`` naming the field unless ``subset`` is one of SUBSETS and ``protocol`` one of PROTOCOLS."""
+    if subset not in SUBSETS:
+        raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+
+
 @dataclass
 class StructureInput:
     """One input structure with whatever surrogate provenance came with it."""
@@ -193,10 +201,7 @@ def label_structures(
         JSON-lines file: each labelled input is appended as it finishes; a rerun with the same file skips
         inputs already done (same subset, protocol, structure and protocol arguments), so a killed job resumes.
     """
-    if subset not in SUBSETS:
-        raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}")
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    check_subset_protocol(subset, protocol)
     if on_error not in ("raise", "reject"):
         raise ValueError(f"on_error must be 'raise' or 'reject', got {on_error!r}")
     engine = get_engine(engine)

@@ -9,8 +9,9 @@ work and override the protocol's fields (:meth:`AIMDProtocol.from_any`).
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -63,7 +64,36 @@ def parse_keep(keep) -> int | None:
     raise ValueError(f"keep must be 'last', 'all' or an integer >= 1 (every k-th step), got {keep!r}")
 
 
-def _merge(cls, protocol, aliases: dict, overrides: dict):
+#: default of a Maker's deprecated protocol keyword whose None is a value (e.g. ``pressure_gpa=None``: NVT)
+UNSET: Any = "<unset>"
+
+
+def fold_protocol(maker, protocol_class, aliases: dict | None = None, warn: bool = True) -> None:
+    """Fold a Maker's old per-field keywords into its ``protocol`` (they override it), then clear them.
+
+    A keyword counts as given when it is not None (or, where its default is :data:`UNSET`, when it is not
+    UNSET: None is then a value). ``aliases``: other names of the fields (default: the protocol's ``ALIASES``).
+    With ``warn`` a given keyword raises a DeprecationWarning naming the protocol."""
+    aliases = getattr(protocol_class, "ALIASES", {}) if aliases is None else aliases
+    names = [f.name for f in dataclasses.fields(protocol_class)]
+    old = {k: getattr(maker, k) for k in [*names, *aliases] if k in maker.__dataclass_fields__}
+    defaults = {k: maker.__dataclass_fields__[k].default for k in old}
+    given = {k: v for k, v in old.items() if not _is_unset(v) and (v is not None or _is_unset(defaults[k]))}
+    if given and warn:
+        warnings.warn(f"{type(maker).__name__}({', '.join(sorted(given))}=...) is deprecated: pass "
+                      f"protocol={protocol_class.__name__}(...)", DeprecationWarning, stacklevel=4)
+    protocol = merge_protocol(protocol_class, maker.protocol, aliases, given)
+    nones = {aliases.get(k, k): None for k, v in given.items() if v is None}
+    maker.protocol = dataclasses.replace(protocol, **nones) if nones else protocol
+    for key in old:
+        setattr(maker, key, UNSET if _is_unset(defaults[key]) else None)
+
+
+def _is_unset(value) -> bool:
+    return isinstance(value, str) and value == UNSET
+
+
+def merge_protocol(cls, protocol, aliases: dict, overrides: dict):
     """``protocol`` (None, instance or dict) with the not-None ``overrides`` (any alias) on top."""
     if protocol is None:
         values: dict[str, Any] = {}
@@ -84,8 +114,23 @@ def _merge(cls, protocol, aliases: dict, overrides: dict):
     return cls(**values)
 
 
+_P = TypeVar("_P", bound="ProtocolBase")
+
+
+class ProtocolBase:
+    """What every protocol dataclass shares: :meth:`from_any` (an instance, a dict or None, with keyword overrides
+    on top; the names in :attr:`ALIASES` accepted too)."""
+
+    ALIASES: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def from_any(cls: type[_P], protocol: Any = None, **overrides: Any) -> _P:
+        """``protocol`` (instance, dict or None) with the not-None keyword ``overrides`` on top."""
+        return merge_protocol(cls, protocol, cls.ALIASES, overrides)
+
+
 @dataclass(frozen=True)
-class AIMDProtocol:
+class AIMDProtocol(ProtocolBase):
     """NPT Langevin heating; every MD step is a training frame (SPEC §4).
 
     Parameters
@@ -112,6 +157,8 @@ class AIMDProtocol:
     gamma_lattice_per_ps: float = AIMD_LANGEVIN_GAMMA_L_PER_PS
     pressure_gpa: float = AIMD_PRESSURE_GPA
     pmass_amu: float = AIMD_PMASS_AMU
+    #: VASP names (``start_temp``, ``langevin_gamma``, ...) accepted by :meth:`from_any`
+    ALIASES: ClassVar[dict[str, str]] = AIMD_ALIASES
 
     def __post_init__(self):
         if self.nsteps < 1:
@@ -122,12 +169,6 @@ class AIMDProtocol:
             raise ValueError(f"timestep_fs must be in (0, 10] fs, got {self.timestep_fs}")
         if self.gamma_per_ps <= 0 or self.gamma_lattice_per_ps <= 0:
             raise ValueError("Langevin frictions must be > 0 ps^-1")
-
-    @classmethod
-    def from_any(cls, protocol: AIMDProtocol | dict | None = None, **overrides: Any) -> AIMDProtocol:
-        """``protocol`` with the not-None keyword ``overrides`` on top; VASP names (``start_temp``,
-        ``langevin_gamma``, ...) are accepted as aliases."""
-        return _merge(cls, protocol, AIMD_ALIASES, overrides)
 
     def engine_kwargs(self) -> dict[str, Any]:
         """Keywords of :meth:`ReferenceEngine.aimd` (every field but the VASP-only ``pmass_amu``)."""
@@ -156,7 +197,7 @@ class AIMDProtocol:
 
 
 @dataclass(frozen=True)
-class RelaxProtocol:
+class RelaxProtocol(ProtocolBase):
     """Full relaxation (ions + cell) to a force tolerance.
 
     Parameters
@@ -180,11 +221,9 @@ class RelaxProtocol:
         if self.max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {self.max_steps}")
 
-    @classmethod
-    def from_any(cls, protocol: RelaxProtocol | dict | None = None, **overrides: Any) -> RelaxProtocol:
-        """``protocol`` with the not-None keyword ``overrides`` on top."""
-        return _merge(cls, protocol, {}, overrides)
-
     def engine_kwargs(self) -> dict[str, Any]:
         """Keywords of :meth:`ReferenceEngine.relax`."""
         return dataclasses.asdict(self)
+
+
+_merge = merge_protocol  # old private name

@@ -21,20 +21,12 @@ from mlip_glass.report.formatting import potential_name as _potential_name
 logger = logging.getLogger(__name__)
 
 
-def _latest_output(store, criteria: dict) -> dict | None:
-    """Output (blobs loaded) of the most recent job matching ``criteria``; only that one is loaded."""
-    last = queries.latest(store.query(criteria, properties=["uuid", "index", "completed_at"]))
-    if last is None:
-        return None
-    return store.query_one({"uuid": last["uuid"], "index": last["index"]}, load=True).get("output")
-
-
 def collect_campaign(store, campaign: str) -> dict[str, Any]:
     """Every document the report needs, by role (outputs as dicts, blobs loaded from the data store)."""
     store.connect()
 
     def stage(name: str, **extra) -> dict:
-        return {"metadata.campaign": campaign, "metadata.stage": name, **extra}
+        return queries.criteria(campaign, name, **extra)
 
     exists = {"$exists": True}
     models = {}
@@ -42,12 +34,7 @@ def collect_campaign(store, campaign: str) -> dict[str, Any]:
         doc = queries.find_model(store, campaign, k, load=True)
         if doc is not None:
             models[k] = doc.get("output") or {}
-    props: dict[str, list[dict]] = {"rdf": [], "elastic": [], "aqs_shear": [], "energetics": []}
-    for doc in store.query(stage("properties", **{"output.property": exists}), load=True,
-                           sort={"completed_at": 1}):
-        out = doc.get("output") or {}
-        if out.get("property") in props:
-            props[out["property"]].append(out)
+    props = queries.property_outputs(store, campaign)
     validations = [d["output"] for d in queries.model_validations(store, campaign)]
     finals = [v for v in validations if v.get("physical_checks")]
     best = queries.best_model(store, campaign)
@@ -56,9 +43,9 @@ def collect_campaign(store, campaign: str) -> dict[str, Any]:
         "validations": validations,
         "final_validation": finals[-1] if finals else None,
         "best_model_uuid": (best or {}).get("uuid"),
-        "timescale": _latest_output(store, stage("surrogate", **{"output.slope_a": exists})),
-        "dataset": _latest_output(store, stage("dataset", **queries.IS_DATASET)),
-        "database_report": _latest_output(store, stage("dataset", **{"output.cost_ledger": exists})),
+        "timescale": queries.latest_output(store, stage("surrogate", **{"output.slope_a": exists})),
+        "dataset": queries.latest_output(store, stage("dataset", **queries.IS_DATASET)),
+        "database_report": queries.latest_output(store, stage("dataset", **{"output.cost_ledger": exists})),
         "models": models,
         "learning_curve": queries.learning_curve(store, campaign),
         "properties": props,

@@ -179,14 +179,6 @@ def ablation_table(store, with_swap: str, without_swap: str) -> list[dict]:
             raise queries.ProvenanceError(f"campaign {campaign!r} has no final closed-loop validation")
         return docs[-1]
 
-    def props(campaign: str) -> dict[str, list[dict]]:
-        out: dict[str, list[dict]] = {"rdf": [], "elastic": [], "aqs_shear": [], "energetics": []}
-        crit = {"metadata.campaign": campaign, "metadata.stage": "properties", "output.property": {"$exists": True}}
-        for doc in store.query(crit, load=True, sort={"completed_at": 1}):
-            if doc["output"].get("property") in out:
-                out[doc["output"]["property"]].append(doc["output"])
-        return out
-
     a, b = final(with_swap), final(without_swap)
     rows = []
     def cell(row: dict | None) -> str:
@@ -197,8 +189,8 @@ def ablation_table(store, with_swap: str, without_swap: str) -> list[dict]:
         if ra or rb:
             rows.append({"quantity": f"held-out {category}: E / F RMSE (meV/atom, meV/Å)",
                          with_swap: cell(ra), without_swap: cell(rb)})
-    pa = {r["quantity"]: r["value"] for r in property_rows(props(with_swap), "reference")}
-    pb = {r["quantity"]: r["value"] for r in property_rows(props(without_swap), "reference")}
+    pa = {r["quantity"]: r["value"] for r in property_rows(queries.property_outputs(store, with_swap), "reference")}
+    pb = {r["quantity"]: r["value"] for r in property_rows(queries.property_outputs(store, without_swap), "reference")}
     for quantity in pa:
         rows.append({"quantity": f"NEP vs reference: {quantity}", with_swap: pa[quantity],
                      without_swap: pb.get(quantity, "—")})

@@ -24,10 +24,10 @@ from pymatgen.core import Lattice, Structure
 
 from mlip_glass.active_learning.jobs import (
     ActiveLearningMaker,
-    AssembleMaker,
     FeedbackMaker,
-    LabelMaker,
     SelectCandidatesMaker,
+    feedback_label_maker,
+    loop_assemble_maker,
 )
 from mlip_glass.composition import SPECIES
 from mlip_glass.datasets.extxyz import frames_from_text
@@ -135,7 +135,7 @@ def toy_loop_maker(max_iterations: int = 2, n_feedback_runs: int = 2, sleep_s: f
     return ActiveLearningMaker(
         n_feedback_runs=n_feedback_runs, max_iterations=max_iterations, rmse_tol=0.0,
         feedback=ToyFeedbackMaker(sleep_s=sleep_s), select=SelectCandidatesMaker(method=method, **select),
-        label=LabelMaker(engine=TOY_ENGINE), assemble=AssembleMaker(assemble=REAL_ASSEMBLE),
+        label=feedback_label_maker(TOY_ENGINE), assemble=loop_assemble_maker(assemble=REAL_ASSEMBLE),
         fit=ToyFitMaker(fail=fail_fit, nep_txt_path=nep_txt_path), committee_size=3 if method == "committee" else 1,
     )
 
@@ -144,8 +144,8 @@ def toy_campaign_flow(campaign: str, n_surrogate: int = 3, max_iterations: int =
                       sleep_s: float = 0.0, nep_txt_path: str | None = None, **loop) -> Flow:
     """Iteration 0 (surrogates → labels → dataset 0 → model 0) followed by the active-learning loop."""
     surrogates = [toy_surrogate(seed=11 + i, cooling_length=10.0 ** (4 + i)) for i in range(n_surrogate)]
-    label = LabelMaker(engine=TOY_ENGINE, subset="surrogate").make([s.output for s in surrogates])
-    dataset = AssembleMaker(assemble=REAL_ASSEMBLE).make(label.output)
+    label = feedback_label_maker(TOY_ENGINE, subset="surrogate").make([s.output for s in surrogates])
+    dataset = loop_assemble_maker(assemble=REAL_ASSEMBLE).make(label.output)
     fit = ToyFitMaker(nep_txt_path=nep_txt_path).make(dataset.output)
     members = []
     for member in range(1, 3 if loop.get("method") == "committee" else 1):  # committee of iteration 0

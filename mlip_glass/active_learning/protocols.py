@@ -1,0 +1,67 @@
+"""The MLIP feedback MD protocol as one object passed whole (like the reference stage's ``AIMDProtocol``).
+
+:class:`FeedbackMDProtocol` carries the stage's defaults (:mod:`mlip_glass.active_learning.constants`; the paper
+gives no numbers for its "equilibration + fast quench" runs) and checks their ranges once;
+:class:`~mlip_glass.active_learning.jobs.FeedbackMaker` takes one, its old keywords still work (deprecated).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from mlip_glass.active_learning.constants import (
+    FEEDBACK_EQUIL_STEPS,
+    FEEDBACK_PRESSURE_GPA,
+    FEEDBACK_QUENCH_STEPS,
+    FEEDBACK_T_EQUIL_K,
+    FEEDBACK_T_FINAL_K,
+    FEEDBACK_TIMESTEP_FS,
+)
+from mlip_glass.reference.protocols import ProtocolBase
+
+#: the keywords of :class:`~mlip_glass.active_learning.jobs.FeedbackMaker` and
+#: :func:`~mlip_glass.active_learning.feedback.feedback_trajectory` → the protocol's fields
+FEEDBACK_ALIASES = {"t_equil": "t_equil_k", "t_final": "t_final_k"}
+
+
+@dataclass(frozen=True)
+class FeedbackMDProtocol(ProtocolBase):
+    """One MLIP feedback run: equilibrate hot, then quench linearly (NPT, or NVT without a pressure).
+
+    Parameters
+    ----------
+    t_equil_k
+        Equilibration temperature (K).
+    t_final_k
+        End temperature of the quench (K).
+    equil_steps, quench_steps
+        MD steps of the equilibration and of the linear quench.
+    timestep_fs
+        MD time step (fs).
+    pressure_gpa
+        NPT pressure (GPa); None for NVT.
+    """
+
+    t_equil_k: float = FEEDBACK_T_EQUIL_K
+    t_final_k: float = FEEDBACK_T_FINAL_K
+    equil_steps: int = FEEDBACK_EQUIL_STEPS
+    quench_steps: int = FEEDBACK_QUENCH_STEPS
+    timestep_fs: float = FEEDBACK_TIMESTEP_FS
+    pressure_gpa: float | None = FEEDBACK_PRESSURE_GPA
+    #: the Maker's old names (``t_equil``, ``t_final``) accepted by :meth:`from_any`
+    ALIASES: ClassVar[dict[str, str]] = FEEDBACK_ALIASES
+
+    def __post_init__(self):
+        for name in ("t_equil_k", "t_final_k", "timestep_fs"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if int(self.equil_steps) < 0 or int(self.quench_steps) < 1:
+            raise ValueError(f"equil_steps must be >= 0 and quench_steps >= 1, got {self.equil_steps}, "
+                             f"{self.quench_steps}")
+
+    def trajectory_kwargs(self) -> dict[str, Any]:
+        """Keywords of :func:`~mlip_glass.active_learning.feedback.feedback_trajectory`."""
+        names = {v: k for k, v in FEEDBACK_ALIASES.items()}
+        return {names.get(k, k): v for k, v in dataclasses.asdict(self).items()}

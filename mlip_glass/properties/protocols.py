@@ -1,0 +1,98 @@
+"""The paper's property protocols as objects passed whole (like :class:`~mlip_glass.reference.protocols.AIMDProtocol`).
+
+:class:`ElasticProtocol` (0 K finite deformation, Fig. 4b) and :class:`AQSProtocol` (athermal quasi-static simple
+shear, Fig. 5a) carry the paper's numbers (:mod:`mlip_glass.properties.constants`) as defaults and check their
+ranges once. :class:`~mlip_glass.properties.jobs.ElasticMaker` and :class:`~mlip_glass.properties.jobs.AQSShearMaker`
+take one protocol; their old keywords still work and override its fields (deprecated).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from mlip_glass.properties import constants as C
+from mlip_glass.properties.aqs import SHEAR_PLANES
+from mlip_glass.reference.protocols import ProtocolBase
+
+
+@dataclass(frozen=True)
+class ElasticProtocol(ProtocolBase):
+    """0 K elastic constants by finite deformation of minimised structures (SPEC §7).
+
+    Parameters
+    ----------
+    norm_strains, shear_strains
+        Strain magnitudes of the deformation set (all six components, no symmetry reduction; dimensionless).
+    fmax
+        Force tolerance of the ionic relaxation of each deformed cell (eV/Å).
+    relax_first
+        Relax ions and cell with the potential before deforming (the paper's structures are minimised with DFT).
+    relax_fmax
+        Force tolerance of that relaxation (eV/Å).
+    """
+
+    norm_strains: tuple[float, ...] = C.ELASTIC_NORM_STRAINS
+    shear_strains: tuple[float, ...] = C.ELASTIC_SHEAR_STRAINS
+    fmax: float = C.ELASTIC_FMAX
+    relax_first: bool = True
+    relax_fmax: float = C.RELAX_FMAX
+
+    def __post_init__(self):
+        for name in ("norm_strains", "shear_strains"):
+            strains = tuple(float(s) for s in getattr(self, name))
+            if not strains or any(s == 0 or abs(s) > 0.05 for s in strains):
+                raise ValueError(f"{name} must be non-zero strains with |strain| <= 0.05, got {strains}")
+            object.__setattr__(self, name, strains)
+        if self.fmax <= 0 or self.relax_fmax <= 0:
+            raise ValueError(f"fmax and relax_fmax must be > 0 eV/Å, got {self.fmax}, {self.relax_fmax}")
+
+    def runner_kwargs(self) -> dict[str, Any]:
+        """Keywords of :func:`~mlip_glass.properties.runners.compute_elastic`."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class AQSProtocol(ProtocolBase):
+    """Athermal quasi-static simple shear; G = slope of a linear fit of stress vs strain (SPEC §7).
+
+    Parameters
+    ----------
+    max_strain
+        Final engineering shear strain (paper 0.01).
+    strain_step
+        Strain increment per minimisation step.
+    fit_range
+        Strain window of the linear fit giving G (paper 0.004–0.006).
+    plane
+        LAMMPS tilt factor sheared: xy, xz or yz.
+    fmax
+        Force tolerance of each minimisation (eV/Å).
+    relax_first, relax_fmax
+        Relax ions + cell with the potential first, to this force tolerance (eV/Å).
+    """
+
+    max_strain: float = C.AQS_MAX_STRAIN
+    strain_step: float = C.AQS_STRAIN_STEP
+    fit_range: tuple[float, float] = C.AQS_FIT_RANGE
+    plane: str = C.AQS_PLANE
+    fmax: float = C.AQS_FMAX
+    relax_first: bool = True
+    relax_fmax: float = C.RELAX_FMAX
+
+    def __post_init__(self):
+        if not 0 < self.strain_step <= self.max_strain <= 0.5:
+            raise ValueError(f"need 0 < strain_step <= max_strain <= 0.5, got {self.strain_step}, {self.max_strain}")
+        lo, hi = (float(x) for x in self.fit_range)
+        if not lo < hi:
+            raise ValueError(f"fit_range must be (low, high) strains with low < high, got {self.fit_range}")
+        object.__setattr__(self, "fit_range", (lo, hi))
+        if self.plane not in SHEAR_PLANES:
+            raise ValueError(f"plane must be one of {sorted(SHEAR_PLANES)}, got {self.plane!r}")
+        if self.fmax <= 0 or self.relax_fmax <= 0:
+            raise ValueError(f"fmax and relax_fmax must be > 0 eV/Å, got {self.fmax}, {self.relax_fmax}")
+
+    def runner_kwargs(self) -> dict[str, Any]:
+        """Keywords of :func:`~mlip_glass.properties.runners.compute_aqs`."""
+        return dataclasses.asdict(self)

@@ -1,0 +1,105 @@
+"""The one labelling Maker (``reference.jobs.LabelMaker``): engines from ``"module:factory"``, the loop's settings,
+and its deprecated aliases (``active_learning.jobs.LabelMaker``, ``datasets.jobs.MLIPFeedbackMaker``) storing the
+same documents as the Maker they stand for."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from jobflow import run_locally
+
+from mlip_glass.active_learning.jobs import feedback_label_maker
+from mlip_glass.provenance import structure_hash
+from mlip_glass.reference.engines import ASECalculatorEngine, get_engine
+from mlip_glass.reference.jobs import LabelMaker
+from mlip_glass.store import memory_job_store
+from mlip_glass.testing.al_standins import TOY_ENGINE, random_cell
+from mlip_glass.testing.structures import surrogate_like_documents
+
+
+def _candidates(n: int = 3) -> dict:
+    """A selection output: feedback candidates with their run's uuid (as SelectCandidatesMaker gives them)."""
+    items = []
+    for i in range(n):
+        s = random_cell(200 + i)
+        items.append({"structure": s.as_dict(), "structure_hash": structure_hash(s), "method": "swap_mc",
+                      "cooling_length": 1e4, "seed": i, "feedback_job_uuid": f"feedback-{i}",
+                      "extra": {"step": 1}})
+    return {"to_label": items}
+
+
+def _stored(maker, structures) -> tuple[dict, dict]:
+    """(job document with the job's uuid blanked, output with blobs loaded) of one labelling job."""
+    store = memory_job_store()
+    job = maker.make(structures)
+    run_locally(job, store=store, ensure_success=True)
+    raw = store.docs_store.query_one({"uuid": job.uuid}, properties=["name", "metadata", "output"])
+    raw.pop("_id", None)
+    loaded = store.get_output(job.uuid, load=True)
+
+    def blank(doc):
+        text = json.dumps(doc, default=str, sort_keys=True).replace(job.uuid, "JOB")
+        return json.loads(text)
+
+    def no_timing(doc):
+        if isinstance(doc, dict):
+            return {k: no_timing(v) for k, v in doc.items() if k not in ("cpu_time_s", "blob_uuid")}
+        if isinstance(doc, list):
+            return [no_timing(v) for v in doc]
+        return doc
+
+    return no_timing(blank(raw)), no_timing(blank(loaded if isinstance(loaded, dict) else loaded.model_dump()))
+
+
+def test_engine_from_an_import_path_is_called_with_its_kwargs():
+    engine = get_engine(TOY_ENGINE)
+    assert isinstance(engine, ASECalculatorEngine) and engine.name == "ase:LennardJones"
+    with pytest.raises(ValueError, match="module:factory"):
+        get_engine("no-such-engine")
+
+
+def test_loop_labels_keep_frames_in_the_job_document_with_their_feedback_run():
+    doc, output = _stored(feedback_label_maker(TOY_ENGINE), _candidates())
+    assert doc["name"] == "al label" and doc["metadata"]["stage"] == "reference"
+    frames = doc["output"]["frames"]  # in the job document itself, not a data-store reference
+    assert isinstance(frames, list) and "@class" not in doc["output"]
+    assert [f["subset"] for f in frames] == ["mlip_feedback"] * 3
+    assert [f["source"]["extra"]["feedback_job_uuid"] for f in frames] == [f"feedback-{i}" for i in range(3)]
+    assert all(f["source"]["job_uuid"] == "JOB" for f in frames)
+    assert doc["output"]["parameters"]["engine"] == TOY_ENGINE
+
+
+def test_default_label_maker_sends_frames_to_the_data_store():
+    doc, output = _stored(LabelMaker(engine=TOY_ENGINE, subset="mlip_feedback"), _candidates(2))
+    assert doc["name"] == "label" and doc["output"]["frames"]["store"] == "data"  # a reference to the blob
+    assert output["counts"]["n_frames"] == 2
+
+
+def test_active_learning_label_maker_is_a_deprecated_alias_with_the_same_documents():
+    from mlip_glass.active_learning.jobs import LabelMaker as OldLabelMaker
+
+    with pytest.warns(DeprecationWarning, match="feedback_label_maker"):
+        old = OldLabelMaker(engine=TOY_ENGINE)
+    assert isinstance(old, LabelMaker)
+    assert _stored(old, _candidates()) == _stored(feedback_label_maker(TOY_ENGINE), _candidates())
+
+
+def test_mlip_feedback_maker_is_a_deprecated_alias_with_the_same_documents():
+    from mlip_glass.datasets.jobs import MLIPFeedbackMaker
+
+    docs = surrogate_like_documents(2, seed=40, counts={"Cu": 10, "Zr": 10, "Al": 2}, box=7.5)
+    with pytest.warns(DeprecationWarning, match="reference.jobs.LabelMaker"):
+        old = MLIPFeedbackMaker()
+    new = LabelMaker(name="mlip feedback labels", subset="mlip_feedback", vasp_jobs=True)
+    old_doc, old_out = _stored(old, docs)
+    assert (old_doc, old_out) == _stored(new, docs)
+    assert old_doc["name"] == "mlip feedback labels" and old_out["counts"]["n_frames"] == 2
+
+
+def test_vasp_makers_keep_their_old_import_path():
+    from mlip_glass.reference import jobs, vasp_jobs
+
+    assert jobs.VaspLabelMaker is vasp_jobs.VaspLabelMaker and jobs.PaperStaticMaker is vasp_jobs.PaperStaticMaker
+    with pytest.raises(AttributeError):
+        jobs.NoSuchMaker  # noqa: B018
