@@ -226,11 +226,16 @@ def learning_curve(store, campaign: str) -> list[dict]:
 
 # -- frames -----------------------------------------------------------------------------------------------
 def frames_in_output(output: Any) -> list[dict]:
-    """Labelled frames held by a reference job output: a list of frames or ``{"frames": [...]}``."""
+    """Labelled frames (dicts) held by a reference job output: a list of frames or ``{"frames": ...}`` with a
+    frame block (:mod:`mlip_glass.reference.frame_block`) or a list of frames (stores written before blocks)."""
+    from mlip_glass.reference.frame_block import frame_dicts, is_frame_block
+
+    if is_frame_block(output):
+        return frame_dicts(output)
     if isinstance(output, list):
         return [f for f in output if isinstance(f, dict) and "structure_hash" in f and "subset" in f]
     if isinstance(output, dict):
-        if isinstance(output.get("frames"), list):
+        if isinstance(output.get("frames"), list) or is_frame_block(output.get("frames")):
             return frames_in_output(output["frames"])
         if "structure_hash" in output and "subset" in output and "engine" in output:
             return [output]
@@ -248,8 +253,23 @@ def iter_frames(store, campaign: str | None = None, iteration: int | None = None
 
 
 def labelled_hashes(store, campaign: str) -> set[str]:
-    """Structure hashes already labelled in ``campaign`` (rejected frames included: never relabel)."""
-    return {frame["structure_hash"] for frame, _ in iter_frames(store, campaign)}
+    """Structure hashes already labelled in ``campaign`` (rejected frames included: never relabel).
+
+    Read from the job documents' ``output.frame_hashes`` (no frame is loaded); only reference jobs written
+    without that list (older stores, bare frame lists) have their frames loaded."""
+    _connect(store)
+    hashes: set[str] = set()
+    legacy = False
+    for doc in store.query(_criteria(campaign, REFERENCE_STAGE), properties=["output.frame_hashes"], load=False):
+        listed = (doc.get("output") or {}).get("frame_hashes") if isinstance(doc.get("output"), dict) else None
+        if isinstance(listed, list):
+            hashes.update(listed)
+        else:
+            legacy = True
+    if legacy:
+        crit = _criteria(campaign, REFERENCE_STAGE, **{"output.frame_hashes": {"$exists": False}})
+        hashes.update(frame["structure_hash"] for frame, _ in _frames_of_docs(store, crit))
+    return hashes
 
 
 def _frames_of_docs(store, criteria: dict) -> Iterator[tuple[dict, dict]]:

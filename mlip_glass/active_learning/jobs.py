@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 #: jobs that read the store while they run
 _STORE = {"config": JobConfig(expose_store=True)}
 al_job = stage_job("active_learning", **_STORE)
-al_reference_job = stage_job("reference", **_STORE)
+al_reference_job = stage_job("reference", data=["frames"], **_STORE)  # frames: one block in the data store
 al_dataset_job = stage_job("dataset", data=["train_xyz", "test_xyz"], **_STORE)
 al_summary_job = stage_job("active_learning", name=queries.SUMMARY_JOB_NAME)
 

@@ -28,6 +28,10 @@ SPECIES_ORDER = SPECIES
 
 
 def _flatten(frames) -> list[LabelledFrame]:
+    from mlip_glass.reference.frame_block import decode_frames, is_frame_block
+
+    if is_frame_block(frames):
+        return decode_frames(frames)
     out = []
     for item in frames:
         if isinstance(item, LabelledFrame):

@@ -389,6 +389,10 @@ def labelled_frames(subset) -> list:
 
     frames = subset.frames if hasattr(subset, "frames") else (subset.get("frames") if isinstance(subset, dict)
                                                               else subset)
+    from mlip_glass.reference.frame_block import decode_frames, is_frame_block
+
+    if is_frame_block(frames):
+        return decode_frames(frames)
     return [f if isinstance(f, LabelledFrame) else LabelledFrame.model_validate(f) for f in frames or []]
 
 

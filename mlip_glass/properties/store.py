@@ -47,7 +47,13 @@ def fetch_nep_potentials(store, campaign: str, iteration: int | str | None = Non
 
 
 def _frames_in(obj: Any):
-    """Yield every LabelledFrame-like dict (with structure, subset, structure_hash) inside ``obj``."""
+    """Yield every LabelledFrame-like dict (with structure, subset, structure_hash) inside ``obj`` (frame blocks
+    of :mod:`mlip_glass.reference.frame_block` included)."""
+    from mlip_glass.reference.frame_block import frame_dicts, is_frame_block
+
+    if is_frame_block(obj):
+        yield from frame_dicts(obj)
+        return
     if isinstance(obj, dict):
         if "structure" in obj and "subset" in obj and "structure_hash" in obj:
             yield obj

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 from pymatgen.core import Structure
 
 from mlip_glass.provenance import structure_hash
@@ -188,6 +188,21 @@ class SubsetDocument(BaseModel):
     )
     cpu_time_s: float = Field(0.0, description="CPU time of the labelling (s)")
     parameters: dict[str, Any] = Field(default_factory=dict, description="subset parameters (seeds, strains, ...)")
+
+    @field_validator("frames", mode="before")
+    @classmethod
+    def _frames(cls, value):
+        """Frames from a stored frame block (:mod:`mlip_glass.reference.frame_block`) or a list (old stores)."""
+        from mlip_glass.reference.frame_block import decode_frames, is_frame_block
+
+        return decode_frames(value) if is_frame_block(value) else value
+
+    @field_serializer("frames")
+    def _frames_block(self, frames: list[LabelledFrame]) -> dict:
+        """Serialised as one compact frame block (one blob in the data store, exact round trip)."""
+        from mlip_glass.reference.frame_block import encode_frames
+
+        return encode_frames(frames)
 
     @classmethod
     def from_frames(cls, subset: str, frames: list[LabelledFrame], parameters: dict | None = None):
