@@ -188,11 +188,16 @@ class ProjectMontyStore(MontyStore):
         storage_kwargs: dict | None = None,
         client_kwargs: dict | None = None,
         companion_collections=(),
+        id_field: str | None = None,
         **kwargs,
     ):
         """``companion_collections``: other collections of the same directory created at initialisation
         (the JobStore's docs and data stores), so that no process ever sees a half-made collection.
-        The other arguments are ``MontyStore``'s (only ``storage="sqlite"`` is supported)."""
+        ``id_field``: a unique field (``"blob_uuid"`` for the data store) stored as the document's ``_id``,
+        i.e. as sqlite's primary key: writes keyed on it and reads of ``{id_field: value}`` /
+        ``{id_field: {"$in": [...]}}`` go straight to that key (montydb itself decodes every document
+        of the collection for any query). The other arguments are ``MontyStore``'s (only
+        ``storage="sqlite"`` is supported)."""
         if storage != "sqlite":
             raise StoreConfigError(f"ProjectMontyStore supports storage='sqlite' only, got {storage!r}")
         super().__init__(
@@ -200,6 +205,7 @@ class ProjectMontyStore(MontyStore):
             storage_kwargs=storage_kwargs, client_kwargs=client_kwargs, **kwargs,
         )
         self.companion_collections = list(companion_collections)
+        self.id_field = id_field
 
     def connect(self, force_reset: bool = False):
         """Open the store (initialising the directory once); never rewrites montydb's config."""
@@ -224,9 +230,79 @@ class ProjectMontyStore(MontyStore):
             self._holds_writer_lock = True
 
     def update(self, docs, key=None):
-        """Insert/replace documents (takes the project's writer lock first)."""
+        """Insert/replace documents (takes the project's writer lock first); keyed on ``id_field`` in one
+        sqlite transaction when that is the key."""
         self._writer()
+        if self.id_field is not None and key in (self.id_field, [self.id_field]):
+            return self._upsert_by_id(docs if isinstance(docs, list) else [docs])
         return super().update(docs, key=key)
+
+    # -- keyed access (id_field as sqlite primary key) ----------------------------------------------------
+    @property
+    def collection_file(self) -> str:
+        """The sqlite file of this collection (montydb's layout: ``<path>/<database>/<collection>.collection``)."""
+        return os.path.join(self.database_path, self.database_name, f"{self.collection_name}.collection")
+
+    def _codec(self):
+        from montydb.types import bson
+
+        if self._coll is None:
+            self.connect()
+        return bson, self._coll.codec_options
+
+    def _upsert_by_id(self, docs) -> None:
+        from monty.json import jsanitize
+
+        bson, codec = self._codec()
+        rows = []
+        for doc in docs:
+            doc = jsanitize(doc, allow_bson=True)
+            doc["_id"] = doc[self.id_field]
+            rows.append((bson.document_encode(doc, check_keys=False, codec_options=codec),
+                         bson.id_encode(doc["_id"], codec)))
+        with contextlib.closing(_ReadOnlyAwareSqlite.connect(self.collection_file)) as conn, conn:
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.executemany("INSERT INTO documents (v, k) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v=excluded.v",
+                             rows)
+
+    def _keyed_values(self, criteria, properties, sort, skip, limit) -> list | None:
+        """The ``id_field`` values a query asks for, if it can be answered by key; else None."""
+        if self.id_field is None or sort or skip or limit or not isinstance(criteria, dict) or len(criteria) != 1:
+            return None
+        if isinstance(properties, dict) and not all(properties.values()):
+            return None
+        if properties is not None and any("." in p for p in properties):
+            return None
+        wanted = criteria.get(self.id_field)
+        if isinstance(wanted, str):
+            return [wanted]
+        if isinstance(wanted, dict) and set(wanted) == {"$in"} and all(isinstance(v, str) for v in wanted["$in"]):
+            return list(wanted["$in"])
+        return None
+
+    def query(self, criteria=None, properties=None, sort=None, hint=None, skip=0, limit=0, **kwargs):
+        """maggma's query; ``{id_field: value}`` / ``{id_field: {"$in": [...]}}`` read by key (documents
+        written before ``id_field`` keys existed are found by montydb's scan, as before)."""
+        values = self._keyed_values(criteria, properties, sort, skip, limit)
+        if values is None or hint or kwargs:
+            yield from super().query(criteria, properties, sort=sort, hint=hint, skip=skip, limit=limit, **kwargs)
+            return
+        properties = list(properties) if properties is not None else None
+        bson, codec = self._codec()
+        keys = {bson.id_encode(v, codec): v for v in dict.fromkeys(values)}
+        found = set()
+        if keys:
+            with contextlib.closing(_ReadOnlyAwareSqlite.connect(self.collection_file)) as conn:
+                for start in range(0, len(keys), 500):
+                    chunk = list(keys)[start:start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    for (raw,) in conn.execute(f"SELECT v FROM documents WHERE k IN ({marks})", chunk):
+                        doc = bson.document_decode(raw, codec_options=codec)
+                        found.add(doc.get(self.id_field))
+                        yield doc if properties is None else {k: doc[k] for k in ["_id", *properties] if k in doc}
+        missing = [v for v in keys.values() if v not in found]
+        if missing:  # stores written before id_field keys: montydb's scan
+            yield from super().query({self.id_field: {"$in": missing}}, properties)
 
     def remove_docs(self, criteria):
         """Remove documents (takes the project's writer lock first)."""

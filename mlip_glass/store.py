@@ -131,7 +131,7 @@ def embedded_job_store(path: str | os.PathLike | None = None, writer: bool = Fal
     }
     store = JobStore(
         ProjectMontyStore(DOCS_COLLECTION, **kwargs),
-        additional_stores={DATA_STORE: ProjectMontyStore(BLOBS_COLLECTION, **kwargs)},
+        additional_stores={DATA_STORE: ProjectMontyStore(BLOBS_COLLECTION, id_field="blob_uuid", **kwargs)},
     )
     if writer:
         Path(database_path).mkdir(exist_ok=True)
