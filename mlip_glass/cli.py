@@ -62,12 +62,15 @@ def _build_flow(flow: str, campaign: str, iteration: int, options: dict):
         raise FlowOptionError(f"flow {flow!r} rejected options {options}: {exc}") from exc
 
 
-def _add_flow_arguments(parser: argparse.ArgumentParser) -> None:
-    from mlip_glass.flows import available_flows
+def _add_flow_arguments(parser: argparse.ArgumentParser, flow_names: bool = True) -> None:
+    """``flow_names``: list the flows in the help (imports :mod:`mlip_glass.flows`, ~0.8 s: not for reads)."""
+    if flow_names:
+        from mlip_glass.flows import available_flows
 
-    parser.add_argument(
-        "flow", help=f"which flow to build: {', '.join(available_flows())} or 'package.module:function'"
-    )
+        names = ", ".join(available_flows())
+    else:
+        names = "a named flow (see `mlip-glass run --help`)"
+    parser.add_argument("flow", help=f"which flow to build: {names} or 'package.module:function'")
     parser.add_argument("--campaign", default=DEFAULT_CAMPAIGN, help="campaign name stamped on every job")
     parser.add_argument("--iteration", type=int, default=0, help="active-learning iteration (>= 0)")
     parser.add_argument(
@@ -351,7 +354,8 @@ def _rerun_lost(lpad, args) -> None:
     print(f"lost runs put back to READY: {len(lost)}" + (f" (fw_ids {sorted(lost)})" if lost else ""))
 
 
-def _query_docs(store, campaign=None, stage=None, iteration=None, name=None, limit=0):
+def _query_docs(store, campaign=None, stage=None, iteration=None, name=None, limit=0, full=True):
+    """Job documents of the query (``full=False``: without outputs, for the table)."""
     criteria = {}
     if campaign:
         criteria["metadata.campaign"] = campaign
@@ -361,7 +365,7 @@ def _query_docs(store, campaign=None, stage=None, iteration=None, name=None, lim
         criteria["metadata.iteration"] = iteration
     if name:
         criteria["name"] = {"$regex": name}
-    properties = ["uuid", "index", "name", "metadata", "completed_at", "output"]
+    properties = ["uuid", "index", "name", "metadata", "completed_at", *(["output"] if full else [])]
     docs = list(store.query(criteria, properties=properties, sort={"completed_at": 1}, limit=limit))
     return docs
 
@@ -379,7 +383,8 @@ def cmd_query(args) -> int:
 
     if run_cli_query(args, store):  # --model / --subset / --lineage / --learning-curve / --ensure-indexes
         return 0
-    docs = _query_docs(store, args.campaign, args.stage, args.iteration, args.name, args.limit)
+    docs = _query_docs(store, args.campaign, args.stage, args.iteration, args.name, args.limit,
+                       full=bool(args.json and args.full))
     if args.json:
         from monty.json import jsanitize
 
@@ -431,8 +436,9 @@ def cmd_status(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``mlip-glass`` (every sub-command has ``--help``)."""
+def build_parser(flow_names: bool = True) -> argparse.ArgumentParser:
+    """The argument parser of ``mlip-glass`` (every sub-command has ``--help``). ``flow_names=False``: the
+    flow-building commands' help does not list the flows (read commands start without importing them)."""
     parser = argparse.ArgumentParser(
         prog="mlip-glass",
         description="Machine-learned potentials for metallic glasses via an LJ swap-MC surrogate "
@@ -449,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", parents=[common], help="run a flow locally on the configured store; the same command again resumes it"
     )
-    _add_flow_arguments(run)
+    _add_flow_arguments(run, flow_names)
     _add_store_options(run)
     run.add_argument("--quiet", action="store_true", help="only errors and the final summary")
     run.set_defaults(func=cmd_run)
@@ -494,7 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit = sub.add_parser(
         "submit", parents=[common], help="submit a flow to a FireWorks LaunchPad (flow_to_workflow)"
     )
-    _add_flow_arguments(submit)
+    _add_flow_arguments(submit, flow_names)
     _add_store_options(submit)
     _add_launchpad_option(submit)
     submit.set_defaults(func=cmd_submit)
@@ -548,7 +554,9 @@ def main(argv: list[str] | None = None) -> int:
     except MLIPGlassError as exc:
         print(f"mlip-glass: error: {exc}", file=sys.stderr)
         return 2
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    command = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(flow_names=command not in READ_COMMANDS)  # status/query/report answer without flows
     args = parser.parse_args(argv)
     try:
         with _console(args):
