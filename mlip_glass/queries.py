@@ -227,8 +227,8 @@ def learning_curve(store, campaign: str) -> list[dict]:
 # -- frames -----------------------------------------------------------------------------------------------
 def frames_in_output(output: Any) -> list[dict]:
     """Labelled frames (dicts) held by a reference job output: a list of frames or ``{"frames": ...}`` with a
-    frame block (:mod:`mlip_glass.reference.frame_block`) or a list of frames (stores written before blocks)."""
-    from mlip_glass.reference.frame_block import frame_dicts, is_frame_block
+    frame block (:mod:`mlip_glass.frame_block`) or a list of frames (stores written before blocks)."""
+    from mlip_glass.frame_block import frame_dicts, is_frame_block
 
     if is_frame_block(output):
         return frame_dicts(output)

@@ -48,8 +48,8 @@ def fetch_nep_potentials(store, campaign: str, iteration: int | str | None = Non
 
 def _frames_in(obj: Any):
     """Yield every LabelledFrame-like dict (with structure, subset, structure_hash) inside ``obj`` (frame blocks
-    of :mod:`mlip_glass.reference.frame_block` included)."""
-    from mlip_glass.reference.frame_block import frame_dicts, is_frame_block
+    of :mod:`mlip_glass.frame_block` included)."""
+    from mlip_glass.frame_block import frame_dicts, is_frame_block
 
     if is_frame_block(obj):
         yield from frame_dicts(obj)

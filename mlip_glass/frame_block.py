@@ -71,15 +71,8 @@ def _packable(structure) -> bool:
     return True
 
 
-def _frame(frame):
-    from mlip_glass.reference.schemas import LabelledFrame
-
-    return frame if isinstance(frame, LabelledFrame) else LabelledFrame.model_validate(frame)
-
-
 def encode_frames(frames) -> dict:
-    """One block dict (BSON- and JSON-safe) holding ``frames`` (LabelledFrames or their dicts) exactly."""
-    frames = [_frame(f) for f in frames]
+    """One block dict (BSON- and JSON-safe) holding ``frames`` (LabelledFrames) exactly."""
     species: dict[str, int] = {}
     n_atoms: list[int] = []
     types: list[int] = []
@@ -217,32 +210,13 @@ def _lists(array):
     return None if array is None else array.tolist()
 
 
-def decode_frames(value) -> list:
-    """LabelledFrames from a block (:func:`encode_frames`), a list of frames/frame dicts (old stores), or
-    ``None`` (no frames)."""
-    from mlip_glass.reference.schemas import LabelledFrame
-
-    if value is None:
-        return []
-    if not is_frame_block(value):
-        return [_frame(f) for f in value]
-    return [
-        LabelledFrame.model_construct(**_full_fields(meta, _structure(parts), energy, forces, stress, virial))
-        for parts, energy, forces, stress, virial, meta in _iter_fields(value)
-    ]
-
-
-def _full_fields(meta, structure, energy, forces, stress, virial) -> dict:
-    """Every LabelledFrame field (validated types) of one stored frame."""
-    from mlip_glass.reference.schemas import FrameSource, LabelledFrame
-
-    fields = {name: f.get_default(call_default_factory=True) for name, f in LabelledFrame.model_fields.items()
-              if not f.is_required()}
-    fields.update({k: v for k, v in meta.items() if k != "structure"})
-    fields["source"] = FrameSource.model_validate(meta.get("source") or {})
-    fields.update(structure=structure, energy=energy, forces=_lists(forces), stress=_lists(stress),
-                  virial=_lists(virial))
-    return fields
+def frame_fields(block: dict):
+    """Per frame of a block: its LabelledFrame fields (structure as a pymatgen Structure, arrays as lists)."""
+    for parts, energy, forces, stress, virial, meta in _iter_fields(block):
+        fields = {k: v for k, v in meta.items() if k != "structure"}
+        fields.update(structure=_structure(parts), energy=energy, forces=_lists(forces), stress=_lists(stress),
+                      virial=_lists(virial))
+        yield fields
 
 
 def frame_dicts(value) -> list[dict]:
