@@ -14,7 +14,7 @@ On the embedded store (montydb/sqlite in a temporary directory) and on the Mongo
 (mongoeco, started like tests/conftest.py; ``--no-wire`` skips it). With ``--project-dir`` (a copy of a
 finished demo campaign; never the original) it also times the ``mlip-glass status`` / ``query`` commands.
 
-    python benchmarks/store_io.py --project-dir /tmp/copy_of_mlip_glass_data
+    python benchmarks/store_io.py --project-dir /tmp/copy_of_mlip_glass_data --baseline-repo /path/to/main
 """
 
 from __future__ import annotations
@@ -124,6 +124,10 @@ def bench_wire(datasets):
     return old, new
 
 
+def _env(repo):
+    return {**os.environ, "PYTHONPATH": str(repo) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
 def time_command(args, env, repeat=3):
     """Median wall time (s) of ``python -m mlip_glass.cli <args>`` and its last output line."""
     times, out = [], ""
@@ -136,8 +140,8 @@ def time_command(args, env, repeat=3):
     return statistics.median(times), out
 
 
-def bench_commands(project_dir):
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+def bench_commands(project_dir, baseline_repo=None):
+    """Wall times of the read commands, this checkout vs ``baseline_repo`` (e.g. a checkout of main)."""
     commands = [
         ["status"],
         ["query"],
@@ -146,9 +150,12 @@ def bench_commands(project_dir):
         ["query", "--campaign", "demo", "--subset", "relaxed"],
     ]
     print(f"\ncommands on {project_dir} (median of 3, wall time incl. interpreter start)")
+    print(f"  {'command':56s} {'old (s)':>8s} {'new (s)':>8s}   last line of output (new)")
     for args in commands:
-        t, last = time_command([*args, "--project-dir", str(project_dir)], env)
-        print(f"  mlip-glass {' '.join(args):45s} {t:6.2f} s   | {last[:60]}")
+        full = [*args, "--project-dir", str(project_dir)]
+        t_new, last = time_command(full, _env(REPO))
+        t_old = time_command(full, _env(baseline_repo))[0] if baseline_repo else float("nan")
+        print(f"  mlip-glass {' '.join(args):45s} {t_old:8.2f} {t_new:8.2f}   | {last[:50]}")
 
 
 def main(argv=None):
@@ -158,6 +165,8 @@ def main(argv=None):
     parser.add_argument("--atoms", type=int, default=150)
     parser.add_argument("--no-wire", action="store_true", help="skip the Mongo wire server")
     parser.add_argument("--project-dir", default=None, help="COPY of a finished demo campaign's project dir")
+    parser.add_argument("--baseline-repo", default=None,
+                        help="a checkout of the old code (e.g. main) whose commands are timed for comparison")
     args = parser.parse_args(argv)
 
     from mlip_glass.testing.frames import synthetic_frames
@@ -169,7 +178,7 @@ def main(argv=None):
     if not args.no_wire:
         bench_wire(datasets)
     if args.project_dir:
-        bench_commands(args.project_dir)
+        bench_commands(args.project_dir, args.baseline_repo)
 
 
 if __name__ == "__main__":

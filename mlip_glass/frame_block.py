@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from mlip_glass.errors import MLIPGlassError
+
 #: the ``format`` tag of a block (bump the version for an incompatible layout)
 BLOCK_FORMAT = "mlip_glass/frame-block/1"
 #: formats :func:`decode_frames` reads
@@ -34,7 +36,7 @@ READABLE_FORMATS = (BLOCK_FORMAT,)
 _PACKED = ("structure", "energy", "forces", "stress", "virial")
 
 
-class FrameBlockError(ValueError):
+class FrameBlockError(MLIPGlassError, ValueError):
     """A stored frame block this version cannot read (names the format and what to do)."""
 
 
