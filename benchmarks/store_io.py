@@ -33,16 +33,20 @@ sys.path.insert(0, str(REPO / "tests"))  # wire_server helpers
 
 
 def _old_embedded(path):
-    """The embedded JobStore as main had it: blob lookups by montydb's scan."""
+    """The embedded JobStore as main had it: every query by montydb's scan (whole documents decoded)."""
     from jobflow import JobStore
+    from maggma.stores import MontyStore
 
     from mlip_glass.embedded_store import ProjectMontyStore
+
+    class _ScanStore(ProjectMontyStore):
+        query = MontyStore.query
     from mlip_glass.store import BLOBS_COLLECTION, DEFAULT_DATABASE, DOCS_COLLECTION, project_dir
 
     kwargs = {"database_path": str(project_dir(path) / "store"), "database_name": DEFAULT_DATABASE,
               "storage": "sqlite", "companion_collections": [DOCS_COLLECTION, BLOBS_COLLECTION]}
-    return JobStore(ProjectMontyStore(DOCS_COLLECTION, **kwargs),
-                    additional_stores={"data": ProjectMontyStore(BLOBS_COLLECTION, **kwargs)})
+    return JobStore(_ScanStore(DOCS_COLLECTION, **kwargs),
+                    additional_stores={"data": _ScanStore(BLOBS_COLLECTION, **kwargs)})
 
 
 def _timed(fn):
@@ -134,7 +138,7 @@ def time_command(args, env, repeat=3):
     for _ in range(repeat):
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "mlip_glass.cli", *args], env=env, capture_output=True,
-                              text=True, check=False)
+                              text=True, check=False, cwd=env["PYTHONPATH"].split(os.pathsep)[0])  # -m: cwd first
         times.append(time.perf_counter() - t0)
         out = (proc.stdout.strip().splitlines() or [proc.stderr.strip()])[-1]
     return statistics.median(times), out

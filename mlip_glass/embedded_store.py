@@ -313,8 +313,8 @@ class ProjectMontyStore(MontyStore):
                         found.add(doc.get(self.id_field))
                         yield doc if properties is None else {k: doc[k] for k in ["_id", *properties] if k in doc}
         missing = [v for v in keys.values() if v not in found]
-        if missing:  # stores written before id_field keys: montydb's scan
-            yield from super().query({self.id_field: {"$in": missing}}, properties)
+        if missing:  # stores written before id_field keys: a scan decoding only id_field of the other documents
+            yield from self._partial_query({self.id_field: {"$in": missing}}, properties, None, 0, 0)
 
     def remove_docs(self, criteria):
         """Remove documents (takes the project's writer lock first)."""
