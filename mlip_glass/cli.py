@@ -63,12 +63,15 @@ def _build_flow(flow: str, campaign: str, iteration: int, options: dict):
         raise FlowOptionError(f"flow {flow!r} rejected options {options}: {exc}") from exc
 
 
-def _add_flow_arguments(parser: argparse.ArgumentParser) -> None:
-    from mlip_glass.flows import available_flows
+def _add_flow_arguments(parser: argparse.ArgumentParser, flow_names: bool = True) -> None:
+    """``flow_names``: list the flows in the help (imports :mod:`mlip_glass.flows`, ~0.8 s: not for reads)."""
+    if flow_names:
+        from mlip_glass.flows import available_flows
 
-    parser.add_argument(
-        "flow", help=f"which flow to build: {', '.join(available_flows())} or 'package.module:function'"
-    )
+        names = ", ".join(available_flows())
+    else:
+        names = "a named flow (see `mlip-glass run --help`)"
+    parser.add_argument("flow", help=f"which flow to build: {names} or 'package.module:function'")
     parser.add_argument("--campaign", default=DEFAULT_CAMPAIGN, help="campaign name stamped on every job")
     parser.add_argument("--iteration", type=int, default=0, help="active-learning iteration (>= 0)")
     parser.add_argument(
@@ -365,7 +368,8 @@ def cmd_query(args) -> int:
 
     if _run_provenance_query(args, store):  # --model / --subset / --lineage / --learning-curve / --ensure-indexes
         return 0
-    docs = job_documents(store, args.campaign, args.stage, args.iteration, args.name, args.limit)
+    docs = job_documents(store, args.campaign, args.stage, args.iteration, args.name, args.limit,
+                         full=bool(args.json and args.full))
     if args.json:
         from monty.json import jsanitize
 
@@ -485,8 +489,9 @@ def cmd_status(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``mlip-glass`` (every sub-command has ``--help``)."""
+def build_parser(flow_names: bool = True) -> argparse.ArgumentParser:
+    """The argument parser of ``mlip-glass`` (every sub-command has ``--help``). ``flow_names=False``: the
+    flow-building commands' help does not list the flows (read commands start without importing them)."""
     parser = argparse.ArgumentParser(
         prog="mlip-glass",
         description="Machine-learned potentials for metallic glasses via an LJ swap-MC surrogate "
@@ -503,7 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", parents=[common], help="run a flow locally on the configured store; the same command again resumes it"
     )
-    _add_flow_arguments(run)
+    _add_flow_arguments(run, flow_names)
     _add_store_options(run)
     run.add_argument("--quiet", action="store_true", help="only errors and the final summary")
     run.set_defaults(func=cmd_run)
@@ -548,7 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit = sub.add_parser(
         "submit", parents=[common], help="submit a flow to a FireWorks LaunchPad (flow_to_workflow)"
     )
-    _add_flow_arguments(submit)
+    _add_flow_arguments(submit, flow_names)
     _add_store_options(submit)
     _add_launchpad_option(submit)
     submit.set_defaults(func=cmd_submit)
@@ -600,7 +605,9 @@ def main(argv: list[str] | None = None) -> int:
     except MLIPGlassError as exc:
         print(f"mlip-glass: error: {exc}", file=sys.stderr)
         return 2
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    command = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(flow_names=command not in READ_COMMANDS)  # status/query/report answer without flows
     args = parser.parse_args(argv)
     try:
         with _console(args):

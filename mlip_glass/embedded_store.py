@@ -188,11 +188,16 @@ class ProjectMontyStore(MontyStore):
         storage_kwargs: dict | None = None,
         client_kwargs: dict | None = None,
         companion_collections=(),
+        id_field: str | None = None,
         **kwargs,
     ):
         """``companion_collections``: other collections of the same directory created at initialisation
         (the JobStore's docs and data stores), so that no process ever sees a half-made collection.
-        The other arguments are ``MontyStore``'s (only ``storage="sqlite"`` is supported)."""
+        ``id_field``: a unique field (``"blob_uuid"`` for the data store) stored as the document's ``_id``,
+        i.e. as sqlite's primary key: writes keyed on it and reads of ``{id_field: value}`` /
+        ``{id_field: {"$in": [...]}}`` go straight to that key (montydb itself decodes every document
+        of the collection for any query). The other arguments are ``MontyStore``'s (only
+        ``storage="sqlite"`` is supported)."""
         if storage != "sqlite":
             raise StoreConfigError(f"ProjectMontyStore supports storage='sqlite' only, got {storage!r}")
         super().__init__(
@@ -200,6 +205,7 @@ class ProjectMontyStore(MontyStore):
             storage_kwargs=storage_kwargs, client_kwargs=client_kwargs, **kwargs,
         )
         self.companion_collections = list(companion_collections)
+        self.id_field = id_field
 
     def connect(self, force_reset: bool = False):
         """Open the store (initialising the directory once); never rewrites montydb's config."""
@@ -224,9 +230,91 @@ class ProjectMontyStore(MontyStore):
             self._holds_writer_lock = True
 
     def update(self, docs, key=None):
-        """Insert/replace documents (takes the project's writer lock first)."""
+        """Insert/replace documents (takes the project's writer lock first); keyed on ``id_field`` in one
+        sqlite transaction when that is the key."""
         self._writer()
+        if self.id_field is not None and key in (self.id_field, [self.id_field]):
+            return self._upsert_by_id(docs if isinstance(docs, list) else [docs])
         return super().update(docs, key=key)
+
+    # -- keyed access (id_field as sqlite primary key) ----------------------------------------------------
+    @property
+    def collection_file(self) -> str:
+        """The sqlite file of this collection (montydb's layout: ``<path>/<database>/<collection>.collection``)."""
+        return os.path.join(self.database_path, self.database_name, f"{self.collection_name}.collection")
+
+    def _codec(self):
+        from montydb.types import bson
+
+        if self._coll is None:
+            self.connect()
+        return bson, self._coll.codec_options
+
+    def _upsert_by_id(self, docs) -> None:
+        from monty.json import jsanitize
+
+        bson, codec = self._codec()
+        rows = []
+        for doc in docs:
+            doc = jsanitize(doc, allow_bson=True)
+            doc["_id"] = doc[self.id_field]
+            rows.append((bson.document_encode(doc, check_keys=False, codec_options=codec),
+                         bson.id_encode(doc["_id"], codec)))
+        with contextlib.closing(_ReadOnlyAwareSqlite.connect(self.collection_file)) as conn, conn:
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.executemany("INSERT INTO documents (v, k) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v=excluded.v",
+                             rows)
+
+    def _keyed_values(self, criteria, properties, sort, skip, limit) -> list | None:
+        """The ``id_field`` values a query asks for, if it can be answered by key; else None."""
+        if self.id_field is None or sort or skip or limit or not isinstance(criteria, dict) or len(criteria) != 1:
+            return None
+        if isinstance(properties, dict) and not all(properties.values()):
+            return None
+        if properties is not None and any("." in p for p in properties):
+            return None
+        wanted = criteria.get(self.id_field)
+        if isinstance(wanted, str):
+            return [wanted]
+        if isinstance(wanted, dict) and set(wanted) == {"$in"} and all(isinstance(v, str) for v in wanted["$in"]):
+            return list(wanted["$in"])
+        return None
+
+    def _partial_query(self, criteria, properties, sort, skip, limit):
+        docs = _partial_query_impl(self, criteria, properties, sort, skip, limit)
+        if docs is None:
+            yield from super().query(criteria, properties, sort=sort, skip=skip, limit=limit)
+        else:
+            yield from docs
+
+    def query(self, criteria=None, properties=None, sort=None, hint=None, skip=0, limit=0, **kwargs):
+        """maggma's query, without decoding what it does not need: ``{id_field: value}`` /
+        ``{id_field: {"$in": [...]}}`` read by key (documents written before ``id_field`` keys existed are found
+        by montydb's scan, as before); other queries decode only the top-level fields they filter and sort on,
+        then only the projected fields of the matching documents (montydb decodes every whole document)."""
+        if hint or kwargs:
+            yield from super().query(criteria, properties, sort=sort, hint=hint, skip=skip, limit=limit, **kwargs)
+            return
+        values = self._keyed_values(criteria, properties, sort, skip, limit)
+        if values is None:
+            yield from self._partial_query(criteria, properties, sort, skip, limit)
+            return
+        properties = list(properties) if properties is not None else None
+        bson, codec = self._codec()
+        keys = {bson.id_encode(v, codec): v for v in dict.fromkeys(values)}
+        found = set()
+        if keys:
+            with contextlib.closing(_ReadOnlyAwareSqlite.connect(self.collection_file)) as conn:
+                for start in range(0, len(keys), 500):
+                    chunk = list(keys)[start:start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    for (raw,) in conn.execute(f"SELECT v FROM documents WHERE k IN ({marks})", chunk):
+                        doc = bson.document_decode(raw, codec_options=codec)
+                        found.add(doc.get(self.id_field))
+                        yield doc if properties is None else {k: doc[k] for k in ["_id", *properties] if k in doc}
+        missing = [v for v in keys.values() if v not in found]
+        if missing:  # stores written before id_field keys: a scan decoding only id_field of the other documents
+            yield from self._partial_query({self.id_field: {"$in": missing}}, properties, None, 0, 0)
 
     def remove_docs(self, criteria):
         """Remove documents (takes the project's writer lock first)."""
@@ -254,3 +342,122 @@ class ProjectMontyStore(MontyStore):
         state["_coll"] = None
         state["_holds_writer_lock"] = False
         return state
+
+
+# -- partial decoding: only the top-level fields a query needs -------------------------------------------
+#: BSON element types of fixed size (bytes after the name)
+_FIXED_SIZE = {0x01: 8, 0x06: 0, 0x07: 12, 0x08: 1, 0x09: 8, 0x0A: 0, 0x10: 4, 0x11: 8, 0x12: 8, 0x13: 16,
+               0x7F: 0, 0xFF: 0}
+#: query operators whose operands are lists of sub-queries (their fields count as the query's fields)
+_LOGICAL = ("$and", "$or", "$nor")
+
+
+def _top_level_elements(raw: bytes) -> dict[str, tuple[int, int]]:
+    """``{name: (start, end)}`` of each top-level element of a BSON document (``raw[start:end]`` is the
+    element: type byte, name, value). Raises ValueError for a type it does not know."""
+    spans = {}
+    pos, end = 4, len(raw) - 1
+    while pos < end:
+        kind = raw[pos]
+        name_end = raw.index(b"\x00", pos + 1)
+        p = name_end + 1
+        if kind in (0x03, 0x04, 0x0F):  # document, array, code with scope: int32 total size
+            size = int.from_bytes(raw[p:p + 4], "little", signed=True)
+        elif kind in (0x02, 0x0D, 0x0E):  # string, code, symbol: int32 length + bytes
+            size = 4 + int.from_bytes(raw[p:p + 4], "little", signed=True)
+        elif kind == 0x05:  # binary: int32 length + subtype + bytes
+            size = 5 + int.from_bytes(raw[p:p + 4], "little", signed=True)
+        elif kind == 0x0B:  # regex: two C strings
+            size = raw.index(b"\x00", raw.index(b"\x00", p) + 1) + 1 - p
+        elif kind == 0x0C:  # DBPointer: string + 12-byte id
+            size = 4 + int.from_bytes(raw[p:p + 4], "little", signed=True) + 12
+        elif kind in _FIXED_SIZE:
+            size = _FIXED_SIZE[kind]
+        else:
+            raise ValueError(f"unknown BSON element type {kind:#x}")
+        spans[raw[pos + 1:name_end].decode("utf-8")] = (pos, p + size)
+        pos = p + size
+    return spans
+
+
+def _sub_document(raw: bytes, spans: dict, names) -> bytes:
+    """A BSON document of the top-level elements ``names`` of ``raw`` (those present)."""
+    body = b"".join(raw[spans[n][0]:spans[n][1]] for n in names if n in spans)
+    return (len(body) + 5).to_bytes(4, "little") + body + b"\x00"
+
+
+def _query_fields(criteria) -> set[str] | None:
+    """Top-level field names a query reads, or None if it uses an operator this cannot follow."""
+    names: set[str] = set()
+    for key, value in (criteria or {}).items():
+        if key in _LOGICAL and isinstance(value, list):
+            for sub in value:
+                found = _query_fields(sub) if isinstance(sub, dict) else None
+                if found is None:
+                    return None
+                names |= found
+        elif key.startswith("$"):
+            return None  # $where, $expr, $text, ...: whole documents
+        else:
+            names.add(key.split(".", 1)[0])
+    return names
+
+
+def _projection(properties) -> dict | None:
+    if properties is None:
+        return None
+    if isinstance(properties, dict):
+        return dict(properties)
+    return {p: 1 for p in properties}
+
+
+def _partial_query_impl(store: ProjectMontyStore, criteria, properties, sort, skip, limit):
+    from collections import OrderedDict
+
+    from montydb.engine.field_walker import FieldWalker
+    from montydb.engine.project import Projector
+    from montydb.engine.queries import QueryFilter, ordering
+
+    projection = _projection(properties)
+    filter_names = _query_fields(criteria)
+    if filter_names is None or (projection and not all(projection.values())):
+        return None  # exclusion projections and unknown operators: montydb's own path
+    sort_names = {k.split(".", 1)[0] for k in (sort or {})}
+    bson, codec = store._codec()
+    if not os.path.isfile(store.collection_file):
+        return []
+    with contextlib.closing(_ReadOnlyAwareSqlite.connect(store.collection_file)) as conn:
+        rows = [raw for (raw,) in conn.execute("SELECT v FROM documents")]
+    queryfilter = QueryFilter(criteria or {})
+    wanted = ["_id", *sorted(filter_names | sort_names)]
+    matched, raw_of = [], {}
+    for raw in rows:
+        raw = bytes(raw) if not isinstance(raw, bytes) else raw
+        try:
+            spans = _top_level_elements(raw)
+        except (ValueError, IndexError):
+            return None
+        part = bson.document_decode(_sub_document(raw, spans, wanted), codec_options=codec)
+        if queryfilter(part):
+            matched.append(queryfilter.fieldwalker)
+            raw_of[id(queryfilter.fieldwalker.doc)] = (raw, spans)
+    if sort:
+        order = OrderedDict((k, int(getattr(v, "value", v))) for k, v in sort.items())
+        matched = ordering(matched, order)
+    if skip:
+        matched = matched[skip:]
+    if limit:
+        matched = matched[:abs(limit)]
+    projector = Projector(projection, queryfilter) if projection else None
+    out = []
+    for walker in matched:
+        raw, spans = raw_of[id(walker.doc)]
+        if projection is None:
+            out.append(bson.document_decode(raw, codec_options=codec))
+            continue
+        names = ["_id", *dict.fromkeys(k.split(".", 1)[0] for k in projection)]
+        doc = bson.document_decode(_sub_document(raw, spans, names), codec_options=codec)
+        walker = FieldWalker(doc)
+        projector(walker)
+        out.append(walker.doc)
+    return out

@@ -229,11 +229,16 @@ def learning_curve(store, campaign: str) -> list[dict]:
 
 # -- frames -----------------------------------------------------------------------------------------------
 def frames_in_output(output: Any) -> list[dict]:
-    """Labelled frames held by a reference job output: a list of frames or ``{"frames": [...]}``."""
+    """Labelled frames (dicts) held by a reference job output: a list of frames or ``{"frames": ...}`` with a
+    frame block (:mod:`mlip_glass.frame_block`) or a list of frames (stores written before blocks)."""
+    from mlip_glass.frame_block import frame_dicts, is_frame_block
+
+    if is_frame_block(output):
+        return frame_dicts(output)
     if isinstance(output, list):
         return [f for f in output if isinstance(f, dict) and "structure_hash" in f and "subset" in f]
     if isinstance(output, dict):
-        if isinstance(output.get("frames"), list):
+        if isinstance(output.get("frames"), list) or is_frame_block(output.get("frames")):
             return frames_in_output(output["frames"])
         if "structure_hash" in output and "subset" in output and "engine" in output:
             return [output]
@@ -251,8 +256,23 @@ def iter_frames(store, campaign: str | None = None, iteration: int | None = None
 
 
 def labelled_hashes(store, campaign: str) -> set[str]:
-    """Structure hashes already labelled in ``campaign`` (rejected frames included: never relabel)."""
-    return {frame["structure_hash"] for frame, _ in iter_frames(store, campaign)}
+    """Structure hashes already labelled in ``campaign`` (rejected frames included: never relabel).
+
+    Read from the job documents' ``output.frame_hashes`` (no frame is loaded); only reference jobs written
+    without that list (older stores, bare frame lists) have their frames loaded."""
+    _connect(store)
+    hashes: set[str] = set()
+    legacy = False
+    for doc in store.query(_criteria(campaign, REFERENCE_STAGE), properties=["output.frame_hashes"], load=False):
+        listed = (doc.get("output") or {}).get("frame_hashes") if isinstance(doc.get("output"), dict) else None
+        if isinstance(listed, list):
+            hashes.update(listed)
+        else:
+            legacy = True
+    if legacy:
+        crit = _criteria(campaign, REFERENCE_STAGE, **{"output.frame_hashes": {"$exists": False}})
+        hashes.update(frame["structure_hash"] for frame, _ in _frames_of_docs(store, crit))
+    return hashes
 
 
 def _frames_of_docs(store, crit: dict, sort: dict | None = None) -> Iterator[tuple[dict, dict]]:
@@ -405,13 +425,14 @@ JOB_FIELDS = ["uuid", "index", "name", "metadata", "completed_at", "output"]
 
 
 def job_documents(store, campaign: str | None = None, stage: str | None = None, iteration: int | None = None,
-                  name: str | None = None, limit: int = 0) -> list[dict]:
+                  name: str | None = None, limit: int = 0, full: bool = True) -> list[dict]:
     """Job documents (:data:`JOB_FIELDS`, blobs not loaded) by campaign / stage / iteration / name regular
-    expression, oldest first; ``limit`` 0 = all."""
+    expression, oldest first; ``limit`` 0 = all; ``full=False``: without outputs (a table needs none)."""
     crit = _criteria(campaign or None, stage or None, iteration)
     if name:
         crit["name"] = {"$regex": name}
-    return list(store.query(crit, properties=JOB_FIELDS, sort={"completed_at": 1}, limit=limit))
+    fields = JOB_FIELDS if full else [f for f in JOB_FIELDS if f != "output"]
+    return list(store.query(crit, properties=fields, sort={"completed_at": 1}, limit=limit))
 
 
 def stage_counts(store, campaign: str | None = None) -> dict[tuple[Any, Any], int]:

@@ -131,7 +131,7 @@ def embedded_job_store(path: str | os.PathLike | None = None, writer: bool = Fal
     }
     store = JobStore(
         ProjectMontyStore(DOCS_COLLECTION, **kwargs),
-        additional_stores={DATA_STORE: ProjectMontyStore(BLOBS_COLLECTION, **kwargs)},
+        additional_stores={DATA_STORE: ProjectMontyStore(BLOBS_COLLECTION, id_field="blob_uuid", **kwargs)},
     )
     if writer:
         Path(database_path).mkdir(exist_ok=True)
@@ -348,14 +348,20 @@ INDEXED_FIELDS = (
 
 
 def ensure_indexes(store: JobStore, fields=None) -> list[str]:
-    """Create the indexes the provenance queries use (:data:`INDEXED_FIELDS`) on the documents store;
-    idempotent. Returns the fields indexed (a backend that cannot index is skipped)."""
+    """Create the indexes the provenance queries use (:data:`INDEXED_FIELDS`) on the documents store, and
+    ``blob_uuid`` on the additional stores (jobflow finds every blob by it; GridFS: ``metadata.blob_uuid``);
+    idempotent. Returns the fields indexed (a backend that cannot index is skipped; the embedded store keys
+    its blobs by ``blob_uuid`` already)."""
     store.connect()
     done = []
-    for key in fields or INDEXED_FIELDS:
+    targets = [(store.docs_store, key, key) for key in fields or INDEXED_FIELDS]
+    if fields is None:
+        targets += [(extra, "blob_uuid", f"{name}:blob_uuid") for name, extra in store.additional_stores.items()
+                    if getattr(extra, "id_field", None) != "blob_uuid"]
+    for target, key, label in targets:
         try:
-            if store.docs_store.ensure_index(key) is not False:
-                done.append(key)
+            if target.ensure_index(key) is not False:
+                done.append(label)
         except Exception:  # noqa: BLE001 - e.g. a backend without index support
             continue
     return done

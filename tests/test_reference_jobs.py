@@ -9,6 +9,7 @@ import json
 import pytest
 from jobflow import run_locally
 
+from mlip_glass import queries
 from mlip_glass.active_learning.jobs import feedback_label_maker
 from mlip_glass.provenance import structure_hash
 from mlip_glass.reference.engines import ASECalculatorEngine, get_engine
@@ -59,11 +60,12 @@ def test_engine_from_an_import_path_is_called_with_its_kwargs():
         get_engine("no-such-engine")
 
 
-def test_loop_labels_keep_frames_in_the_job_document_with_their_feedback_run():
+def test_loop_labels_are_a_plain_dict_with_frames_in_the_data_store_and_their_feedback_run():
     doc, output = _stored(feedback_label_maker(TOY_ENGINE), _candidates())
     assert doc["name"] == "al label" and doc["metadata"]["stage"] == "reference"
-    frames = doc["output"]["frames"]  # in the job document itself, not a data-store reference
-    assert isinstance(frames, list) and "@class" not in doc["output"]
+    assert doc["output"]["frames"]["store"] == "data" and "@class" not in doc["output"]  # a reference to the blob
+    frames = queries.frames_in_output(output)
+    assert "@class" not in output
     assert [f["subset"] for f in frames] == ["mlip_feedback"] * 3
     assert [f["source"]["extra"]["feedback_job_uuid"] for f in frames] == [f"feedback-{i}" for i in range(3)]
     assert all(f["source"]["job_uuid"] == "JOB" for f in frames)

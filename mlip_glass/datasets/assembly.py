@@ -28,6 +28,11 @@ SPECIES_ORDER = SPECIES
 
 
 def _flatten(frames) -> list[LabelledFrame]:
+    from mlip_glass.frame_block import is_frame_block
+    from mlip_glass.reference.schemas import decode_frames
+
+    if is_frame_block(frames):
+        return decode_frames(frames)
     out = []
     for item in frames:
         if isinstance(item, LabelledFrame):

@@ -384,6 +384,11 @@ def labelled_frames(subset) -> list:
 
     frames = subset.frames if hasattr(subset, "frames") else (subset.get("frames") if isinstance(subset, dict)
                                                               else subset)
+    from mlip_glass.frame_block import is_frame_block
+    from mlip_glass.reference.schemas import decode_frames
+
+    if is_frame_block(frames):
+        return decode_frames(frames)
     return [f if isinstance(f, LabelledFrame) else LabelledFrame.model_validate(f) for f in frames or []]
 
 

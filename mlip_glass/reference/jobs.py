@@ -25,8 +25,9 @@ from mlip_glass.stage import current_job, plain_output, stage_job
 reference_job = stage_job("reference", data=["frames"])
 
 
-#: labelling jobs whose output stays whole in the job document (``LabelMaker(output_as_dict=True)``)
-reference_dict_job = stage_job("reference")
+#: labelling jobs whose output is a plain dict (``LabelMaker(output_as_dict=True)``); frames, one frame block, also
+#: go to the data store
+reference_dict_job = stage_job("reference", data=["frames"])
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 from pymatgen.core import Structure
 
 from mlip_glass.provenance import structure_hash
@@ -174,6 +174,24 @@ class LabelledFrame(BaseModel):
         )
 
 
+def decode_frames(value) -> list[LabelledFrame]:
+    """LabelledFrames from a frame block (:mod:`mlip_glass.frame_block`), a list of frames or frame
+    dicts (stores written before blocks), or ``None`` (no frames)."""
+    from mlip_glass.frame_block import frame_fields, is_frame_block
+
+    if value is None:
+        return []
+    if not is_frame_block(value):
+        return [f if isinstance(f, LabelledFrame) else LabelledFrame.model_validate(f) for f in value]
+    defaults = {name: f.get_default(call_default_factory=True) for name, f in LabelledFrame.model_fields.items()
+                if not f.is_required()}
+    frames = []
+    for fields in frame_fields(value):  # written from validated frames: no second validation of the arrays
+        fields["source"] = FrameSource.model_validate(fields.get("source") or {})
+        frames.append(LabelledFrame.model_construct(**{**defaults, **fields}))
+    return frames
+
+
 class SubsetDocument(BaseModel):
     """Output of a subset Maker: the labelled frames of one subset and their counts."""
 
@@ -188,6 +206,21 @@ class SubsetDocument(BaseModel):
     )
     cpu_time_s: float = Field(0.0, description="CPU time of the labelling (s)")
     parameters: dict[str, Any] = Field(default_factory=dict, description="subset parameters (seeds, strains, ...)")
+
+    @field_validator("frames", mode="before")
+    @classmethod
+    def _frames(cls, value):
+        """Frames from a stored frame block (:mod:`mlip_glass.frame_block`) or a list (old stores)."""
+        from mlip_glass.frame_block import is_frame_block
+
+        return decode_frames(value) if is_frame_block(value) else value
+
+    @field_serializer("frames")
+    def _frames_block(self, frames: list[LabelledFrame]) -> dict:
+        """Serialised as one compact frame block (one blob in the data store, exact round trip)."""
+        from mlip_glass.frame_block import encode_frames
+
+        return encode_frames(frames)
 
     @classmethod
     def from_frames(cls, subset: str, frames: list[LabelledFrame], parameters: dict | None = None):

@@ -1,0 +1,189 @@
+"""Benchmark: writing and reading the demo's labelled datasets, old storage path vs new, same process.
+
+A demo-sized set of labelled datasets (``--jobs`` reference jobs × ``--frames`` frames of ``--atoms`` atoms,
+synthetic: mlip_glass.testing.frames) is written as finished reference jobs, then read back the ways the demo
+reads them: every job's output through jobflow's reference resolution (``get_output``, what each downstream job
+does), the campaign's frames for the assembly (``gather_frames_from_store``), the provenance frame queries
+(``iter_frames``) and the already-labelled hashes of active learning (``labelled_hashes``).
+
+- old: frames as a list of frame documents (one pymatgen Structure dict per frame), data-store blobs found by
+  montydb's scan (what main did before issue 15's store goal);
+- new: frames as one compact frame block per job, blobs keyed by ``blob_uuid`` (sqlite primary key).
+
+On the embedded store (montydb/sqlite in a temporary directory) and on the Mongo wire server the tests use
+(mongoeco, started like tests/conftest.py; ``--no-wire`` skips it). With ``--project-dir`` (a copy of a
+finished demo campaign; never the original) it also times the ``mlip-glass status`` / ``query`` commands.
+
+    python benchmarks/store_io.py --project-dir /tmp/copy_of_mlip_glass_data --baseline-repo /path/to/main
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # wire_server helpers
+
+
+def _old_embedded(path):
+    """The embedded JobStore as main had it: every query by montydb's scan (whole documents decoded)."""
+    from jobflow import JobStore
+    from maggma.stores import MontyStore
+
+    from mlip_glass.embedded_store import ProjectMontyStore
+
+    class _ScanStore(ProjectMontyStore):
+        query = MontyStore.query
+    from mlip_glass.store import BLOBS_COLLECTION, DEFAULT_DATABASE, DOCS_COLLECTION, project_dir
+
+    kwargs = {"database_path": str(project_dir(path) / "store"), "database_name": DEFAULT_DATABASE,
+              "storage": "sqlite", "companion_collections": [DOCS_COLLECTION, BLOBS_COLLECTION]}
+    return JobStore(_ScanStore(DOCS_COLLECTION, **kwargs),
+                    additional_stores={"data": _ScanStore(BLOBS_COLLECTION, **kwargs)})
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - t0, result
+
+
+def run_case(store, datasets, campaign, legacy):
+    """Write every dataset as a reference job, then read back; returns {step: seconds} and a check value."""
+    from monty.json import MontyDecoder
+
+    from mlip_glass.datasets.jobs import gather_frames_from_store
+    from mlip_glass.queries import iter_frames, labelled_hashes
+    from mlip_glass.testing.frames import write_subset_job
+
+    store.connect()
+    times = {}
+    t_write, uuids = _timed(lambda: [write_subset_job(store, frames, campaign, legacy=legacy) for frames in datasets])
+    times["write"] = t_write
+    decode = MontyDecoder().process_decoded  # as jobflow's OutputReference.resolve does for a job's inputs
+    t, outputs = _timed(lambda: [decode(store.get_output(u, load=True)) for u in uuids])
+    times["resolve output (job input)"] = t
+    t, gathered = _timed(lambda: gather_frames_from_store(store, campaign))
+    times["gather frames (assembly)"] = t
+    t, rows = _timed(lambda: list(iter_frames(store, campaign)))
+    times["iter_frames (queries)"] = t
+    if legacy:  # main's labelled_hashes: every frame loaded
+        t, hashes = _timed(lambda: {f["structure_hash"] for f, _ in iter_frames(store, campaign)})
+    else:
+        t, hashes = _timed(lambda: labelled_hashes(store, campaign))
+    times["labelled_hashes (AL)"] = t
+    n = sum(len(d) for d in datasets)
+    assert len(gathered) == n and len(rows) == n and len(hashes) == len({f.structure_hash for d in datasets for f in d})
+    assert all(len(o.frames) == len(d) for o, d in zip(outputs, datasets))
+    times["total"] = sum(times.values())
+    return times
+
+
+def print_table(title, old, new):
+    print(f"\n{title}")
+    print(f"{'step':28s} {'old (s)':>9s} {'new (s)':>9s} {'old/new':>8s}")
+    for key in old:
+        ratio = old[key] / new[key] if new[key] > 0 else float("inf")
+        print(f"{key:28s} {old[key]:9.3f} {new[key]:9.3f} {ratio:8.1f}")
+
+
+def bench_embedded(datasets):
+    from mlip_glass.store import embedded_job_store
+
+    with tempfile.TemporaryDirectory() as old_dir, tempfile.TemporaryDirectory() as new_dir:
+        old = run_case(_old_embedded(old_dir), datasets, "bench", legacy=True)
+        new = run_case(embedded_job_store(new_dir), datasets, "bench", legacy=False)
+        sizes = {}
+        for label, d in (("old", old_dir), ("new", new_dir)):
+            sizes[label] = sum(f.stat().st_size for f in Path(d, "store").rglob("*.collection*")) / 1e6
+    print_table("embedded store (montydb/sqlite)", old, new)
+    print(f"store size on disk: old {sizes['old']:.1f} MB, new {sizes['new']:.1f} MB")
+    return old, new
+
+
+def bench_wire(datasets):
+    from wire_server import find_wire_python, start_wire_server
+
+    from mlip_glass.store import mongo_job_store
+
+    python = find_wire_python(REPO)
+    if python is None:
+        print("\nwire server: no .venv-mongo python (make wire-venv); skipped")
+        return None
+    server = start_wire_server(python)
+    try:
+        base = f"mongodb://127.0.0.1:{server.port}"
+        old = run_case(mongo_job_store(f"{base}/bench_old?directConnection=true"), datasets, "bench", legacy=True)
+        new = run_case(mongo_job_store(f"{base}/bench_new?directConnection=true"), datasets, "bench", legacy=False)
+    finally:
+        server.stop()
+    print_table("Mongo wire server (mongoeco, GridFS blobs)", old, new)
+    return old, new
+
+
+def _env(repo):
+    return {**os.environ, "PYTHONPATH": str(repo) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+def time_command(args, env, repeat=3):
+    """Median wall time (s) of ``python -m mlip_glass.cli <args>`` and its last output line."""
+    times, out = [], ""
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "mlip_glass.cli", *args], env=env, capture_output=True,
+                              text=True, check=False, cwd=env["PYTHONPATH"].split(os.pathsep)[0])  # -m: cwd first
+        times.append(time.perf_counter() - t0)
+        out = (proc.stdout.strip().splitlines() or [proc.stderr.strip()])[-1]
+    return statistics.median(times), out
+
+
+def bench_commands(project_dir, baseline_repo=None):
+    """Wall times of the read commands, this checkout vs ``baseline_repo`` (e.g. a checkout of main)."""
+    commands = [
+        ["status"],
+        ["query"],
+        ["query", "--campaign", "demo", "--stage", "reference"],
+        ["query", "--campaign", "demo", "--learning-curve"],
+        ["query", "--campaign", "demo", "--subset", "relaxed"],
+    ]
+    print(f"\ncommands on {project_dir} (median of 3, wall time incl. interpreter start)")
+    print(f"  {'command':56s} {'old (s)':>8s} {'new (s)':>8s}   last line of output (new)")
+    for args in commands:
+        full = [*args, "--project-dir", str(project_dir)]
+        t_new, last = time_command(full, _env(REPO))
+        t_old = time_command(full, _env(baseline_repo))[0] if baseline_repo else float("nan")
+        print(f"  mlip-glass {' '.join(args):45s} {t_old:8.2f} {t_new:8.2f}   | {last[:50]}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=8, help="reference jobs (datasets), default 8 as in the demo")
+    parser.add_argument("--frames", type=int, default=50, help="frames per job (default 50: 400 frames)")
+    parser.add_argument("--atoms", type=int, default=150)
+    parser.add_argument("--no-wire", action="store_true", help="skip the Mongo wire server")
+    parser.add_argument("--project-dir", default=None, help="COPY of a finished demo campaign's project dir")
+    parser.add_argument("--baseline-repo", default=None,
+                        help="a checkout of the old code (e.g. main) whose commands are timed for comparison")
+    args = parser.parse_args(argv)
+
+    from mlip_glass.testing.frames import synthetic_frames
+
+    datasets = [synthetic_frames(args.frames, args.atoms, seed=j) for j in range(args.jobs)]
+    print(f"{args.jobs} datasets x {args.frames} frames x {args.atoms} atoms "
+          f"({args.jobs * args.frames} frames); load average {os.getloadavg()[0]:.2f}")
+    bench_embedded(datasets)
+    if not args.no_wire:
+        bench_wire(datasets)
+    if args.project_dir:
+        bench_commands(args.project_dir, args.baseline_repo)
+
+
+if __name__ == "__main__":
+    main()
