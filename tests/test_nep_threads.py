@@ -45,6 +45,16 @@ def test_the_choice_is_rechecked_when_the_load_changes():
     assert tuner.current == 2 and used[-1] == 2 and len(tuner.history) >= 2
 
 
+def test_a_run_of_slow_steps_starts_a_probe_before_the_recheck():
+    tuner = ThreadTuner(2, set_threads=lambda n: None, probe_steps=2, recheck_every=1000, warmup_steps=0)
+    _drive(tuner, {1: 0.12, 2: 0.08}, 10)  # idle: two threads
+    assert tuner.current == 2
+    used, _ = _drive(tuner, {1: 0.15, 2: 0.7}, 12)  # a core is taken: 2 spinning threads become 9x slower
+    # 3 slow steps make the median of the last 5 slow, then a probe (2 steps at 1 thread, the first 2-thread step
+    # is > 3x slower and abandoned), then 1 thread
+    assert used[:6] == [2, 2, 2, 1, 1, 2] and tuner.current == 1 and set(used[6:]) == {1}
+
+
 def test_one_thread_never_probes():
     calls = []
     tuner = ThreadTuner(1, set_threads=calls.append)

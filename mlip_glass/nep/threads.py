@@ -6,7 +6,8 @@ idle OpenMP threads spin between operations; on shared cores spinning threads ar
 can become 10x slower, while sleeping (``OMP_WAIT_POLICY=PASSIVE``) threads make two threads no faster than
 one. :class:`ThreadTuner` lets the trainer find out instead of guessing: it times a few steps with each
 candidate thread count, keeps the fastest, and probes again every ``recheck_every`` steps, because the load
-of a cluster node or a laptop changes during a fit. The worst case is the one-thread speed.
+of a cluster node or a laptop changes during a fit; a run of slow steps (another process took a core) starts a
+probe at once. The worst case is close to the one-thread speed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from statistics import median
 PROBE_STEPS = 4
 #: steps between probes
 RECHECK_EVERY = 250
+#: a probe starts at once when the median of the last DRIFT_WINDOW steps exceeds DRIFT_FACTOR x the chosen
+#: count's probe median (another process took a core: two spinning threads can become 5x slower)
+DRIFT_WINDOW = 5
+DRIFT_FACTOR = 1.5
 #: a probe of a candidate stops early when one of its steps is this many times slower than the best median
 ABANDON_FACTOR = 3.0
 
@@ -45,6 +50,8 @@ class ThreadTuner:
         self._queue: list[int] = []
         self._samples: dict[int, list[float]] = {}
         self._since_probe = 0
+        self._recent: list[float] = []
+        self._reference: float | None = None
         self.steps = 0
         self.history: list[dict] = []
         if len(self.candidates) > 1:
@@ -74,7 +81,10 @@ class ThreadTuner:
             return
         if not self._queue:
             self._since_probe += 1
-            if len(self.candidates) > 1 and self._since_probe >= self.recheck_every:
+            self._recent = [*self._recent[-(DRIFT_WINDOW - 1):], float(seconds)]
+            drifted = (self._reference is not None and len(self._recent) == DRIFT_WINDOW
+                       and median(self._recent) > DRIFT_FACTOR * self._reference)
+            if len(self.candidates) > 1 and (drifted or self._since_probe >= self.recheck_every):
                 self._start_probe()
             return
         threads = self._queue.pop(0)
@@ -85,6 +95,8 @@ class ThreadTuner:
         if not self._queue:
             medians = {n: median(v) for n, v in self._samples.items() if v}
             self.current = min(medians, key=lambda n: medians[n])
+            self._reference = medians[self.current]
+            self._recent = []
             self._since_probe = 0
             self.history.append({"step": self.steps, "threads": self.current,
                                  "median_s": {str(n): round(s, 5) for n, s in medians.items()}})
