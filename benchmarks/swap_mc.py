@@ -153,7 +153,8 @@ def main():
                      res_new.settings))
         print(f"N={n}: old {[f'{v:.3g}' for v in old]}  " + (f"ref {[f'{v:.3g}' for v in mid]}  " if ref else "")
               + f"new {[f'{v:.3g}' for v in new]}  (load {load()})", flush=True)
-    refcol = f" | {args.ref} ({ref_sha})" if ref else ""
+    same_name = ref_sha.startswith(args.ref or "-") or (args.ref or "").startswith(ref_sha or "-")
+    refcol = (f" | {args.ref}" + ("" if same_name else f" ({ref_sha})")) if ref else ""
     refratio = " | new / ref" if ref else ""
     print(f"\n| N | sweeps/run | previous kernel (moves/CPU-s){refcol} | new kernel | new / previous{refratio} "
           "| same chain | |E_run - E_recomputed| / |E| | acc. trans / swap | kernel |")

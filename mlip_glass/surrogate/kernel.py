@@ -17,8 +17,11 @@ Two kernels:
 - :func:`run_blocked` (small N, all pairs): particles are kept in *slots* blocked by type (type t owns slots
   ``block[t] .. block[t+1]-1``), so each inner loop sees constant pair parameters and vectorises (AVX2 /
   AVX-512: loops with one reduction, or writing a separate scratch array; numba/LLVM does not vectorise a
-  loop with two reductions or a read-modify-write of ``e_part`` here). A swap exchanges the two slots'
-  positions (the same move as exchanging the species of two sites) and updates the site <-> slot maps.
+  loop with two reductions or a read-modify-write of ``e_part`` here). The loops index *views* of a type
+  block from 0: with ``for k in range(block[t], block[t + 1])`` numba cannot prove k >= 0 and adds
+  negative-index wraparound to every access, and LLVM then vectorises with gathers instead of contiguous
+  loads (1.8x slower). A swap exchanges the two slots' positions (the same move as exchanging the species
+  of two sites) and updates the site <-> slot maps.
 - :func:`run_verlet` (large N): particles renumbered in space (cell order) by the wrapper, one Verlet list
   per particle (pairs with |ref_i - ref_k| < r_cut,max + skin, reference positions ``ref``). A trial
   position farther than skin/2 from its particle's reference *refreshes that particle only*
@@ -27,6 +30,12 @@ Two kernels:
   not grow with N. Lists hold neighbours in increasing index order and every sum runs in that order
   without reassociation, so an entry beyond the cutoff adds exactly +0.0: the result does not depend on
   the skin or on when lists were refreshed (tested bit-identical), and a checkpoint does not store lists.
+  The list sum is one scalar pass in list order (LLVM does not vectorise the gathers through the pair
+  table; a separate ordered-sum pass was a pure chain of dependent additions). Memory: a trial reads its
+  own particle from two rows, ``p4[s]`` = (x, y, z, type) and ``r4[s]`` = (reference x, y, z, e_part), and
+  the next trial's particle (found by replaying the generator on a copy of its state) is prefetched during
+  the current trial: rows, count and the first cache lines of its list. The wrapper re-sorts the particles
+  in space at fixed sweeps (``RESORT_EVERY_MOVES``), so a diffusing liquid keeps its locality.
 
 Floating-point determinism: all random numbers come from :mod:`mlip_glass.surrogate.rng` (state in an
 array), sums run in a fixed order, so a run restored from its checkpointed arrays continues
@@ -484,8 +493,7 @@ def _list_sum(p4, nlist, row, m, tp, px, py, pz, skip, box, sig2, eps4, rc2, shi
 @njit(cache=True, error_model="numpy", fastmath=FM)
 def _list_diff(p4, nlist, row, m, tp, xo, yo, zo, tq, xn, yn, zn, skip, box, sig2, eps4, rc2, shift, nt,
                scratch):
-    """Accepted move: scratch[q] = u(tq at new, k) - u(tp at old, k) for k = nlist[row, q] != skip, q < m
-    (row index, not a row view: a view costs an NRT incref/decref pair per call)."""
+    """Accepted move: scratch[q] = u(tq at new, k) - u(tp at old, k) for k = nlist[row, q] != skip, q < m."""
     lx, ly, lz = box[0], box[1], box[2]
     ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
     bo = tp * nt
@@ -562,9 +570,10 @@ def _prefetch_particle(s, p4, nlist, ncount, r4):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _prefetch_next(rng, peek, ps, n, n_s, n_p, swap_list, partner_list, slot_of_site, p4, nlist, ncount, r4):
-    """Prefetch the particles of the next trial without touching ``rng``: the next trial starts after 0 or
-    1 more draws of the current one (the acceptance draw happens only if dE > 0), so both candidates are
-    replayed on a copy of the generator state (``peek``) and prefetched. The chain is unchanged."""
+    """Prefetch the particle(s) of the next trial without touching ``rng``: called after the current trial's
+    last proposal draw, it replays the generator on a copy of its state (``peek``), skipping the one
+    acceptance draw the current trial makes if dE > 0 (~95 % of trials at T* = 0.5; otherwise the prefetch
+    is simply wasted). Prefetching both cases cost more than it saved. The chain is unchanged."""
     for w in range(4):
         peek[w] = rng[w]
     uniform(peek)
