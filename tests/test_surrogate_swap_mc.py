@@ -89,6 +89,33 @@ def test_interrupted_and_resumed_run_is_bit_identical(model, tmp_path, n_atoms, 
     assert full.acceptance == resumed.acceptance
 
 
+@pytest.mark.parametrize("stop_after", [21, 27])
+def test_spatial_resorting_keeps_resume_bit_identical_and_the_chain(model, tmp_path, monkeypatch, stop_after):
+    """Verlet runs re-sort particles in space at fixed sweeps (here every 7): a run interrupted on or off a
+    re-sort sweep resumes bit-identically, and the re-sorting changes only the summation order."""
+    smc = sys.modules[swap_mc.__module__]  # the module (the package exports the function under its name)
+    s = random_liquid(1000, seed=8)
+    kw = dict(seed=11, neighbour_lists=True, n_trace=40)
+    unsorted = swap_mc(s, model, 6.0, 0.5, 40, **kw)
+    monkeypatch.setattr(smc, "RESORT_EVERY_MOVES", 7 * 1000)
+    sorts = []
+    resort = smc._Arrays.resort
+    monkeypatch.setattr(smc._Arrays, "resort", lambda self: (sorts.append(self.sweep), resort(self)))
+    full = swap_mc(s, model, 6.0, 0.5, 40, **kw)
+    assert sorts == [7, 14, 21, 28, 35]
+    ck = tmp_path / "run.npz"
+    part = swap_mc(s, model, 6.0, 0.5, 40, checkpoint_path=ck, checkpoint_every=10, stop_after=stop_after, **kw)
+    assert not part.completed and part.sweeps_done == stop_after
+    resumed = swap_mc(s, model, 6.0, 0.5, 40, checkpoint_path=ck, checkpoint_every=10, **kw)
+    assert _same_final_state(full, resumed, model)
+    assert np.array_equal(full.trace_energy_per_atom, resumed.trace_energy_per_atom)
+    assert full.acceptance == resumed.acceptance
+    assert full.rng_state == unsorted.rng_state and full.acceptance == unsorted.acceptance
+    assert full.energy_reduced == pytest.approx(unsorted.energy_reduced, rel=1e-12)
+    e_ref = model.energy(full.structure)
+    assert full.energy == pytest.approx(e_ref, rel=1e-10)
+
+
 def _same_final_state(a, b, model):
     pa, pb = _positions(a, model), _positions(b, model)
     return (np.array_equal(pa.positions, pb.positions) and np.array_equal(pa.types, pb.types)

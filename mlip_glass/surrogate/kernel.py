@@ -17,8 +17,11 @@ Two kernels:
 - :func:`run_blocked` (small N, all pairs): particles are kept in *slots* blocked by type (type t owns slots
   ``block[t] .. block[t+1]-1``), so each inner loop sees constant pair parameters and vectorises (AVX2 /
   AVX-512: loops with one reduction, or writing a separate scratch array; numba/LLVM does not vectorise a
-  loop with two reductions or a read-modify-write of ``e_part`` here). A swap exchanges the two slots'
-  positions (the same move as exchanging the species of two sites) and updates the site <-> slot maps.
+  loop with two reductions or a read-modify-write of ``e_part`` here). The loops index *views* of a type
+  block from 0: with ``for k in range(block[t], block[t + 1])`` numba cannot prove k >= 0 and adds
+  negative-index wraparound to every access, and LLVM then vectorises with gathers instead of contiguous
+  loads (1.8x slower). A swap exchanges the two slots' positions (the same move as exchanging the species
+  of two sites) and updates the site <-> slot maps.
 - :func:`run_verlet` (large N): particles renumbered in space (cell order) by the wrapper, one Verlet list
   per particle (pairs with |ref_i - ref_k| < r_cut,max + skin, reference positions ``ref``). A trial
   position farther than skin/2 from its particle's reference *refreshes that particle only*
@@ -27,6 +30,12 @@ Two kernels:
   not grow with N. Lists hold neighbours in increasing index order and every sum runs in that order
   without reassociation, so an entry beyond the cutoff adds exactly +0.0: the result does not depend on
   the skin or on when lists were refreshed (tested bit-identical), and a checkpoint does not store lists.
+  The list sum is one scalar pass in list order (LLVM does not vectorise the gathers through the pair
+  table; a separate ordered-sum pass was a pure chain of dependent additions). Memory: a trial reads its
+  own particle from two rows, ``p4[s]`` = (x, y, z, type) and ``r4[s]`` = (reference x, y, z, e_part), and
+  the next trial's particle (found by replaying the generator on a copy of its state) is prefetched during
+  the current trial: rows, count and the first cache lines of its list. The wrapper re-sorts the particles
+  in space at fixed sweeps (``RESORT_EVERY_MOVES``), so a diffusing liquid keeps its locality.
 
 Floating-point determinism: all random numbers come from :mod:`mlip_glass.surrogate.rng` (state in an
 array), sums run in a fixed order, so a run restored from its checkpointed arrays continues
@@ -36,7 +45,10 @@ bit-identically.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from mlip_glass.surrogate.rng import randint, uniform
 
@@ -103,10 +115,13 @@ def _row_blocked(x, y, z, block, tp, px, py, pz, skip1, skip2, box, sig2, eps4, 
     for t in range(nt):
         p = tp * nt + t
         s2, e4, c2, sh = sig2[p], eps4[p], rc2[p], shift[p]
-        for k in range(block[t], block[t + 1]):
-            r2 = _r2(x[k] - px, y[k] - py, z[k] - pz, lx, ly, lz, ilx, ily, ilz)
+        b0 = block[t]
+        xs, ys, zs = x[b0:block[t + 1]], y[b0:block[t + 1]], z[b0:block[t + 1]]
+        k1, k2 = skip1 - b0, skip2 - b0
+        for q in range(xs.shape[0]):  # q >= 0 is known: contiguous vector loads, no wraparound gathers
+            r2 = _r2(xs[q] - px, ys[q] - py, zs[q] - pz, lx, ly, lz, ilx, ily, ilz)
             u = _uc(r2, s2, e4, c2, sh)
-            acc += u if ((k != skip1) & (k != skip2)) else 0.0
+            acc += u if ((q != k1) & (q != k2)) else 0.0
     return acc
 
 
@@ -124,11 +139,14 @@ def _swap_row_blocked(x, y, z, block, ta, sa, tb, sb, box, sig2, eps4, rc2, shif
         pb = tb * nt + t
         s2a, e4a, c2a, sha = sig2[pa], eps4[pa], rc2[pa], shift[pa]
         s2b, e4b, c2b, shb = sig2[pb], eps4[pb], rc2[pb], shift[pb]
-        for k in range(block[t], block[t + 1]):
-            r2a = _r2(x[k] - xa, y[k] - ya, z[k] - za, lx, ly, lz, ilx, ily, ilz)
-            r2b = _r2(x[k] - xb, y[k] - yb, z[k] - zb, lx, ly, lz, ilx, ily, ilz)
+        b0 = block[t]
+        xs, ys, zs = x[b0:block[t + 1]], y[b0:block[t + 1]], z[b0:block[t + 1]]
+        k1, k2 = sa - b0, sb - b0
+        for q in range(xs.shape[0]):
+            r2a = _r2(xs[q] - xa, ys[q] - ya, zs[q] - za, lx, ly, lz, ilx, ily, ilz)
+            r2b = _r2(xs[q] - xb, ys[q] - yb, zs[q] - zb, lx, ly, lz, ilx, ily, ilz)
             u = _uc(r2b, s2a, e4a, c2a, sha) + _uc(r2a, s2b, e4b, c2b, shb)
-            acc += u if ((k != sa) & (k != sb)) else 0.0
+            acc += u if ((q != k1) & (q != k2)) else 0.0
     return acc
 
 
@@ -144,11 +162,15 @@ def _diff_blocked(x, y, z, block, tp, xo, yo, zo, tq, xn, yn, zn, skip1, skip2, 
         pn = tq * nt + t
         s2o, e4o, c2o, sho = sig2[po], eps4[po], rc2[po], shift[po]
         s2n, e4n, c2n, shn = sig2[pn], eps4[pn], rc2[pn], shift[pn]
-        for k in range(block[t], block[t + 1]):
-            r2o = _r2(x[k] - xo, y[k] - yo, z[k] - zo, lx, ly, lz, ilx, ily, ilz)
-            r2n = _r2(x[k] - xn, y[k] - yn, z[k] - zn, lx, ly, lz, ilx, ily, ilz)
+        b0 = block[t]
+        xs, ys, zs = x[b0:block[t + 1]], y[b0:block[t + 1]], z[b0:block[t + 1]]
+        ss = scratch[b0:block[t + 1]]
+        k1, k2 = skip1 - b0, skip2 - b0
+        for q in range(xs.shape[0]):
+            r2o = _r2(xs[q] - xo, ys[q] - yo, zs[q] - zo, lx, ly, lz, ilx, ily, ilz)
+            r2n = _r2(xs[q] - xn, ys[q] - yn, zs[q] - zn, lx, ly, lz, ilx, ily, ilz)
             d = _uc(r2n, s2n, e4n, c2n, shn) - _uc(r2o, s2o, e4o, c2o, sho)
-            scratch[k] += d if ((k != skip1) & (k != skip2)) else 0.0
+            ss[q] += d if ((q != k1) & (q != k2)) else 0.0
 
 
 @njit(cache=True, error_model="numpy", fastmath=FM)
@@ -450,32 +472,37 @@ def refresh_particle(s, x, y, z, rx, ry, rz, box, r2_list, ncell, nlist, ncount,
     return True
 
 
-@njit(cache=True, error_model="numpy", fastmath=FM)
-def _list_row(p4, nb, m, tp, px, py, pz, skip, box, sig2, eps4, rc2, shift, nt, scratch):
-    """scratch[q] = u(type tp at p, k) for k = nb[q] != skip, q < m; ``p4`` rows are (x, y, z, type), one
-    cache line per neighbour. Summed afterwards, in list order, by :func:`_ordered_sum`."""
+@njit(cache=True, error_model="numpy", fastmath=FM_ORDERED)
+def _list_sum(p4, nlist, row, m, tp, px, py, pz, skip, box, sig2, eps4, rc2, shift, nt):
+    """sum of u(type tp at p, k) over k = nlist[row, q] != skip, q < m, in list order (no reassociation; one pass:
+    the loop gathers rows of ``p4`` = (x, y, z, type), one cache line per neighbour, and is not vectorised,
+    so the dependent additions overlap with the pair arithmetic instead of forming a second pass)."""
     lx, ly, lz = box[0], box[1], box[2]
     ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
     base = tp * nt
+    acc = 0.0
     for q in range(m):
-        k = nb[q]
-        r2 = _r2(p4[k, 0] - px, p4[k, 1] - py, p4[k, 2] - pz, lx, ly, lz, ilx, ily, ilz)
-        u = _u(r2, base + np.int64(p4[k, 3]), sig2, eps4, rc2, shift)
-        scratch[q] = u if k != skip else 0.0
+        k = nlist[row, q]
+        ku = np.uint64(k)  # unsigned index: no negative-index wraparound code
+        r2 = _r2(p4[ku, 0] - px, p4[ku, 1] - py, p4[ku, 2] - pz, lx, ly, lz, ilx, ily, ilz)
+        u = _u(r2, base + np.int64(p4[ku, 3]), sig2, eps4, rc2, shift)
+        acc += u if k != skip else 0.0
+    return acc
 
 
 @njit(cache=True, error_model="numpy", fastmath=FM)
-def _list_diff(p4, nb, m, tp, xo, yo, zo, tq, xn, yn, zn, skip, box, sig2, eps4, rc2, shift, nt,
+def _list_diff(p4, nlist, row, m, tp, xo, yo, zo, tq, xn, yn, zn, skip, box, sig2, eps4, rc2, shift, nt,
                scratch):
-    """Accepted move: scratch[q] = u(tq at new, k) - u(tp at old, k) for k = nb[q] != skip, q < m."""
+    """Accepted move: scratch[q] = u(tq at new, k) - u(tp at old, k) for k = nlist[row, q] != skip, q < m."""
     lx, ly, lz = box[0], box[1], box[2]
     ilx, ily, ilz = 1.0 / lx, 1.0 / ly, 1.0 / lz
     bo = tp * nt
     bn = tq * nt
     for q in range(m):
-        k = nb[q]
-        tk = np.int64(p4[k, 3])
-        xk, yk, zk = p4[k, 0], p4[k, 1], p4[k, 2]
+        k = nlist[row, q]
+        ku = np.uint64(k)
+        tk = np.int64(p4[ku, 3])
+        xk, yk, zk = p4[ku, 0], p4[ku, 1], p4[ku, 2]
         r2o = _r2(xk - xo, yk - yo, zk - zo, lx, ly, lz, ilx, ily, ilz)
         r2n = _r2(xk - xn, yk - yn, zk - zn, lx, ly, lz, ilx, ily, ilz)
         d = _u(r2n, bn + tk, sig2, eps4, rc2, shift) - _u(r2o, bo + tk, sig2, eps4, rc2, shift)
@@ -483,17 +510,10 @@ def _list_diff(p4, nb, m, tp, xo, yo, zo, tq, xn, yn, zn, skip, box, sig2, eps4,
 
 
 @njit(cache=True, error_model="numpy")
-def _scatter_add(e_part, nb, m, scratch):
+def _scatter_add(r4, nlist, row, m, scratch):
+    """r4[k, 3] (= e_part[k]) += scratch[q] for k = nlist[row, q], q < m."""
     for q in range(m):
-        e_part[nb[q]] += scratch[q]
-
-
-@njit(cache=True, error_model="numpy", fastmath=FM_ORDERED)
-def _ordered_sum(scratch, m):
-    s = 0.0
-    for q in range(m):
-        s += scratch[q]
-    return s
+        r4[np.uint64(nlist[row, q]), 3] += scratch[q]
 
 
 @njit(cache=True, error_model="numpy", fastmath=FM_ORDERED)
@@ -511,6 +531,59 @@ def verlet_energies(x, y, z, types, box, sig2, eps4, rc2, shift, nt, nlist, ncou
             acc += _u(r2, types[i] * nt + types[k], sig2, eps4, rc2, shift)
         e[i] = acc
     return e
+
+
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Software prefetch (llvm.prefetch: read, keep in all cache levels) of element ``idx`` of the flat
+    data of a C-contiguous array; no effect on results."""
+    if not isinstance(arr, types.Array) or not isinstance(idx, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        i = context.cast(builder, args[1], signature.args[1], types.intp)
+        ptr = builder.bitcast(builder.gep(ary.data, [i]), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen
+
+
+#: int32 entries of a Verlet row prefetched for an upcoming trial (7 cache lines; lists hold ~90 entries)
+PREFETCH_ROW = 112
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _prefetch_particle(s, p4, nlist, ncount, r4):
+    """Prefetch what a trial of particle s reads first: its p4 and r4 rows, Verlet row and count."""
+    _prefetch(p4, 4 * s)
+    _prefetch(r4, 4 * s)
+    _prefetch(ncount, s)
+    base = s * nlist.shape[1]
+    for w in range(0, min(PREFETCH_ROW, nlist.shape[1]), 16):
+        _prefetch(nlist, base + w)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _prefetch_next(rng, peek, ps, n, n_s, n_p, swap_list, partner_list, slot_of_site, p4, nlist, ncount, r4):
+    """Prefetch the particle(s) of the next trial without touching ``rng``: called after the current trial's
+    last proposal draw, it replays the generator on a copy of its state (``peek``), skipping the one
+    acceptance draw the current trial makes if dE > 0 (~95 % of trials at T* = 0.5; otherwise the prefetch
+    is simply wasted). Prefetching both cases cost more than it saved. The chain is unchanged."""
+    for w in range(4):
+        peek[w] = rng[w]
+    uniform(peek)
+    if uniform(peek) < ps:
+        a = randint(peek, n_s)
+        b = randint(peek, n_p)
+        _prefetch_particle(slot_of_site[swap_list[a]], p4, nlist, ncount, r4)
+        _prefetch_particle(slot_of_site[partner_list[b]], p4, nlist, ncount, r4)
+    else:
+        _prefetch_particle(slot_of_site[randint(peek, n)], p4, nlist, ncount, r4)
 
 
 @njit(cache=True, error_model="numpy", fastmath=FM_ORDERED)
@@ -542,6 +615,14 @@ def run_verlet(x, y, z, types, slot_of_site, box, e_part, etot, sig2, eps4, rc2,
         p4[k, 1] = y[k]
         p4[k, 2] = z[k]
         p4[k, 3] = types[k]
+    # what a trial reads of its own particle in one cache line: reference position and e_part
+    r4 = np.empty((n, 4))
+    for k in range(n):
+        r4[k, 0] = rx[k]
+        r4[k, 1] = ry[k]
+        r4[k, 2] = rz[k]
+        r4[k, 3] = e_part[k]
+    peek = np.empty_like(rng)
     for sweep in range(sweep_start, sweep_stop):
         temp = _temperature(sweep, n_sweeps_total, t_start, t_end)
         beta = 1.0 / temp
@@ -553,31 +634,29 @@ def run_verlet(x, y, z, types, slot_of_site, box, e_part, etot, sig2, eps4, rc2,
                 j = partner_list[b]
                 si = slot_of_site[i]
                 sj = slot_of_site[j]
-                ti = types[si]
-                tj = types[sj]
+                _prefetch_next(rng, peek, ps, n, n_s, n_p, swap_list, partner_list, slot_of_site, p4, nlist,
+                               ncount, r4)
+                ti = np.int64(p4[si, 3])
+                tj = np.int64(p4[sj, 3])
                 swap_att[ti, tj] += 1
                 mi = ncount[si]
                 mj = ncount[sj]
-                xa, ya, za = x[si], y[si], z[si]
-                xb, yb, zb = x[sj], y[sj], z[sj]
+                xa, ya, za = p4[si, 0], p4[si, 1], p4[si, 2]
+                xb, yb, zb = p4[sj, 0], p4[sj, 1], p4[sj, 2]
                 uij = _u(_r2(xb - xa, yb - ya, zb - za, lx, ly, lz, ilx, ily, ilz), ti * nt + tj, sig2, eps4,
                          rc2, shift)
-                _list_row(p4, nlist[si], mi, tj, xa, ya, za, sj, box, sig2, eps4, rc2, shift, nt,
-                          scratch)
-                na = _ordered_sum(scratch, mi)
-                _list_row(p4, nlist[sj], mj, ti, xb, yb, zb, si, box, sig2, eps4, rc2, shift, nt,
-                          scratch)
-                nb = _ordered_sum(scratch, mj)
-                de = na + nb + 2.0 * uij - e_part[si] - e_part[sj]
+                na = _list_sum(p4, nlist, si, mi, tj, xa, ya, za, sj, box, sig2, eps4, rc2, shift, nt)
+                nb = _list_sum(p4, nlist, sj, mj, ti, xb, yb, zb, si, box, sig2, eps4, rc2, shift, nt)
+                de = na + nb + 2.0 * uij - r4[si, 3] - r4[sj, 3]
                 if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
-                    _list_diff(p4, nlist[si], mi, ti, xa, ya, za, tj, xa, ya, za, sj, box, sig2, eps4,
+                    _list_diff(p4, nlist, si, mi, ti, xa, ya, za, tj, xa, ya, za, sj, box, sig2, eps4,
                                rc2, shift, nt, scratch)
-                    _scatter_add(e_part, nlist[si], mi, scratch)
-                    _list_diff(p4, nlist[sj], mj, tj, xb, yb, zb, ti, xb, yb, zb, si, box, sig2, eps4,
+                    _scatter_add(r4, nlist, si, mi, scratch)
+                    _list_diff(p4, nlist, sj, mj, tj, xb, yb, zb, ti, xb, yb, zb, si, box, sig2, eps4,
                                rc2, shift, nt, scratch)
-                    _scatter_add(e_part, nlist[sj], mj, scratch)
-                    e_part[si] = na + uij
-                    e_part[sj] = nb + uij
+                    _scatter_add(r4, nlist, sj, mj, scratch)
+                    r4[si, 3] = na + uij
+                    r4[sj, 3] = nb + uij
                     types[si] = tj
                     types[sj] = ti
                     p4[si, 3] = tj
@@ -589,12 +668,14 @@ def run_verlet(x, y, z, types, slot_of_site, box, e_part, etot, sig2, eps4, rc2,
             else:
                 s = slot_of_site[randint(rng, n)]
                 trans_cnt[0] += 1
-                ts = types[s]
-                xo, yo, zo = x[s], y[s], z[s]
+                ts = np.int64(p4[s, 3])
+                xo, yo, zo = p4[s, 0], p4[s, 1], p4[s, 2]
                 xn = _wrap(xo + (uniform(rng) - 0.5) * delta, lx)
                 yn = _wrap(yo + (uniform(rng) - 0.5) * delta, ly)
                 zn = _wrap(zo + (uniform(rng) - 0.5) * delta, lz)
-                if _r2(xn - rx[s], yn - ry[s], zn - rz[s], lx, ly, lz, ilx, ily, ilz) > half_skin2:
+                _prefetch_next(rng, peek, ps, n, n_s, n_p, swap_list, partner_list, slot_of_site, p4, nlist,
+                               ncount, r4)
+                if _r2(xn - r4[s, 0], yn - r4[s, 1], zn - r4[s, 2], lx, ly, lz, ilx, ily, ilz) > half_skin2:
                     # s would leave its sphere: s alone gets a new reference (all lists, if no grid or full)
                     n_rebuild[0] += 1
                     if not (use_grid and refresh_particle(s, x, y, z, rx, ry, rz, box, r2_list, ncell, nlist,
@@ -606,19 +687,25 @@ def run_verlet(x, y, z, types, slot_of_site, box, e_part, etot, sig2, eps4, rc2,
                         rz[:] = z
                         if use_grid:
                             gcount, gatoms, gcell, gslot = build_grid(rx, ry, rz, box, ncell, gatoms.shape[1])
+                        for k in range(n):
+                            r4[k, 0] = rx[k]
+                            r4[k, 1] = ry[k]
+                            r4[k, 2] = rz[k]
                         n_rebuild[1] += 1
                         if scratch.shape[0] < nlist.shape[1]:
                             scratch = np.empty(nlist.shape[1])
                             scratch_i = np.empty(nlist.shape[1], dtype=np.int32)
+                    r4[s, 0] = rx[s]
+                    r4[s, 1] = ry[s]
+                    r4[s, 2] = rz[s]
                 m = ncount[s]
-                _list_row(p4, nlist[s], m, ts, xn, yn, zn, -1, box, sig2, eps4, rc2, shift, nt, scratch)
-                ni = _ordered_sum(scratch, m)
-                de = ni - e_part[s]
+                ni = _list_sum(p4, nlist, s, m, ts, xn, yn, zn, -1, box, sig2, eps4, rc2, shift, nt)
+                de = ni - r4[s, 3]
                 if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
-                    _list_diff(p4, nlist[s], m, ts, xo, yo, zo, ts, xn, yn, zn, -1, box, sig2, eps4,
+                    _list_diff(p4, nlist, s, m, ts, xo, yo, zo, ts, xn, yn, zn, -1, box, sig2, eps4,
                                rc2, shift, nt, scratch)
-                    _scatter_add(e_part, nlist[s], m, scratch)
-                    e_part[s] = ni
+                    _scatter_add(r4, nlist, s, m, scratch)
+                    r4[s, 3] = ni
                     x[s] = xn
                     y[s] = yn
                     z[s] = zn
@@ -632,6 +719,8 @@ def run_verlet(x, y, z, types, slot_of_site, box, e_part, etot, sig2, eps4, rc2,
             if k < trace_e.shape[0]:
                 trace_e[k] = etot[0]
                 trace_t[k] = temp
+    for k in range(n):
+        e_part[k] = r4[k, 3]
     return STATUS_OK, nlist, ncount, gcount, gatoms, gcell, gslot
 
 

@@ -40,6 +40,10 @@ NEIGHBOUR_LIST_MIN_ATOMS = 1000
 #: position is farther than skin / 2 from its reference position. It only changes the speed, never the
 #: result (sums in index order; see kernel). Must exceed the largest trial displacement, delta * sqrt(3).
 VERLET_SKIN = 0.3
+#: with Verlet lists, particles are re-sorted in space (cell order) every this many attempted moves (rounded
+#: to whole sweeps, at fixed sweep numbers: a resumed run re-sorts at the same sweeps), so that a diffusing
+#: liquid keeps its memory locality; O(N log N) + a list rebuild, ~1e-3 of the moves' time
+RESORT_EVERY_MOVES = 10_000_000
 #: default number of energy-trace points per run
 DEFAULT_TRACE_POINTS = 1000
 #: checkpoint format version (refuse foreign files); 2 = type-blocked / Verlet kernels (issue 15)
@@ -108,6 +112,7 @@ class _Arrays:
     nlist: np.ndarray | None = None
     ncount: np.ndarray | None = None
     grid: tuple = ()  #: (gcount, gatoms, gcell, gslot) of the reference positions
+    sort_cells: np.ndarray | None = None  #: grid of the spatial sort (cells of side >= r_cut,max)
     n_rebuild: np.ndarray = field(default_factory=lambda: np.zeros(2, dtype=np.int64))
 
     _SAVED = ("x", "y", "z", "types", "box", "e_part", "etot", "rng", "swap_list", "partner_list",
@@ -119,6 +124,15 @@ class _Arrays:
         self.nlist, self.ncount = build_verlet(self.x, self.y, self.z, self.box, self.r2_list, self.ncell, cap)
         self.rx, self.ry, self.rz = self.x.copy(), self.y.copy(), self.z.copy()
         self.grid = build_grid(self.rx, self.ry, self.rz, self.box, self.ncell, 8)
+
+    def resort(self) -> None:
+        """Renumber the particles in cell order of their current positions (stable: deterministic) and
+        rebuild the lists. Only the slot order changes (sites, species, energies are permuted with it)."""
+        order = np.argsort(grid_cells(self.x, self.y, self.z, self.box, self.sort_cells), kind="stable")
+        for k in ("x", "y", "z", "types", "e_part", "site_of_slot"):
+            setattr(self, k, np.ascontiguousarray(getattr(self, k)[order]))
+        self.slot_of_site[self.site_of_slot] = np.arange(len(self.x))
+        self.rebuild_lists()
 
     def site_state(self) -> ReducedState:
         """Positions and types in the input's site order."""
@@ -189,6 +203,7 @@ def _setup(state: ReducedState, model: LJModel, seed: int, swap_species: str | N
         np.zeros(2, dtype=np.int64), np.zeros((nt, nt), dtype=np.int64), np.zeros((nt, nt), dtype=np.int64),
         np.full(n_trace, np.nan), np.full(n_trace, np.nan), order.astype(np.int64), slot_of_site, block,
         bool(neighbour_lists), skin=float(skin), r2_list=float((rcmax + skin) ** 2), ncell=ncell,
+        sort_cells=np.maximum(np.floor(box / rcmax).astype(np.int64), 1),
     )
     _derived(arr)
     if arr.neighbour_lists:
@@ -336,9 +351,13 @@ def swap_mc(
     # the kernel runs in chunks of ~2e6 moves (progress log) that also stop at every checkpoint boundary;
     # all state lives in the arrays, so the chunking never changes the result
     chunk = max(1, 2_000_000 // state.n_atoms)
+    resort_every = max(1, RESORT_EVERY_MOVES // state.n_atoms)
     while arr.sweep < n_sweeps:
+        if arr.neighbour_lists and arr.sweep > 0 and arr.sweep % resort_every == 0:
+            arr.resort()  # every chunk boundary is visited once per run, also by a resumed run
         stop = min(n_sweeps, (arr.sweep // chunk + 1) * chunk,
-                   (arr.sweep // checkpoint_every + 1) * checkpoint_every)
+                   (arr.sweep // checkpoint_every + 1) * checkpoint_every,
+                   (arr.sweep // resort_every + 1) * resort_every if arr.neighbour_lists else n_sweeps)
         early = False
         if stop_after is not None and stop >= start_sweep + int(stop_after):
             stop, early = start_sweep + int(stop_after), True
