@@ -360,7 +360,7 @@ class DatabaseReportMaker(Maker):
 RESCALE_OPTIONS = ("none", "relaxed_density")
 
 
-@stage_job("dataset")
+@stage_job("dataset", data=["structures"])
 def rescaled_parents(structures, relaxed) -> dict:
     """``structures`` scaled isotropically to the mean volume per atom of the final frames of the ``relaxed``
     subset (its reference-minimised structures) → ``{"volume_per_atom", "structures": [input documents]}``."""
@@ -372,7 +372,7 @@ def rescaled_parents(structures, relaxed) -> dict:
     return {"volume_per_atom": volume, "structures": [input_document(item) for item in inputs]}
 
 
-@stage_job("dataset")
+@stage_job("dataset", data=True)  # a list of structures: the whole output to the data store
 def relaxed_finals(relaxed) -> list:
     """The reference-minimised structures (last step of each relaxation) of a relaxed SubsetDocument."""
     return subset_functions.final_relaxed(labelled_frames(relaxed))
