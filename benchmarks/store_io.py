@@ -12,7 +12,9 @@ does), the campaign's frames for the assembly (``gather_frames_from_store``), th
 
 On the embedded store (montydb/sqlite in a temporary directory) and on the Mongo wire server the tests use
 (mongoeco, started like tests/conftest.py; ``--no-wire`` skips it). With ``--project-dir`` (a copy of a
-finished demo campaign; never the original) it also times the ``mlip-glass status`` / ``query`` commands.
+finished demo campaign; never the original) it also times the ``mlip-glass status`` / ``query`` commands, on that
+store and on a copy of it rewritten as the current code writes it (frame blocks, keyed blobs, the large fields
+in the data store; :func:`current_format_copy`), so an old demo store also measures the current format.
 
     python benchmarks/store_io.py --project-dir /tmp/copy_of_mlip_glass_data --baseline-repo /path/to/main
 """
@@ -144,6 +146,49 @@ def time_command(args, env, repeat=3):
     return statistics.median(times), out
 
 
+#: output fields the current stage decorators route to the data store besides those already there in old stores
+#: (active_learning: snapshots, to_label, reused_frames; surrogate: states; dataset: structures)
+NEW_DATA_FIELDS = ("snapshots", "to_label", "reused_frames", "states", "structures")
+#: jobs whose whole output goes to the data store (``stage_job(..., data=True)``)
+WHOLE_OUTPUT_JOBS = ("relaxed_finals",)
+
+
+def current_format_copy(project_dir, dest) -> Path:
+    """Copy ``project_dir`` (a finished campaign) to ``dest`` with its store rewritten as the current code writes
+    it: reference frames as frame blocks, blobs keyed by ``blob_uuid``, the large fields in the data store."""
+    import shutil
+
+    from monty.json import jsanitize
+
+    from mlip_glass.reference.schemas import SubsetDocument
+    from mlip_glass.stage import plain_output
+    from mlip_glass.store import embedded_job_store
+
+    dest = Path(dest)
+    shutil.copytree(project_dir, dest, ignore=shutil.ignore_patterns("store"))
+    old, new = embedded_job_store(project_dir), embedded_job_store(dest)
+    old.connect()
+    new.connect()
+    for raw in list(old.query({}, load=False)):
+        out = raw["output"]
+        save = [k for k, v in out.items() if isinstance(v, dict) and "blob_uuid" in v] if isinstance(out, dict) else []
+        doc = old.query_one({"uuid": raw["uuid"], "index": raw["index"]}, load=True)
+        output = doc.pop("output")
+        if raw.get("name") in WHOLE_OUTPUT_JOBS:
+            save = ["output"]
+        elif isinstance(output, dict):
+            save += [k for k in NEW_DATA_FIELDS if k in output]
+            if (raw.get("metadata") or {}).get("stage") == "reference" and "frames" in output:
+                subset = SubsetDocument.model_validate(output)
+                output = jsanitize(subset, strict=True, allow_bson=True) if "@class" in output else plain_output(subset)
+                save.append("frames")
+        doc.pop("_id", None)
+        new.update({**doc, "output": output}, key=["uuid", "index"], save={"data": sorted(set(save))})
+    old.close()
+    new.close()
+    return dest
+
+
 def bench_commands(project_dir, baseline_repo=None):
     """Wall times of the read commands, this checkout vs ``baseline_repo`` (e.g. a checkout of main)."""
     commands = [
@@ -183,6 +228,10 @@ def main(argv=None):
         bench_wire(datasets)
     if args.project_dir:
         bench_commands(args.project_dir, args.baseline_repo)
+        with tempfile.TemporaryDirectory() as tmp:
+            current = current_format_copy(args.project_dir, Path(tmp) / "project")
+            print("\nthe same campaign rewritten as the current code writes it:", end="")
+            bench_commands(current, args.baseline_repo)
 
 
 if __name__ == "__main__":
