@@ -17,7 +17,7 @@ from jobflow import Flow, JobConfig, Maker, Response
 
 from mlip_glass import queries
 from mlip_glass.datasets import subsets as subset_functions
-from mlip_glass.datasets.assembly import assemble_dataset
+from mlip_glass.datasets.assembly import assemble_dataset, labelled_frames
 from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
 from mlip_glass.provenance import inherit_provenance
 from mlip_glass.reference.constants import (
@@ -341,9 +341,7 @@ class DatabaseReportMaker(Maker):
     @stage_job("dataset")
     def make(self, subsets) -> dict:
         from mlip_glass.datasets.analysis import cost_ledger, plot_fig2b, surrogate_vs_reference
-        from mlip_glass.datasets.assembly import _flatten
-
-        frames = _flatten(subsets)
+        frames = labelled_frames(subsets)
         out: dict = {"cost_ledger": cost_ledger(frames)}
         try:
             fig = surrogate_vs_reference(frames)
@@ -376,20 +374,6 @@ def rescaled_parents(structures, relaxed) -> dict:
 def relaxed_finals(relaxed) -> list:
     """The reference-minimised structures (last step of each relaxation) of a relaxed SubsetDocument."""
     return subset_functions.final_relaxed(labelled_frames(relaxed))
-
-
-def labelled_frames(subset) -> list:
-    """LabelledFrames of a SubsetDocument (object or dict) or a list of frames."""
-    from mlip_glass.reference.schemas import LabelledFrame
-
-    frames = subset.frames if hasattr(subset, "frames") else (subset.get("frames") if isinstance(subset, dict)
-                                                              else subset)
-    from mlip_glass.frame_block import is_frame_block
-    from mlip_glass.reference.schemas import decode_frames
-
-    if is_frame_block(frames):
-        return decode_frames(frames)
-    return [f if isinstance(f, LabelledFrame) else LabelledFrame.model_validate(f) for f in frames or []]
 
 
 @dataclass
