@@ -201,7 +201,7 @@ class ProjectMontyStore(MontyStore):
         if storage != "sqlite":
             raise StoreConfigError(f"ProjectMontyStore supports storage='sqlite' only, got {storage!r}")
         super().__init__(
-            collection_name, database_path=database_path, database_name=database_name, storage=storage,
+            collection_name, database_path=database_path, database_name=database_name, storage="sqlite",
             storage_kwargs=storage_kwargs, client_kwargs=client_kwargs, **kwargs,
         )
         self.companion_collections = list(companion_collections)
@@ -482,14 +482,13 @@ def _partial_query_impl(store: ProjectMontyStore, criteria, properties, sort, sk
         matched = matched[skip:]
     if limit:
         matched = matched[:abs(limit)]
-    projector = Projector(projection, queryfilter) if projection else None
-    projected = _path_tree(["_id", *projection]) if projection else None
+    if not projection:  # None (or empty: Mongo's whole document)
+        return [bson.document_decode(raw_of[id(walker.doc)][0], codec_options=codec) for walker in matched]
+    projector = Projector(projection, queryfilter)
+    projected = _path_tree(["_id", *projection])
     out = []
     for walker in matched:
         raw, spans = raw_of[id(walker.doc)]
-        if projection is None:
-            out.append(bson.document_decode(raw, codec_options=codec))
-            continue
         doc = bson.document_decode(_pruned(raw, spans, projected), codec_options=codec)
         walker = FieldWalker(doc)
         projector(walker)

@@ -61,10 +61,14 @@ def criteria(campaign: str | None, stage: str | None = None, iteration: int | No
 _criteria = criteria
 
 
+def _recency(doc: dict) -> tuple:
+    return str(doc.get("completed_at") or ""), doc.get("index", 1)
+
+
 def latest(docs: Iterable[dict]) -> dict | None:
     """The most recently completed of ``docs`` (by ``completed_at``, then ``index``), or None."""
     docs = list(docs)
-    return max(docs, key=lambda d: (str(d.get("completed_at") or ""), d.get("index", 1))) if docs else None
+    return max(docs, key=_recency) if docs else None
 
 
 def _connect(store) -> None:
@@ -117,7 +121,7 @@ def find_model(store, campaign: str, iteration: int, load: bool = False, committ
 
 
 #: only DatasetDocuments carry this field (the dataset stage also stores Fig. 2b / cost-ledger reports)
-IS_DATASET = {"output.dataset_hash": {"$exists": True}}
+IS_DATASET: dict[str, Any] = {"output.dataset_hash": {"$exists": True}}
 
 
 def find_dataset(store, campaign: str, iteration: int, load: bool = False,
@@ -234,7 +238,7 @@ def _latest_by_iteration(docs: Iterable[dict]) -> dict[int, dict]:
         iteration = (doc.get("metadata") or {}).get("iteration")
         if iteration is not None:
             groups.setdefault(int(iteration), []).append(doc)
-    return {k: latest(group) for k, group in groups.items()}  # type: ignore[misc]  # a group is never empty
+    return {k: max(group, key=_recency) for k, group in groups.items()}
 
 
 def metric(rmse: dict | None, path: Iterable[str]) -> float | None:
@@ -322,7 +326,7 @@ def labelled_hashes(store, campaign: str) -> set[str]:
         else:
             legacy = True
     if legacy:
-        crit = _criteria(campaign, REFERENCE_STAGE, **{"output.frame_hashes": {"$exists": False}})
+        crit = {**_criteria(campaign, REFERENCE_STAGE), "output.frame_hashes": {"$exists": False}}
         hashes.update(frame["structure_hash"] for frame, _ in _frames_of_docs(store, crit))
     return hashes
 
@@ -342,15 +346,15 @@ def reference_frames(store, campaign: str, iteration: int | None = None, sort: d
     return [frame for frame, _ in _frames_of_docs(store, crit, sort)]
 
 
-def frames_by_hash(store, campaign: str, hashes: Iterable[str]) -> dict[str, dict]:
+def frames_by_hash(store, campaign: str | None, hashes: Iterable[str]) -> dict[str, dict]:
     """Labelled frames of ``campaign`` whose structure hash is in ``hashes`` (latest job wins). Only jobs whose
     ``output.frame_hashes`` list one of them are loaded (plus older jobs without that list)."""
     wanted = set(hashes)
     if not wanted:
         return {}
     _connect(store)
-    matching = _criteria(campaign, REFERENCE_STAGE, **{"output.frame_hashes": {"$in": sorted(wanted)}})
-    legacy = _criteria(campaign, REFERENCE_STAGE, **{"output.frame_hashes": {"$exists": False}})
+    matching = {**_criteria(campaign, REFERENCE_STAGE), "output.frame_hashes": {"$in": sorted(wanted)}}
+    legacy = {**_criteria(campaign, REFERENCE_STAGE), "output.frame_hashes": {"$exists": False}}
     found: dict[str, tuple[str, dict]] = {}
     for frame, doc in itertools.chain(_frames_of_docs(store, matching), _frames_of_docs(store, legacy)):
         h = frame["structure_hash"]
@@ -399,7 +403,7 @@ def frames_of_subset(store, campaign: str, subset: str, iteration: int | None = 
 
 
 def _find_by_structure_hash(store, campaign: str, stage: str, h: str) -> dict | None:
-    return latest(store.query(_criteria(campaign, stage, **{"output.structure_hash": h})))
+    return latest(store.query({**_criteria(campaign, stage), "output.structure_hash": h}))
 
 
 def lineage(store, campaign: str, frame_hash: str, max_depth: int = 20) -> list[dict]:
@@ -510,7 +514,7 @@ PROPERTY_NAMES = ("rdf", "elastic", "aqs_shear", "energetics")
 def property_outputs(store, campaign: str) -> dict[str, list[dict]]:
     """Outputs (blobs loaded) of the campaign's property jobs by property (:data:`PROPERTY_NAMES`), oldest first."""
     out: dict[str, list[dict]] = {name: [] for name in PROPERTY_NAMES}
-    crit = _criteria(campaign, "properties", **{"output.property": {"$exists": True}})
+    crit = {**_criteria(campaign, "properties"), "output.property": {"$exists": True}}
     for doc in store.query(crit, load=True, sort={"completed_at": 1}):
         output = doc.get("output") or {}
         if output.get("property") in out:
