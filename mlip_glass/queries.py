@@ -349,18 +349,23 @@ def reference_frames(store, campaign: str, iteration: int | None = None, sort: d
 def frames_by_hash(store, campaign: str | None, hashes: Iterable[str]) -> dict[str, dict]:
     """Labelled frames of ``campaign`` whose structure hash is in ``hashes`` (latest job wins). Only jobs whose
     ``output.frame_hashes`` list one of them are loaded (plus older jobs without that list)."""
+    return {h: frame for h, (frame, _) in _frames_and_jobs_by_hash(store, campaign, hashes).items()}
+
+
+def _frames_and_jobs_by_hash(store, campaign: str | None, hashes: Iterable[str]) -> dict[str, tuple[dict, dict]]:
+    """:func:`frames_by_hash` with each frame's job document: ``{hash: (frame, job document)}``."""
     wanted = set(hashes)
     if not wanted:
         return {}
     _connect(store)
     matching = {**_criteria(campaign, REFERENCE_STAGE), "output.frame_hashes": {"$in": sorted(wanted)}}
     legacy = {**_criteria(campaign, REFERENCE_STAGE), "output.frame_hashes": {"$exists": False}}
-    found: dict[str, tuple[str, dict]] = {}
+    found: dict[str, tuple[str, dict, dict]] = {}
     for frame, doc in itertools.chain(_frames_of_docs(store, matching), _frames_of_docs(store, legacy)):
         h = frame["structure_hash"]
-        if h in wanted and str(doc.get("completed_at")) >= found.get(h, ("", None))[0]:
-            found[h] = (str(doc.get("completed_at")), frame)
-    return {h: f for h, (_, f) in found.items()}
+        if h in wanted and (h not in found or str(doc.get("completed_at")) >= found[h][0]):
+            found[h] = (str(doc.get("completed_at")), frame, doc)
+    return {h: (frame, doc) for h, (_, frame, doc) in found.items()}
 
 
 def dataset_frames(store, campaign: str | None, dataset_uuid: str) -> tuple[dict, list[dict]]:
@@ -413,12 +418,11 @@ def lineage(store, campaign: str, frame_hash: str, max_depth: int = 20) -> list[
     "surrogate", structure_hash, job_uuid, job_name, iteration, ...}``; the surrogate step carries
     ``method``, ``cooling_length`` and ``seed``. Raises :class:`ProvenanceError` if the frame is unknown.
     """
-    frames = frames_by_hash(store, campaign, [frame_hash])
+    frames = _frames_and_jobs_by_hash(store, campaign, [frame_hash])
     if frame_hash not in frames:
         raise ProvenanceError(f"no labelled frame with structure hash {frame_hash} in campaign {campaign!r}")
     chain: list[dict] = []
-    frame = frames[frame_hash]
-    frame_doc = next(d for f, d in iter_frames(store, campaign) if f["structure_hash"] == frame_hash)
+    frame, frame_doc = frames[frame_hash]
     source = frame.get("source") or {}
     chain.append({
         "kind": "frame", "structure_hash": frame_hash, "subset": frame.get("subset"), "engine": frame.get("engine"),
