@@ -135,15 +135,35 @@ def _env(repo):
 
 
 def time_command(args, env, repeat=3):
-    """Median wall time (s) of ``python -m mlip_glass.cli <args>`` and its last output line."""
-    times, out = [], ""
+    """Median wall time and median CPU time (user + sys; less sensitive to a loaded machine) in s of
+    ``python -m mlip_glass.cli <args>``, and its last output line."""
+    import resource
+
+    times, cpu, out = [], [], ""
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "mlip_glass.cli", *args], env=env, capture_output=True,
                               text=True, check=False, cwd=env["PYTHONPATH"].split(os.pathsep)[0])  # -m: cwd first
         times.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         out = (proc.stdout.strip().splitlines() or [proc.stderr.strip()])[-1]
-    return statistics.median(times), out
+    return statistics.median(times), statistics.median(cpu), out
+
+
+def _a_labelled_frame(project_dir) -> str | None:
+    """The structure hash of a feedback frame of the demo campaign (else any frame), for ``--lineage``."""
+    from mlip_glass import queries
+    from mlip_glass.store import embedded_job_store
+
+    store = embedded_job_store(project_dir)
+    try:
+        rows = queries.frames_of_subset(store, "demo", "mlip_feedback") or queries.frames_of_subset(
+            store, "demo", "surrogate")
+    finally:
+        store.close()
+    return rows[0]["structure_hash"] if rows else None
 
 
 #: output fields the current stage decorators route to the data store besides those already there in old stores
@@ -197,14 +217,20 @@ def bench_commands(project_dir, baseline_repo=None):
         ["query", "--campaign", "demo", "--stage", "reference"],
         ["query", "--campaign", "demo", "--learning-curve"],
         ["query", "--campaign", "demo", "--subset", "relaxed"],
+        ["query", "--campaign", "demo", "--model", "1"],
     ]
-    print(f"\ncommands on {project_dir} (median of 3, wall time incl. interpreter start)")
-    print(f"  {'command':56s} {'old (s)':>8s} {'new (s)':>8s}   last line of output (new)")
+    frame = _a_labelled_frame(project_dir)
+    if frame:
+        commands.append(["query", "--campaign", "demo", "--lineage", frame])
+    print(f"\ncommands on {project_dir} (median of 3 incl. interpreter start; wall, and CPU = user + sys)")
+    print(f"  {'command':61s} {'old wall':>8s} {'new wall':>8s} {'old CPU':>8s} {'new CPU':>8s}   last line (new)")
+    nan = (float("nan"), float("nan"), "")
     for args in commands:
         full = [*args, "--project-dir", str(project_dir)]
-        t_new, last = time_command(full, _env(REPO))
-        t_old = time_command(full, _env(baseline_repo))[0] if baseline_repo else float("nan")
-        print(f"  mlip-glass {' '.join(args):45s} {t_old:8.2f} {t_new:8.2f}   | {last[:50]}")
+        w_new, c_new, last = time_command(full, _env(REPO))
+        w_old, c_old, _ = time_command(full, _env(baseline_repo)) if baseline_repo else nan
+        label = " ".join(args if "--lineage" not in args else [*args[:-1], args[-1][:12]])
+        print(f"  mlip-glass {label:50s} {w_old:8.2f} {w_new:8.2f} {c_old:8.2f} {c_new:8.2f}   | {last[:40]}")
 
 
 def main(argv=None):
