@@ -99,7 +99,12 @@ _SELECTION_FIELDS = ["uuid", "index", "completed_at", "metadata", "output.status
 
 
 def _with_selection_fields(properties: list[str] | None) -> list[str] | None:
-    return None if properties is None else list(dict.fromkeys([*_SELECTION_FIELDS, *properties]))
+    """``properties`` plus :data:`_SELECTION_FIELDS`, without paths inside another one (MongoDB refuses
+    ``{"output": 1, "output.status": 1}``)."""
+    if properties is None:
+        return None
+    fields = list(dict.fromkeys([*_SELECTION_FIELDS, *properties]))
+    return [f for f in fields if not any(f.startswith(other + ".") for other in fields)]
 
 
 def find_model(store, campaign: str, iteration: int, load: bool = False, committee: bool = False,
