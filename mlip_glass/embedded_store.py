@@ -469,9 +469,10 @@ def _partial_query_impl(store: ProjectMontyStore, criteria, properties, sort, sk
         raw = bytes(raw) if not isinstance(raw, bytes) else raw
         try:
             spans = _top_level_elements(raw)
-        except (ValueError, IndexError):
+            pruned = _pruned(raw, spans, wanted)
+        except (ValueError, IndexError):  # a BSON layout this reader does not follow: montydb's own path
             return None
-        part = bson.document_decode(_pruned(raw, spans, wanted), codec_options=codec)
+        part = bson.document_decode(pruned, codec_options=codec)
         if queryfilter(part):
             matched.append(queryfilter.fieldwalker)
             raw_of[id(queryfilter.fieldwalker.doc)] = (raw, spans)
