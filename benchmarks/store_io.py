@@ -12,7 +12,9 @@ does), the campaign's frames for the assembly (``gather_frames_from_store``), th
 
 On the embedded store (montydb/sqlite in a temporary directory) and on the Mongo wire server the tests use
 (mongoeco, started like tests/conftest.py; ``--no-wire`` skips it). With ``--project-dir`` (a copy of a
-finished demo campaign; never the original) it also times the ``mlip-glass status`` / ``query`` commands.
+finished demo campaign; never the original) it also times the ``mlip-glass status`` / ``query`` commands, on that
+store and on a copy of it rewritten as the current code writes it (frame blocks, keyed blobs, the large fields
+in the data store; :func:`current_format_copy`), so an old demo store also measures the current format.
 
     python benchmarks/store_io.py --project-dir /tmp/copy_of_mlip_glass_data --baseline-repo /path/to/main
 """
@@ -133,15 +135,78 @@ def _env(repo):
 
 
 def time_command(args, env, repeat=3):
-    """Median wall time (s) of ``python -m mlip_glass.cli <args>`` and its last output line."""
-    times, out = [], ""
+    """Median wall time and median CPU time (user + sys; less sensitive to a loaded machine) in s of
+    ``python -m mlip_glass.cli <args>``, and its last output line."""
+    import resource
+
+    times, cpu, out = [], [], ""
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "mlip_glass.cli", *args], env=env, capture_output=True,
                               text=True, check=False, cwd=env["PYTHONPATH"].split(os.pathsep)[0])  # -m: cwd first
         times.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         out = (proc.stdout.strip().splitlines() or [proc.stderr.strip()])[-1]
-    return statistics.median(times), out
+    return statistics.median(times), statistics.median(cpu), out
+
+
+def _a_labelled_frame(project_dir) -> str | None:
+    """The structure hash of a feedback frame of the demo campaign (else any frame), for ``--lineage``."""
+    from mlip_glass import queries
+    from mlip_glass.store import embedded_job_store
+
+    store = embedded_job_store(project_dir)
+    try:
+        rows = queries.frames_of_subset(store, "demo", "mlip_feedback") or queries.frames_of_subset(
+            store, "demo", "surrogate")
+    finally:
+        store.close()
+    return rows[0]["structure_hash"] if rows else None
+
+
+#: output fields the current stage decorators route to the data store besides those already there in old stores
+#: (active_learning: snapshots, to_label, reused_frames; surrogate: states; dataset: structures)
+NEW_DATA_FIELDS = ("snapshots", "to_label", "reused_frames", "states", "structures")
+#: jobs whose whole output goes to the data store (``stage_job(..., data=True)``)
+WHOLE_OUTPUT_JOBS = ("relaxed_finals",)
+
+
+def current_format_copy(project_dir, dest) -> Path:
+    """Copy ``project_dir`` (a finished campaign) to ``dest`` with its store rewritten as the current code writes
+    it: reference frames as frame blocks, blobs keyed by ``blob_uuid``, the large fields in the data store."""
+    import shutil
+
+    from monty.json import jsanitize
+
+    from mlip_glass.reference.schemas import SubsetDocument
+    from mlip_glass.stage import plain_output
+    from mlip_glass.store import embedded_job_store
+
+    dest = Path(dest)
+    shutil.copytree(project_dir, dest, ignore=shutil.ignore_patterns("store"))
+    old, new = embedded_job_store(project_dir), embedded_job_store(dest)
+    old.connect()
+    new.connect()
+    for raw in list(old.query({}, load=False)):
+        out = raw["output"]
+        save = [k for k, v in out.items() if isinstance(v, dict) and "blob_uuid" in v] if isinstance(out, dict) else []
+        doc = old.query_one({"uuid": raw["uuid"], "index": raw["index"]}, load=True)
+        output = doc.pop("output")
+        if raw.get("name") in WHOLE_OUTPUT_JOBS:
+            save = ["output"]
+        elif isinstance(output, dict):
+            save += [k for k in NEW_DATA_FIELDS if k in output]
+            if (raw.get("metadata") or {}).get("stage") == "reference" and "frames" in output:
+                subset = SubsetDocument.model_validate(output)
+                output = jsanitize(subset, strict=True, allow_bson=True) if "@class" in output else plain_output(subset)
+                save.append("frames")
+        doc.pop("_id", None)
+        new.update({**doc, "output": output}, key=["uuid", "index"], save={"data": sorted(set(save))})
+    old.close()
+    new.close()
+    return dest
 
 
 def bench_commands(project_dir, baseline_repo=None):
@@ -152,14 +217,20 @@ def bench_commands(project_dir, baseline_repo=None):
         ["query", "--campaign", "demo", "--stage", "reference"],
         ["query", "--campaign", "demo", "--learning-curve"],
         ["query", "--campaign", "demo", "--subset", "relaxed"],
+        ["query", "--campaign", "demo", "--model", "1"],
     ]
-    print(f"\ncommands on {project_dir} (median of 3, wall time incl. interpreter start)")
-    print(f"  {'command':56s} {'old (s)':>8s} {'new (s)':>8s}   last line of output (new)")
+    frame = _a_labelled_frame(project_dir)
+    if frame:
+        commands.append(["query", "--campaign", "demo", "--lineage", frame])
+    print(f"\ncommands on {project_dir} (median of 3 incl. interpreter start; wall, and CPU = user + sys)")
+    print(f"  {'command':61s} {'old wall':>8s} {'new wall':>8s} {'old CPU':>8s} {'new CPU':>8s}   last line (new)")
+    nan = (float("nan"), float("nan"), "")
     for args in commands:
         full = [*args, "--project-dir", str(project_dir)]
-        t_new, last = time_command(full, _env(REPO))
-        t_old = time_command(full, _env(baseline_repo))[0] if baseline_repo else float("nan")
-        print(f"  mlip-glass {' '.join(args):45s} {t_old:8.2f} {t_new:8.2f}   | {last[:50]}")
+        w_new, c_new, last = time_command(full, _env(REPO))
+        w_old, c_old, _ = time_command(full, _env(baseline_repo)) if baseline_repo else nan
+        label = " ".join(args if "--lineage" not in args else [*args[:-1], args[-1][:12]])
+        print(f"  mlip-glass {label:50s} {w_old:8.2f} {w_new:8.2f} {c_old:8.2f} {c_new:8.2f}   | {last[:40]}")
 
 
 def main(argv=None):
@@ -183,6 +254,10 @@ def main(argv=None):
         bench_wire(datasets)
     if args.project_dir:
         bench_commands(args.project_dir, args.baseline_repo)
+        with tempfile.TemporaryDirectory() as tmp:
+            current = current_format_copy(args.project_dir, Path(tmp) / "project")
+            print("\nthe same campaign rewritten as the current code writes it:", end="")
+            bench_commands(current, args.baseline_repo)
 
 
 if __name__ == "__main__":

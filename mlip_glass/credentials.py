@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+from typing import TYPE_CHECKING
 
 from maggma.stores import GridFSStore, MongoStore
 
@@ -81,13 +82,18 @@ class _EnvExpandingStore:
     """Mixin: ``uri``/``host``/``username``/``password`` may hold ``${VAR}``; expanded only to connect."""
 
     _SECRET_FIELDS = ("uri", "host", "username", "password")
+    if TYPE_CHECKING:  # fields of the maggma store this is mixed into
+        uri: str | None
+        host: str
+        database: str
+        collection_name: str
 
     def connect(self, force_reset: bool = False):
         templates = {k: getattr(self, k, None) for k in self._SECRET_FIELDS}
         try:
             for key, value in templates.items():
                 setattr(self, key, expand_env(value, f"store {key}"))
-            return super().connect(force_reset=force_reset)
+            return super().connect(force_reset=force_reset)  # type: ignore[misc]  # the maggma store's connect
         finally:
             for key, value in templates.items():  # never keep the secret in the (serialisable) fields
                 setattr(self, key, value)
@@ -125,7 +131,7 @@ def _strip(store, variable: str):
     placeholder = "${" + variable + "}"
     uri = getattr(clean, "uri", None)
     pw = uri_password(uri) if uri else None
-    if pw and not env_refs(pw):
+    if uri and pw and not env_refs(pw):
         clean.uri = _uri_with_password(uri, placeholder)
     password = getattr(clean, "password", "")
     if password and not env_refs(password):

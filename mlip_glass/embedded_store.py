@@ -201,7 +201,7 @@ class ProjectMontyStore(MontyStore):
         if storage != "sqlite":
             raise StoreConfigError(f"ProjectMontyStore supports storage='sqlite' only, got {storage!r}")
         super().__init__(
-            collection_name, database_path=database_path, database_name=database_name, storage=storage,
+            collection_name, database_path=database_path, database_name=database_name, storage="sqlite",
             storage_kwargs=storage_kwargs, client_kwargs=client_kwargs, **kwargs,
         )
         self.companion_collections = list(companion_collections)
@@ -290,8 +290,9 @@ class ProjectMontyStore(MontyStore):
     def query(self, criteria=None, properties=None, sort=None, hint=None, skip=0, limit=0, **kwargs):
         """maggma's query, without decoding what it does not need: ``{id_field: value}`` /
         ``{id_field: {"$in": [...]}}`` read by key (documents written before ``id_field`` keys existed are found
-        by montydb's scan, as before); other queries decode only the top-level fields they filter and sort on,
-        then only the projected fields of the matching documents (montydb decodes every whole document)."""
+        by montydb's scan, as before); other queries decode only the fields they filter and sort on (embedded
+        documents pruned to the paths asked for), then only the projected fields of the matching documents
+        (montydb decodes every whole document)."""
         if hint or kwargs:
             yield from super().query(criteria, properties, sort=sort, hint=hint, skip=skip, limit=limit, **kwargs)
             return
@@ -344,7 +345,7 @@ class ProjectMontyStore(MontyStore):
         return state
 
 
-# -- partial decoding: only the top-level fields a query needs -------------------------------------------
+# -- partial decoding: only the fields a query needs ------------------------------------------------
 #: BSON element types of fixed size (bytes after the name)
 _FIXED_SIZE = {0x01: 8, 0x06: 0, 0x07: 12, 0x08: 1, 0x09: 8, 0x0A: 0, 0x10: 4, 0x11: 8, 0x12: 8, 0x13: 16,
                0x7F: 0, 0xFF: 0}
@@ -380,14 +381,47 @@ def _top_level_elements(raw: bytes) -> dict[str, tuple[int, int]]:
     return spans
 
 
-def _sub_document(raw: bytes, spans: dict, names) -> bytes:
-    """A BSON document of the top-level elements ``names`` of ``raw`` (those present)."""
-    body = b"".join(raw[spans[n][0]:spans[n][1]] for n in names if n in spans)
+def _path_tree(paths) -> dict:
+    """``{"a": {"b": None}, "c": None}`` for the dotted paths ``["a.b", "c"]`` (None: the whole element; a
+    path that is a prefix of another keeps the whole element)."""
+    tree: dict = {}
+    for path in paths:
+        node, parts = tree, path.split(".")
+        if any("$" in part for part in parts):  # positional projections: the whole top-level element
+            parts = parts[:1]
+        for i, part in enumerate(parts):
+            if i == len(parts) - 1:
+                node[part] = None
+                break
+            child = node.get(part, {})
+            if child is None:  # a shorter path already keeps the whole element
+                break
+            node[part] = child
+            node = child
+    return tree
+
+
+def _pruned(raw: bytes, spans: dict, tree: dict) -> bytes:
+    """A BSON document of ``raw`` holding only the elements on the paths of ``tree`` (:func:`_path_tree`), in
+    document order: embedded documents are pruned recursively, anything else (arrays included: the query
+    language looks into their elements) is kept whole."""
+    parts = []
+    for name, (start, end) in spans.items():
+        if name not in tree:
+            continue
+        sub = tree[name]
+        if sub is None or raw[start] != 0x03:
+            parts.append(raw[start:end])
+            continue
+        value_start = raw.index(b"\x00", start + 1) + 1
+        inner = raw[value_start:end]
+        parts.append(raw[start:value_start] + _pruned(inner, _top_level_elements(inner), sub))
+    body = b"".join(parts)
     return (len(body) + 5).to_bytes(4, "little") + body + b"\x00"
 
 
 def _query_fields(criteria) -> set[str] | None:
-    """Top-level field names a query reads, or None if it uses an operator this cannot follow."""
+    """Field paths a query reads (``metadata.stage``), or None if it uses an operator this cannot follow."""
     names: set[str] = set()
     for key, value in (criteria or {}).items():
         if key in _LOGICAL and isinstance(value, list):
@@ -399,7 +433,7 @@ def _query_fields(criteria) -> set[str] | None:
         elif key.startswith("$"):
             return None  # $where, $expr, $text, ...: whole documents
         else:
-            names.add(key.split(".", 1)[0])
+            names.add(key)
     return names
 
 
@@ -422,22 +456,23 @@ def _partial_query_impl(store: ProjectMontyStore, criteria, properties, sort, sk
     filter_names = _query_fields(criteria)
     if filter_names is None or (projection and not all(projection.values())):
         return None  # exclusion projections and unknown operators: montydb's own path
-    sort_names = {k.split(".", 1)[0] for k in (sort or {})}
+    sort_names = set(sort or {})
     bson, codec = store._codec()
     if not os.path.isfile(store.collection_file):
         return []
     with contextlib.closing(_ReadOnlyAwareSqlite.connect(store.collection_file)) as conn:
         rows = [raw for (raw,) in conn.execute("SELECT v FROM documents")]
     queryfilter = QueryFilter(criteria or {})
-    wanted = ["_id", *sorted(filter_names | sort_names)]
+    wanted = _path_tree(["_id", *sorted(filter_names | sort_names)])
     matched, raw_of = [], {}
     for raw in rows:
         raw = bytes(raw) if not isinstance(raw, bytes) else raw
         try:
             spans = _top_level_elements(raw)
-        except (ValueError, IndexError):
+            pruned = _pruned(raw, spans, wanted)
+        except (ValueError, IndexError):  # a BSON layout this reader does not follow: montydb's own path
             return None
-        part = bson.document_decode(_sub_document(raw, spans, wanted), codec_options=codec)
+        part = bson.document_decode(pruned, codec_options=codec)
         if queryfilter(part):
             matched.append(queryfilter.fieldwalker)
             raw_of[id(queryfilter.fieldwalker.doc)] = (raw, spans)
@@ -448,15 +483,14 @@ def _partial_query_impl(store: ProjectMontyStore, criteria, properties, sort, sk
         matched = matched[skip:]
     if limit:
         matched = matched[:abs(limit)]
-    projector = Projector(projection, queryfilter) if projection else None
+    if not projection:  # None (or empty: Mongo's whole document)
+        return [bson.document_decode(raw_of[id(walker.doc)][0], codec_options=codec) for walker in matched]
+    projector = Projector(projection, queryfilter)
+    projected = _path_tree(["_id", *projection])
     out = []
     for walker in matched:
         raw, spans = raw_of[id(walker.doc)]
-        if projection is None:
-            out.append(bson.document_decode(raw, codec_options=codec))
-            continue
-        names = ["_id", *dict.fromkeys(k.split(".", 1)[0] for k in projection)]
-        doc = bson.document_decode(_sub_document(raw, spans, names), codec_options=codec)
+        doc = bson.document_decode(_pruned(raw, spans, projected), codec_options=codec)
         walker = FieldWalker(doc)
         projector(walker)
         out.append(walker.doc)

@@ -61,10 +61,14 @@ def criteria(campaign: str | None, stage: str | None = None, iteration: int | No
 _criteria = criteria
 
 
+def _recency(doc: dict) -> tuple:
+    return str(doc.get("completed_at") or ""), doc.get("index", 1)
+
+
 def latest(docs: Iterable[dict]) -> dict | None:
     """The most recently completed of ``docs`` (by ``completed_at``, then ``index``), or None."""
     docs = list(docs)
-    return max(docs, key=lambda d: (str(d.get("completed_at") or ""), d.get("index", 1))) if docs else None
+    return max(docs, key=_recency) if docs else None
 
 
 def _connect(store) -> None:
@@ -82,14 +86,38 @@ def _is_main_model(doc: dict) -> bool:
     return int(meta.get("committee_member") or 0) == 0 and (out.get("status") or "completed") == "completed"
 
 
-def find_model(store, campaign: str, iteration: int, load: bool = False, committee: bool = False):
+#: fields of model documents :func:`model_of_iteration` / :func:`learning_curve` read
+MODEL_FIELDS = ["uuid", "index", "completed_at", "metadata", "output.status", "output.model_hash",
+                "output.dataset_hash", "output.rmse", "output.n_train", "output.n_test"]
+#: fields of dataset documents they read
+DATASET_FIELDS = ["uuid", "index", "completed_at", "metadata", "output.dataset_hash", "output.previous_dataset_hash",
+                  "output.counts", "output.frame_hashes_train", "output.frame_hashes_test"]
+#: fields of active-learning summary documents they read
+SUMMARY_FIELDS = ["uuid", "index", "completed_at", "metadata", "output"]
+#: what :func:`latest` and :func:`_is_main_model` read (added to any projection of model documents)
+_SELECTION_FIELDS = ["uuid", "index", "completed_at", "metadata", "output.status"]
+
+
+def _with_selection_fields(properties: list[str] | None) -> list[str] | None:
+    """``properties`` plus :data:`_SELECTION_FIELDS`, without paths inside another one (MongoDB refuses
+    ``{"output": 1, "output.status": 1}``)."""
+    if properties is None:
+        return None
+    fields = list(dict.fromkeys([*_SELECTION_FIELDS, *properties]))
+    return [f for f in fields if not any(f.startswith(other + ".") for other in fields)]
+
+
+def find_model(store, campaign: str, iteration: int, load: bool = False, committee: bool = False,
+               properties: list[str] | None = None):
     """The completed NEP model document of ``campaign`` at ``iteration`` (latest if several).
 
     With ``committee=True`` a list of every completed model of the iteration (main model first).
-    ``load=True`` fetches ``nep_txt`` and other blobs from the data store.
+    ``load=True`` fetches ``nep_txt`` and other blobs from the data store. ``properties``: only these fields
+    (e.g. :data:`MODEL_FIELDS`; None: whole documents).
     """
     _connect(store)
-    docs = list(store.query(_criteria(campaign, NEP_STAGE, iteration), load=load))
+    crit = _criteria(campaign, NEP_STAGE, iteration)
+    docs = list(store.query(crit, properties=_with_selection_fields(properties), load=load))
     docs = [d for d in docs if ((d.get("output") or {}).get("status") or "completed") == "completed"]
     if committee:
         docs.sort(key=lambda d: int((d.get("metadata") or {}).get("committee_member") or 0))
@@ -98,13 +126,16 @@ def find_model(store, campaign: str, iteration: int, load: bool = False, committ
 
 
 #: only DatasetDocuments carry this field (the dataset stage also stores Fig. 2b / cost-ledger reports)
-IS_DATASET = {"output.dataset_hash": {"$exists": True}}
+IS_DATASET: dict[str, Any] = {"output.dataset_hash": {"$exists": True}}
 
 
-def find_dataset(store, campaign: str, iteration: int, load: bool = False) -> dict | None:
-    """The dataset document of ``campaign`` at ``iteration`` (latest if several)."""
+def find_dataset(store, campaign: str, iteration: int, load: bool = False,
+                 properties: list[str] | None = None) -> dict | None:
+    """The dataset document of ``campaign`` at ``iteration`` (latest if several); ``properties``: only these
+    fields (e.g. :data:`DATASET_FIELDS`; None: whole documents)."""
     _connect(store)
-    return latest(store.query(_criteria(campaign, DATASET_STAGE, iteration, **IS_DATASET), load=load))
+    crit = _criteria(campaign, DATASET_STAGE, iteration, **IS_DATASET)
+    return latest(store.query(crit, properties=_with_selection_fields(properties), load=load))
 
 
 def heldout_set(store, campaign: str, load: bool = False) -> dict | None:
@@ -163,12 +194,19 @@ def model_of_iteration(store, campaign: str, iteration: int) -> dict:
 
     Returns ``{"iteration", "model": {uuid, model_hash, dataset_hash, rmse, n_train, n_test},
     "dataset": {uuid, dataset_hash, previous_dataset_hash, counts, n_train, n_test}, "summary": ...}``
-    (summary = the active-learning summary of the iteration, None for iteration 0).
+    (summary = the active-learning summary of the iteration, None for iteration 0). Reads only the fields it
+    returns (:data:`MODEL_FIELDS`, :data:`DATASET_FIELDS`, :data:`SUMMARY_FIELDS`).
     """
-    model = find_model(store, campaign, iteration)
+    model = find_model(store, campaign, iteration, properties=MODEL_FIELDS)
     if model is None:
         raise ProvenanceError(f"no completed NEP model for campaign {campaign!r}, iteration {iteration}")
-    dataset = find_dataset(store, campaign, iteration)
+    dataset = find_dataset(store, campaign, iteration, properties=DATASET_FIELDS)
+    crit = _criteria(campaign, AL_STAGE, iteration, name=SUMMARY_JOB_NAME)
+    summary = latest(store.query(crit, properties=SUMMARY_FIELDS))
+    return _model_entry(iteration, model, dataset, summary)
+
+
+def _model_entry(iteration: int, model: dict, dataset: dict | None, summary: dict | None) -> dict:
     out = model["output"]
     result = {
         "iteration": int(iteration),
@@ -193,10 +231,19 @@ def model_of_iteration(store, campaign: str, iteration: int) -> dict:
             "n_train": len(d.get("frame_hashes_train") or []),
             "n_test": len(d.get("frame_hashes_test") or []),
         }
-    summary = latest(store.query(_criteria(campaign, AL_STAGE, iteration, name=SUMMARY_JOB_NAME)))
     if summary is not None:
         result["summary"] = summary["output"]
     return result
+
+
+def _latest_by_iteration(docs: Iterable[dict]) -> dict[int, dict]:
+    """The latest of ``docs`` (:func:`latest`) per ``metadata.iteration`` (documents without one left out)."""
+    groups: dict[int, list[dict]] = {}
+    for doc in docs:
+        iteration = (doc.get("metadata") or {}).get("iteration")
+        if iteration is not None:
+            groups.setdefault(int(iteration), []).append(doc)
+    return {k: max(group, key=_recency) for k, group in groups.items()}
 
 
 def metric(rmse: dict | None, path: Iterable[str]) -> float | None:
@@ -210,10 +257,18 @@ def metric(rmse: dict | None, path: Iterable[str]) -> float | None:
 
 
 def learning_curve(store, campaign: str) -> list[dict]:
-    """Errors per iteration: ``[{iteration, model_hash, n_train, n_test, rmse: {split: {...}}, fractions}]``."""
+    """Errors per finished iteration (:func:`finished_iterations`): ``[{iteration, model_hash, n_train, n_test,
+    rmse: {split: {...}}, n_new_frames, fractions}]``; three projected queries (models, datasets, summaries)."""
+    _connect(store)
+    models = _latest_by_iteration(
+        d for d in store.query(_criteria(campaign, NEP_STAGE), properties=MODEL_FIELDS) if _is_main_model(d))
+    datasets = _latest_by_iteration(
+        store.query(_criteria(campaign, DATASET_STAGE, **IS_DATASET), properties=DATASET_FIELDS))
+    summaries = _latest_by_iteration(
+        store.query(_criteria(campaign, AL_STAGE, name=SUMMARY_JOB_NAME), properties=SUMMARY_FIELDS))
     rows = []
-    for k in finished_iterations(store, campaign):
-        entry = model_of_iteration(store, campaign, k)
+    for k in sorted(set(models) & set(datasets)):
+        entry = _model_entry(k, models[k], datasets[k], summaries.get(k))
         summary = entry["summary"] or {}
         rows.append({
             "iteration": k,
@@ -245,14 +300,20 @@ def frames_in_output(output: Any) -> list[dict]:
     return []
 
 
-def iter_frames(store, campaign: str | None = None, iteration: int | None = None) -> Iterator[tuple[dict, dict]]:
-    """``(frame, job document)`` for every labelled frame of the campaign's reference jobs."""
+def iter_frames(store, campaign: str | None = None, iteration: int | None = None,
+                subset: str | None = None) -> Iterator[tuple[dict, dict]]:
+    """``(frame, job document)`` for every labelled frame of the campaign's reference jobs (of ``subset`` only:
+    jobs whose output names another subset are not loaded)."""
     _connect(store)
     props = ["uuid", "index", "name", "metadata", "output", "completed_at"]
+    crit = _criteria(campaign, REFERENCE_STAGE, iteration)
+    if subset is not None:  # a SubsetDocument's frames are all of its subset; other outputs are looked into
+        crit["$or"] = [{"output.subset": subset}, {"output.subset": {"$exists": False}}]
     # load=True: the datasets stage's subset documents keep their frames in the data store
-    for doc in store.query(_criteria(campaign, REFERENCE_STAGE, iteration), properties=props, load=True):
+    for doc in store.query(crit, properties=props, load=True):
         for frame in frames_in_output(doc.get("output")):
-            yield frame, doc
+            if subset is None or frame.get("subset") == subset:
+                yield frame, doc
 
 
 def labelled_hashes(store, campaign: str) -> set[str]:
@@ -270,7 +331,7 @@ def labelled_hashes(store, campaign: str) -> set[str]:
         else:
             legacy = True
     if legacy:
-        crit = _criteria(campaign, REFERENCE_STAGE, **{"output.frame_hashes": {"$exists": False}})
+        crit = {**_criteria(campaign, REFERENCE_STAGE), "output.frame_hashes": {"$exists": False}}
         hashes.update(frame["structure_hash"] for frame, _ in _frames_of_docs(store, crit))
     return hashes
 
@@ -290,21 +351,26 @@ def reference_frames(store, campaign: str, iteration: int | None = None, sort: d
     return [frame for frame, _ in _frames_of_docs(store, crit, sort)]
 
 
-def frames_by_hash(store, campaign: str, hashes: Iterable[str]) -> dict[str, dict]:
+def frames_by_hash(store, campaign: str | None, hashes: Iterable[str]) -> dict[str, dict]:
     """Labelled frames of ``campaign`` whose structure hash is in ``hashes`` (latest job wins). Only jobs whose
     ``output.frame_hashes`` list one of them are loaded (plus older jobs without that list)."""
+    return {h: frame for h, (frame, _) in _frames_and_jobs_by_hash(store, campaign, hashes).items()}
+
+
+def _frames_and_jobs_by_hash(store, campaign: str | None, hashes: Iterable[str]) -> dict[str, tuple[dict, dict]]:
+    """:func:`frames_by_hash` with each frame's job document: ``{hash: (frame, job document)}``."""
     wanted = set(hashes)
     if not wanted:
         return {}
     _connect(store)
-    matching = _criteria(campaign, REFERENCE_STAGE, **{"output.frame_hashes": {"$in": sorted(wanted)}})
-    legacy = _criteria(campaign, REFERENCE_STAGE, **{"output.frame_hashes": {"$exists": False}})
-    found: dict[str, tuple[str, dict]] = {}
+    matching = {**_criteria(campaign, REFERENCE_STAGE), "output.frame_hashes": {"$in": sorted(wanted)}}
+    legacy = {**_criteria(campaign, REFERENCE_STAGE), "output.frame_hashes": {"$exists": False}}
+    found: dict[str, tuple[str, dict, dict]] = {}
     for frame, doc in itertools.chain(_frames_of_docs(store, matching), _frames_of_docs(store, legacy)):
         h = frame["structure_hash"]
-        if h in wanted and str(doc.get("completed_at")) >= found.get(h, ("", None))[0]:
-            found[h] = (str(doc.get("completed_at")), frame)
-    return {h: f for h, (_, f) in found.items()}
+        if h in wanted and (h not in found or str(doc.get("completed_at")) >= found[h][0]):
+            found[h] = (str(doc.get("completed_at")), frame, doc)
+    return {h: (frame, doc) for h, (_, frame, doc) in found.items()}
 
 
 def dataset_frames(store, campaign: str | None, dataset_uuid: str) -> tuple[dict, list[dict]]:
@@ -329,9 +395,7 @@ def frames_of_subset(store, campaign: str, subset: str, iteration: int | None = 
     iteration}``.
     """
     rows = []
-    for frame, doc in iter_frames(store, campaign, iteration):
-        if frame.get("subset") != subset:
-            continue
+    for frame, doc in iter_frames(store, campaign, iteration, subset):
         n_atoms = len((frame.get("structure") or {}).get("sites") or []) or None
         energy = frame.get("energy")
         rows.append({
@@ -349,7 +413,7 @@ def frames_of_subset(store, campaign: str, subset: str, iteration: int | None = 
 
 
 def _find_by_structure_hash(store, campaign: str, stage: str, h: str) -> dict | None:
-    return latest(store.query(_criteria(campaign, stage, **{"output.structure_hash": h})))
+    return latest(store.query({**_criteria(campaign, stage), "output.structure_hash": h}))
 
 
 def lineage(store, campaign: str, frame_hash: str, max_depth: int = 20) -> list[dict]:
@@ -359,12 +423,11 @@ def lineage(store, campaign: str, frame_hash: str, max_depth: int = 20) -> list[
     "surrogate", structure_hash, job_uuid, job_name, iteration, ...}``; the surrogate step carries
     ``method``, ``cooling_length`` and ``seed``. Raises :class:`ProvenanceError` if the frame is unknown.
     """
-    frames = frames_by_hash(store, campaign, [frame_hash])
+    frames = _frames_and_jobs_by_hash(store, campaign, [frame_hash])
     if frame_hash not in frames:
         raise ProvenanceError(f"no labelled frame with structure hash {frame_hash} in campaign {campaign!r}")
     chain: list[dict] = []
-    frame = frames[frame_hash]
-    frame_doc = next(d for f, d in iter_frames(store, campaign) if f["structure_hash"] == frame_hash)
+    frame, frame_doc = frames[frame_hash]
     source = frame.get("source") or {}
     chain.append({
         "kind": "frame", "structure_hash": frame_hash, "subset": frame.get("subset"), "engine": frame.get("engine"),
@@ -460,7 +523,7 @@ PROPERTY_NAMES = ("rdf", "elastic", "aqs_shear", "energetics")
 def property_outputs(store, campaign: str) -> dict[str, list[dict]]:
     """Outputs (blobs loaded) of the campaign's property jobs by property (:data:`PROPERTY_NAMES`), oldest first."""
     out: dict[str, list[dict]] = {name: [] for name in PROPERTY_NAMES}
-    crit = _criteria(campaign, "properties", **{"output.property": {"$exists": True}})
+    crit = {**_criteria(campaign, "properties"), "output.property": {"$exists": True}}
     for doc in store.query(crit, load=True, sort={"completed_at": 1}):
         output = doc.get("output") or {}
         if output.get("property") in out:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, cast
 
 from jobflow import JobStore
 from maggma.stores import MemoryStore
@@ -89,7 +90,7 @@ def check_mongo(
     import pymongo
     from pymongo.errors import OperationFailure, PyMongoError
 
-    client = None
+    client: Any = None
     try:
         if client_factory is None:
             client = pymongo.MongoClient(expand_env(uri, "store URI"), serverSelectionTimeoutMS=timeout_ms)
@@ -125,7 +126,7 @@ def embedded_job_store(path: str | os.PathLike | None = None, writer: bool = Fal
     until the store is closed or the process ends).
     """
     database_path = str(project_dir(path) / "store")
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "database_path": database_path, "database_name": DEFAULT_DATABASE, "storage": "sqlite",
         "companion_collections": [DOCS_COLLECTION, BLOBS_COLLECTION],
     }
@@ -356,7 +357,8 @@ def ensure_indexes(store: JobStore, fields=None) -> list[str]:
     done = []
     targets = [(store.docs_store, key, key) for key in fields or INDEXED_FIELDS]
     if fields is None:
-        targets += [(extra, "blob_uuid", f"{name}:blob_uuid") for name, extra in store.additional_stores.items()
+        extras: dict[str, Any] = cast(Any, store).additional_stores
+        targets += [(extra, "blob_uuid", f"{name}:blob_uuid") for name, extra in extras.items()
                     if getattr(extra, "id_field", None) != "blob_uuid"]
     for target, key, label in targets:
         try:

@@ -10,21 +10,44 @@ from pathlib import Path
 
 import pytest
 from jobflow import run_locally
+from store_checks import assert_in_data_store
 
 from mlip_glass import queries
+from mlip_glass.provenance import stamp
 from mlip_glass.store import memory_job_store
 from mlip_glass.testing.al_standins import toy_campaign_flow, toy_loop_maker
-from mlip_glass.provenance import stamp
 
 CAMPAIGN = "al-test"
 
 
 @pytest.fixture(scope="module")
-def campaign_store():
+def campaign_run():
     store = memory_job_store()
-    run_locally(toy_campaign_flow(CAMPAIGN, max_iterations=2, n_feedback_runs=2), store=store,
-                ensure_success=True, log=False)
-    return store
+    responses = run_locally(toy_campaign_flow(CAMPAIGN, max_iterations=2, n_feedback_runs=2), store=store,
+                            ensure_success=True, log=False)
+    return store, responses
+
+
+@pytest.fixture(scope="module")
+def campaign_store(campaign_run):
+    return campaign_run[0]
+
+
+def test_feedback_snapshots_and_selected_structures_live_in_the_data_store(campaign_run):
+    store, responses = campaign_run
+    runs = list(store.query({"metadata.campaign": CAMPAIGN, "name": queries.FEEDBACK_JOB_NAME}, properties=["uuid"]))
+    assert len(runs) == 4  # 2 iterations x 2 runs
+    for run in runs:
+        assert_in_data_store(store, responses, run["uuid"], "snapshots")
+    n_to_label = 0
+    for select in store.query({"metadata.campaign": CAMPAIGN, "name": "al select"}, properties=["uuid"]):
+        assert_in_data_store(store, responses, select["uuid"], "reused_frames")
+        out = assert_in_data_store(store, responses, select["uuid"], "to_label")
+        assert len(out["to_label"]) == out["n_to_label"]
+        n_to_label += out["n_to_label"]
+    labelled = store.query({"metadata.campaign": CAMPAIGN, "metadata.iteration": {"$gte": 1}, "name": "al label"},
+                           load=True)
+    assert n_to_label > 0 and sum(len(queries.frames_in_output(d["output"])) for d in labelled) == n_to_label
 
 
 def _dataset_hashes(store, k):

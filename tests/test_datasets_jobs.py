@@ -6,8 +6,11 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from jobflow import Flow, run_locally
+from jobflow import Flow, OutputReference, run_locally
+from store_checks import assert_in_data_store
 
+from mlip_glass.datasets.demo import demo_database_maker
+from mlip_glass.datasets.extxyz import frames_from_text
 from mlip_glass.datasets.jobs import (
     AIMDSubsetMaker,
     AssembleDatasetMaker,
@@ -15,14 +18,14 @@ from mlip_glass.datasets.jobs import (
     DistortedMaker,
     ExpandedCompressedMaker,
     ReferenceDatabaseMaker,
+    relaxed_finals,
+    rescaled_parents,
 )
-from mlip_glass.datasets.demo import demo_database_maker
-from mlip_glass.datasets.extxyz import frames_from_text
 from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
 from mlip_glass.provenance import stamp
 from mlip_glass.reference.jobs import LabelMaker
-from mlip_glass.testing.structures import surrogate_like_documents
 from mlip_glass.store import memory_job_store
+from mlip_glass.testing.structures import surrogate_like_documents
 
 warnings.filterwarnings("ignore")
 
@@ -80,6 +83,17 @@ def test_big_outputs_live_in_the_data_store_and_jobs_carry_the_stage(demo_run):
     assert store.additional_stores["data"].count() >= 7
 
 
+def test_rescaled_parents_and_relaxed_finals_keep_their_structures_in_the_data_store(demo_run):
+    _, store = demo_run
+    relaxed = OutputReference(store.query_one({"name": "relaxed subset"}, properties=["uuid"])["uuid"])
+    scaled = rescaled_parents(surrogate_like_documents(3, seed=20), relaxed)
+    finals = relaxed_finals(relaxed)
+    responses = run_locally(Flow([scaled, finals]), store=store, ensure_success=True, allow_external_references=True)
+    out = assert_in_data_store(store, responses, scaled.uuid, "structures")
+    assert len(out["structures"]) == 3 and out["volume_per_atom"] > 0
+    assert assert_in_data_store(store, responses, finals.uuid, None)  # the whole list
+
+
 def test_report_has_fig2b_fit_and_cost_ledger(demo_run):
     flow, store = demo_run
     report_job = flow.jobs[-1]
@@ -119,8 +133,8 @@ def test_with_vasp_every_subset_becomes_one_atomate2_job_per_calculation(tmp_pat
     import atomate2.vasp.jobs.base as a2base
 
     from mlip_glass.reference.engines import EAMEngine
-    from mlip_glass.testing.fake_vasp import run_fake_vasp
     from mlip_glass.reference.vasp import VaspEngine
+    from mlip_glass.testing.fake_vasp import run_fake_vasp
 
     monkeypatch.setattr(a2base, "run_vasp", run_fake_vasp)
     docs = surrogate_like_documents(2, seed=50, counts={"Cu": 7, "Zr": 7, "Al": 2}, box=6.8)

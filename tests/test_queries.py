@@ -1,6 +1,6 @@
 """Provenance queries on a finished stand-in campaign in the embedded (on-disk) store: model of an
 iteration with its dataset and metrics, frames of a subset with job and engine, lineage back to the
-surrogate run, learning curve, the CLI and the indexes."""
+surrogate run, learning curve, the CLI and the indexes; the same answers on the Mongo wire server."""
 
 from __future__ import annotations
 
@@ -122,3 +122,25 @@ def test_criteria_are_built_in_one_place():
                                              "metadata.iteration": 2}
     assert criteria("c", iteration=2, at_most=True) == {"metadata.campaign": "c", "metadata.iteration": {"$lte": 2}}
     assert criteria(None, name="al label") == {"name": "al label"}
+
+
+@pytest.mark.wire
+def test_queries_answer_the_same_on_the_mongo_wire_server(store, mongo_uri):
+    """Projections on nested paths, the subset pre-filter and lineage as MongoDB evaluates them (same seeds: same
+    frames and models; job uuids differ)."""
+    from mlip_glass.store import mongo_job_store
+
+    wire = mongo_job_store(mongo_uri)
+    run_locally(toy_campaign_flow(CAMPAIGN, max_iterations=2, n_feedback_runs=2), store=wire, ensure_success=True,
+                log=False)
+    assert queries.learning_curve(wire, CAMPAIGN) == queries.learning_curve(store, CAMPAIGN)
+    for k in (0, 2):
+        ours, theirs = (queries.model_of_iteration(s, CAMPAIGN, k) for s in (wire, store))
+        assert ours["model"]["model_hash"] == theirs["model"]["model_hash"]
+        assert {**ours["dataset"], "uuid": None} == {**theirs["dataset"], "uuid": None}
+    hashes = {s: sorted(r["structure_hash"] for r in queries.frames_of_subset(s, CAMPAIGN, "mlip_feedback"))
+              for s in (wire, store)}
+    assert hashes[wire] == hashes[store] and hashes[wire]
+    chains = [[(step["kind"], step["structure_hash"]) for step in queries.lineage(s, CAMPAIGN, hashes[store][0])]
+              for s in (wire, store)]
+    assert chains[0] == chains[1] and chains[0][-1][0] == "surrogate"

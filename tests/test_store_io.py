@@ -130,6 +130,13 @@ def test_embedded_queries_return_what_montydb_returns(frames, tmp_path):
         ({"metadata.iteration": {"$gte": 1}}, ["uuid", "index", "output"], {"completed_at": 1}, 1, 1),
         ({"uuid": uuid}, ["output", "uuid", "index"], {"index": -1}, 0, 1),
         ({"output.counts.n_frames": {"$gt": 2}}, ["name"], None, 0, 0),
+        # nested paths: embedded documents pruned to them, arrays kept whole
+        ({"output.counts.n_frames": {"$gte": 3}}, ["output.counts.n_frames", "output.subset", "metadata.iteration"],
+         {"output.counts.n_frames": -1}, 0, 0),
+        ({"output.frame_hashes": {"$in": [frames[1].structure_hash]}}, ["uuid", "output.frame_hashes"], None, 0, 0),
+        ({"$or": [{"output.subset": "surrogate"}, {"output.subset": {"$exists": False}}]}, ["uuid"], None, 0, 0),
+        ({"output.no_such_field": {"$exists": False}}, ["output.no_such_field", "output.counts"], None, 0, 0),
+        ({"metadata.campaign": "q"}, ["output.frames.blob_uuid", "output"], None, 0, 0),
     ]
     for criteria, properties, sort, skip, limit in queries:
         ours = list(docs.query(criteria, properties, sort=sort, skip=skip, limit=limit))

@@ -5,6 +5,7 @@ import logging
 import numpy as np
 import pytest
 from jobflow import OutputReference, run_locally
+from store_checks import assert_in_data_store
 
 from mlip_glass.provenance import structure_hash
 from mlip_glass.store import memory_job_store
@@ -64,7 +65,9 @@ def test_grid_flow_maps_swap_mc_onto_md_time_axis(tmp_path, monkeypatch):
         md_maker=MDCoolingMaker(equilibration_sweeps=200),
     )
     flow = maker.make()
-    store = _run(flow, tmp_path, monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    store = memory_job_store()
+    responses = run_locally(flow, store=store, ensure_success=True)
     out = {k: v.resolve(store) if isinstance(v, OutputReference) else v for k, v in flow.output.items()}
     mapping = out["mapping"]
     assert isinstance(mapping, TimescaleMapDocument)
@@ -83,6 +86,7 @@ def test_grid_flow_maps_swap_mc_onto_md_time_axis(tmp_path, monkeypatch):
     assert (tmp_path / "fig2a_timescale_map.png").exists() or mapping.figure_path
     raw_map = store.query_one({"name": "time-scale map"}, load=False)
     assert "blob_uuid" in raw_map["output"]["figure_png"]  # the PNG sits in the data store
+    assert_in_data_store(store, responses, raw_map["uuid"], "states")  # so do the states (structures)
     import base64
     assert base64.b64decode(mapping.figure_png)[:4] == b"\x89PNG"
     # the grid's jobs are queryable by method / cooling length / sample

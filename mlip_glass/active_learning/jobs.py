@@ -51,8 +51,10 @@ from mlip_glass.utils.imports import import_object  # noqa: F401  (re-exported: 
 
 logger = logging.getLogger(__name__)
 
-#: jobs that read the store while they run
-al_job = stage_job("active_learning", config=JobConfig(expose_store=True))
+#: jobs that read the store while they run; feedback snapshots and the selection's structures (to label, reused
+#: frames) go to the data store
+al_job = stage_job("active_learning", data=["snapshots", "to_label", "reused_frames"],
+                   config=JobConfig(expose_store=True))
 al_summary_job = stage_job("active_learning", name=queries.SUMMARY_JOB_NAME)
 
 #: default dataset assembly function ``f(frames, seed, previous=None)`` (import path; the deprecated

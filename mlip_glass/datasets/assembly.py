@@ -27,24 +27,29 @@ logger = logging.getLogger(__name__)
 SPECIES_ORDER = SPECIES
 
 
-def _flatten(frames) -> list[LabelledFrame]:
+def labelled_frames(frames) -> list[LabelledFrame]:
+    """The LabelledFrames of a job input: a frame block, a SubsetDocument (object or dict), LabelledFrames or their
+    dicts, or (nested) lists of these; None gives []. ``TypeError`` for anything else. (Job documents read from the
+    store, as plain dicts and leniently: :func:`mlip_glass.queries.frames_in_output`.)"""
     from mlip_glass.frame_block import is_frame_block
     from mlip_glass.reference.schemas import decode_frames
 
+    if frames is None:
+        return []
     if is_frame_block(frames):
         return decode_frames(frames)
+    if isinstance(frames, dict) and "frames" in frames:
+        return labelled_frames(frames["frames"])
+    if hasattr(frames, "frames"):
+        return labelled_frames(frames.frames)
     out = []
     for item in frames:
         if isinstance(item, LabelledFrame):
             out.append(item)
-        elif isinstance(item, dict) and "frames" in item:
-            out.extend(_flatten(item["frames"]))
-        elif hasattr(item, "frames"):
-            out.extend(_flatten(item.frames))
+        elif isinstance(item, (list, tuple)) or hasattr(item, "frames") or isinstance(item, dict) and "frames" in item:
+            out.extend(labelled_frames(item))
         elif isinstance(item, dict):
             out.append(LabelledFrame(**item))
-        elif isinstance(item, (list, tuple)):
-            out.extend(_flatten(item))
         else:
             raise TypeError(f"cannot read labelled frames from {type(item).__name__}")
     return out
@@ -87,7 +92,7 @@ def assemble_dataset(
         raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
     if isinstance(previous, dict):
         previous = DatasetDocument(**previous)
-    frames = _flatten(frames)
+    frames = labelled_frames(frames)
     if not frames:
         raise ValueError("no labelled frames to assemble")
     rejected = [f for f in frames if f.rejected]

@@ -17,7 +17,7 @@ from jobflow import Flow, JobConfig, Maker, Response
 
 from mlip_glass import queries
 from mlip_glass.datasets import subsets as subset_functions
-from mlip_glass.datasets.assembly import assemble_dataset
+from mlip_glass.datasets.assembly import assemble_dataset, labelled_frames
 from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
 from mlip_glass.provenance import inherit_provenance
 from mlip_glass.reference.constants import (
@@ -341,9 +341,7 @@ class DatabaseReportMaker(Maker):
     @stage_job("dataset")
     def make(self, subsets) -> dict:
         from mlip_glass.datasets.analysis import cost_ledger, plot_fig2b, surrogate_vs_reference
-        from mlip_glass.datasets.assembly import _flatten
-
-        frames = _flatten(subsets)
+        frames = labelled_frames(subsets)
         out: dict = {"cost_ledger": cost_ledger(frames)}
         try:
             fig = surrogate_vs_reference(frames)
@@ -360,7 +358,7 @@ class DatabaseReportMaker(Maker):
 RESCALE_OPTIONS = ("none", "relaxed_density")
 
 
-@stage_job("dataset")
+@stage_job("dataset", data=["structures"])
 def rescaled_parents(structures, relaxed) -> dict:
     """``structures`` scaled isotropically to the mean volume per atom of the final frames of the ``relaxed``
     subset (its reference-minimised structures) → ``{"volume_per_atom", "structures": [input documents]}``."""
@@ -372,24 +370,10 @@ def rescaled_parents(structures, relaxed) -> dict:
     return {"volume_per_atom": volume, "structures": [input_document(item) for item in inputs]}
 
 
-@stage_job("dataset")
+@stage_job("dataset", data=True)  # a list of structures: the whole output to the data store
 def relaxed_finals(relaxed) -> list:
     """The reference-minimised structures (last step of each relaxation) of a relaxed SubsetDocument."""
     return subset_functions.final_relaxed(labelled_frames(relaxed))
-
-
-def labelled_frames(subset) -> list:
-    """LabelledFrames of a SubsetDocument (object or dict) or a list of frames."""
-    from mlip_glass.reference.schemas import LabelledFrame
-
-    frames = subset.frames if hasattr(subset, "frames") else (subset.get("frames") if isinstance(subset, dict)
-                                                              else subset)
-    from mlip_glass.frame_block import is_frame_block
-    from mlip_glass.reference.schemas import decode_frames
-
-    if is_frame_block(frames):
-        return decode_frames(frames)
-    return [f if isinstance(f, LabelledFrame) else LabelledFrame.model_validate(f) for f in frames or []]
 
 
 @dataclass

@@ -126,6 +126,16 @@ def nep_text(model: Any, store: Any = None) -> str:
     return text
 
 
+def checked_nep_text(model: Any, store: Any = None) -> str:
+    """The model's nep.txt text (:func:`nep_text`), checked against the document's ``model_hash`` when it carries
+    one (``ValueError`` if they differ)."""
+    text = nep_text(model, store=store)
+    expected = None if isinstance(model, (str, Path)) else _get(model, "model_hash")
+    if expected and model_hash(text) != expected:
+        raise ValueError("NEP model document: nep_txt does not match model_hash (corrupted or mismatched model)")
+    return text
+
+
 def load_nep(model: Any, directory: str | Path | None = None, store: Any = None) -> Path:
     """Write the model's nep.txt to a file and return its path (ready for calorine ``CPUNEP``).
 
@@ -133,10 +143,7 @@ def load_nep(model: Any, directory: str | Path | None = None, store: Any = None)
     to a nep.txt, or the nep.txt text. ``directory``: where to write (default: a new temporary directory).
     The hash is checked when the document carries ``model_hash``.
     """
-    text = nep_text(model, store=store)
-    expected = None if isinstance(model, (str, Path)) else _get(model, "model_hash")
-    if expected and model_hash(text) != expected:
-        raise ValueError("nep_txt does not match model_hash (corrupted or mismatched model)")
+    text = checked_nep_text(model, store=store)
     directory = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="mlip_glass_nep_"))
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"nep_{model_hash(text)[:12]}.txt"

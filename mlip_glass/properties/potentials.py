@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 from monty.json import MSONable
 
-from mlip_glass.nep.schemas import NEPModelError, nep_text, parse_nep_header  # noqa: F401  (re-exported)
+from mlip_glass.nep.schemas import (  # noqa: F401  (NEPModelError, nep_text, parse_nep_header: re-exported)
+    NEPModelError,
+    checked_nep_text,
+    nep_text,
+    parse_nep_header,
+)
 from mlip_glass.nep.schemas import model_hash as nep_model_hash
 from mlip_glass.utils.potentials import (  # noqa: F401  (re-exported: the public home of every potential)
     CUZRAL_SPECIES,
@@ -160,11 +165,8 @@ class NEPPotential(MSONable):
         a failed training (no ``nep_txt``) raises ``ValueError`` with its status and error.
         """
         get = document.get if isinstance(document, dict) else lambda k, d=None: getattr(document, k, d)
-        nep_txt = nep_text(document, store=store)
-        expected = get("model_hash")
-        if expected and nep_model_hash(nep_txt) != expected:
-            raise ValueError("NEP model document: nep_txt does not match model_hash")
-        kwargs.setdefault("model_hash", expected)
+        nep_txt = checked_nep_text(document, store=store)
+        kwargs.setdefault("model_hash", get("model_hash"))
         kwargs.setdefault("model_uuid", get("model_uuid") or get("uuid"))
         kwargs.setdefault("name", get("name") or f"NEP {nep_model_hash(nep_txt)[:8]}")
         return cls(nep_txt=nep_txt, **kwargs)

@@ -59,8 +59,8 @@ class LabelMaker(Maker):
         (:class:`VaspLabelMaker`), so each calculation is its own cluster job; False: VASP runs inside this job.
     output_as_dict
         False: a :class:`~mlip_glass.reference.schemas.SubsetDocument` whose frames go to the data store.
-        True: the same document as a plain dict whose frames stay in the job document (queryable as
-        ``output.frames.*``): what the active-learning loop stores.
+        True: the same document as a plain dict (a reference to it resolves to a dict), its frames also in the data
+        store: what the active-learning loop stores.
 
     Inputs may be surrogate documents, Structures, ASE Atoms or a selection output (``{"to_label": [...]}``);
     an input's ``feedback_job_uuid`` is kept in its frame's ``source.extra``.

@@ -31,7 +31,8 @@ from mlip_glass.surrogate.timescale import build_map, onset_temperature, plot_ti
 
 logger = logging.getLogger(__name__)
 
-surrogate_job = stage_job("surrogate", data=["energy_trace", "figure_png"])
+#: every surrogate job; traces, figures and the time-scale map's states (structures) to the data store
+surrogate_job = stage_job("surrogate", data=["energy_trace", "figure_png", "states"])
 
 #: offset between the seed of a run and the seed of its random initial liquid (independent streams)
 LIQUID_SEED_OFFSET = 1_000_003

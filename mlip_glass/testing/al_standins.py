@@ -13,7 +13,6 @@ Not physics: only the provenance, deduplication and FireWorks behaviour are unde
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from mlip_glass.active_learning.jobs import (
 )
 from mlip_glass.composition import SPECIES
 from mlip_glass.datasets.extxyz import frames_from_text
+from mlip_glass.nep.schemas import model_hash
 from mlip_glass.provenance import stamp, structure_hash
 from mlip_glass.stage import stage_job
 
@@ -104,7 +104,7 @@ class ToyFitMaker(Maker):
 
             nep_txt = Path(self.nep_txt_path).read_text()
         return {"status": "completed", "nep_txt": nep_txt,
-                "model_hash": hashlib.sha256(nep_txt.encode()).hexdigest(), "dataset_hash": dataset["dataset_hash"],
+                "model_hash": model_hash(nep_txt), "dataset_hash": dataset["dataset_hash"],
                 "rmse": rmse, "n_train": len(train), "n_test": len(test), "species": list(TOY_SPECIES),
                 "seed": self.seed}
 
