@@ -71,7 +71,9 @@ def _states(lpad) -> Counter:
 
 
 def test_two_concurrent_workers_run_every_firework_once(mongo_uri, tmp_path):
-    lp_file, lpad = _submit(mongo_uri, tmp_path, max_iterations=2, n_feedback_runs=2)
+    # feedback runs of 1.5 s: the two of an iteration are READY together and one worker cannot take both before
+    # the other starts (with instant jobs one fast worker could drain the whole workflow alone)
+    lp_file, lpad = _submit(mongo_uri, tmp_path, max_iterations=2, n_feedback_runs=2, sleep_s=1.5)
     rounds = 0
     while lpad.fireworks.count_documents({"state": {"$in": UNFINISHED}}) and rounds < 10:
         # two workers at once; a worker leaves when nothing is READY, so start rounds until done
@@ -89,7 +91,7 @@ def test_two_concurrent_workers_run_every_firework_once(mongo_uri, tmp_path):
 
     store = get_job_store(mongo_uri)
     counts = _counts(store)
-    assert counts == _local_counts(tmp_path, max_iterations=2, n_feedback_runs=2)  # same as run_locally
+    assert counts == _local_counts(tmp_path, max_iterations=2, n_feedback_runs=2)  # same as run_locally (no sleep)
     assert sum(counts.values()) == n_fw  # one document per firework
 
     d1, d2 = (queries.find_dataset(store, CAMPAIGN, k)["output"] for k in (1, 2))
