@@ -141,11 +141,13 @@ def compare_threads(args) -> None:
             chosen = [c["threads"] for c in status.get("thread_choices") or []]
             rows[label].append((rate, load, chosen))
             print(f"run {repeat}: {label:20s} {rate:6.2f} steps/s  load {load:4.1f}  choices {chosen}", flush=True)
-    base = sorted(r[0] for r in rows["1 thread"])[len(rows["1 thread"]) // 2]
+    from statistics import median
+
+    base = median(r[0] for r in rows["1 thread"])
     print(f"{args.compare_threads} steps of {args.batch} frames of {args.atoms} atoms, median of {args.repeats}")
     print(f"{'variant':22s} {'steps/s':>8s} {'ratio to 1 thread':>18s}")
     for label, values in rows.items():
-        rate = sorted(v[0] for v in values)[len(values) // 2]
+        rate = median(v[0] for v in values)
         print(f"{label:22s} {rate:8.2f} {rate / base:18.2f}")
 
 

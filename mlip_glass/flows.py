@@ -56,7 +56,7 @@ DEMO_FEEDBACK_STEPS = 1000  #: equilibration steps at 2000 K, and as many for th
 DEMO_FEEDBACK_SNAPSHOT_EVERY = 100  #: a candidate every 100 fs (a run that collapses early still leaves some)
 #: feedback MD at constant volume (the relaxed density the runs start from), not at 0 GPa. Measured on the demo's
 #: iteration-0 model: at 0 GPa its 2000 K liquid kept expanding to 19-23 Å³/atom (it puts those states 87 meV/atom
-#: too low), and a warm refit on them raised the held-out hot-liquid energies (E 14 → 29 meV/atom, F 188 → 181
+#: too low), and a warm refit on them raised the held-out hot-liquid energies (E 14 → 29 meV/atom, F 188 → 180
 #: meV/Å); the same refit on constant-volume runs kept E (14.5) and lowered F to 172 (docs/active_learning.md)
 DEMO_FEEDBACK_PRESSURE_GPA = None
 
