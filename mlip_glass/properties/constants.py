@@ -6,7 +6,7 @@ Makers and functions take these as defaults; every one is overridable. Paper res
 
 from __future__ import annotations
 
-from mlip_glass.surrogate.constants import PAPER_COMPOSITION
+from mlip_glass.composition import PAPER_COMPOSITION  # not via mlip_glass.surrogate: that package imports numba
 
 # -- RDF (Fig. 4a) ---------------------------------------------------------------------------------------
 #: atoms per melt-quench run

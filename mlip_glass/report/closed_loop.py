@@ -98,7 +98,7 @@ def property_rows(props: dict[str, list[dict]], engine: str) -> list[dict]:
     runs = ((ref or {}).get("protocol") or {}).get("n_runs")
     rows.append({"quantity": f"g(r) MAE NEP vs {engine}, {RDF_COMPARE_RANGE[0]}–{RDF_COMPARE_RANGE[1]} Å",
                  "nep": _fmt((nep or {}).get("first_peak_r")), "reference": _fmt((ref or {}).get("first_peak_r")),
-                 "value": _fmt(mae), "noise": noise,
+                 "value": _fmt(mae), "noise": _fmt(noise),
                  "note": "same melt–quench protocol; nep/reference columns: first peak (Å); sampling noise alone "
                          f"gives ≈ {_fmt(noise)} ({runs} run(s) per potential)"})
     for doc in props.get("aqs_shear", []) + props.get("elastic", []) + props.get("rdf", []):

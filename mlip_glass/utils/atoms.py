@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import numpy as np
 from ase import Atoms
-from pymatgen.core import Structure
-from pymatgen.io.ase import AseAtomsAdaptor
+
+# pymatgen is imported where a conversion needs it: ``pymatgen.io.ase`` pulls in ase.constraints and scipy
+# (~0.5 s), which a property worker that only receives ASE Atoms never needs
 
 
 def to_atoms(structure) -> Atoms:
     """ASE Atoms (copy) from a pymatgen Structure or Atoms."""
     if isinstance(structure, Atoms):
         return structure.copy()
+    from pymatgen.io.ase import AseAtomsAdaptor
+
     return AseAtomsAdaptor.get_atoms(structure)
 
 
 def to_structure(atoms):
     """pymatgen Structure from Atoms or Structure."""
+    from pymatgen.core import Structure
+    from pymatgen.io.ase import AseAtomsAdaptor
+
     if isinstance(atoms, Structure):
         return atoms
     return AseAtomsAdaptor.get_structure(atoms)
