@@ -6,7 +6,7 @@ import pytest
 from ase.build import bulk
 
 from mlip_glass.data import cheng_ma_sheng_eam
-from mlip_glass.properties.elastic import elastic_tensor, isotropic_moduli
+from mlip_glass.properties.elastic import elastic_tensor, in_linear_regime, isotropic_moduli, stiffness_asymmetry
 from mlip_glass.properties.potentials import cheng_ma_sheng
 from mlip_glass.utils.lammps import new_lammps
 
@@ -68,6 +68,40 @@ def test_fcc_cu_elastic_constants_match_independent_lammps_strain_stress(cu_resu
         assert c[i, j] == pytest.approx(c12, rel=0.01)
     # cubic symmetry: no normal-shear coupling
     assert np.abs(c[:3, 3:]).max() < 0.01 * c11
+    # a reversible (elastic) response has C_ij = d2E/de_i de_j: symmetric
+    assert cu_result["asymmetry"] == pytest.approx(stiffness_asymmetry(c)) and cu_result["asymmetry"] < 1e-3
+
+
+def test_a_rearrangement_under_one_strain_makes_c_asymmetric_and_the_sample_nonlinear():
+    """Stresses of an isotropic solid (λ = 90, μ = 25 GPa) at ±0.2 % strains, fitted like elastic_tensor does; then
+    the same with a stress drop of 0.3 GPa in every component after the +zz strain (an irreversible event)."""
+    from pymatgen.analysis.elasticity import ElasticTensor
+    from pymatgen.analysis.elasticity.strain import Strain
+
+    lam, mu = 90.0, 25.0
+    c_true = np.full((6, 6), 0.0)
+    c_true[:3, :3] = lam
+    c_true[np.arange(3), np.arange(3)] += 2 * mu
+    c_true[np.arange(3, 6), np.arange(3, 6)] = mu
+    true_tensor = ElasticTensor.from_voigt(c_true)
+
+    def fitted(jump: float) -> np.ndarray:
+        strains, stresses = [], []
+        for component in range(6):
+            for e in (-0.002, 0.002):
+                strain = Strain.from_voigt(np.eye(6)[component] * e)
+                stress = np.asarray(true_tensor.calculate_stress(strain))
+                if component == 2 and e > 0:
+                    stress = stress - jump
+                strains.append(strain)
+                stresses.append(stress)
+        return np.asarray(ElasticTensor.from_independent_strains(strains, stresses, eq_stress=np.zeros((3, 3))).voigt)
+
+    elastic, plastic = fitted(0.0), fitted(0.3)
+    assert np.allclose(elastic, c_true, rtol=0.02, atol=0.5)
+    assert stiffness_asymmetry(elastic) < 0.01 and in_linear_regime({"C": elastic.tolist()})
+    assert stiffness_asymmetry(plastic) > 0.1 and not in_linear_regime({"C": plastic.tolist()})
+    assert not in_linear_regime({"asymmetry": 0.39}) and in_linear_regime({"B": 100.0})  # stored value; no C
 
 
 def test_fcc_cu_moduli_follow_from_cubic_constants(cu_result):

@@ -134,6 +134,25 @@ def test_rdf_mae_and_relative_difference_are_what_they_say():
     assert relative_difference(1.0, 0.0) is None
 
 
+def test_elastic_rows_compare_only_structures_where_both_potentials_stayed_linear():
+    from mlip_glass.report.closed_loop import property_rows
+
+    symmetric = np.diag([150.0, 150, 150, 25, 25, 25]).tolist()
+    skewed = (np.diag([150.0, 150, 150, 25, 25, 25]) + np.triu(np.full((6, 6), 30.0), 1)).tolist()
+
+    def doc(name, samples):
+        return {"potential": {"name": name, "kind": "nep" if name == "NEP" else "eam"},
+                "samples": [{"structure_hash": h, "G": g, "B": 100.0, "E": 60.0, "nu": 0.4, "C": c}
+                            for h, g, c in samples]}
+
+    nep = doc("NEP", [("a", 20.0, symmetric), ("b", 24.0, symmetric), ("c", 50.0, skewed)])
+    ref = doc("EAM", [("a", 20.0, symmetric), ("b", 20.0, symmetric), ("c", 20.0, symmetric)])
+    rows = {r["quantity"]: r for r in property_rows({"elastic": [ref, nep]}, "EAM")}
+    g_row = rows["shear modulus G (GPa)"]
+    assert g_row["nep"] == "22" and g_row["reference"] == "20" and g_row["value"] == "10 %"  # structure c left out
+    assert "same 2 minimised structures" in g_row["note"] and "with the NEP on 1, with the reference on 0" in g_row["note"]
+
+
 def test_rdf_noise_mae_predicts_the_mae_of_two_noisy_estimates_of_one_curve():
     from mlip_glass.report.closed_loop import rdf_noise_mae
 

@@ -55,6 +55,10 @@ ELASTIC_N_SAMPLES = 85
 RELAX_FMAX = 1e-2
 #: force tolerance (eV/Å) of the ionic relaxation of each deformed cell (tighter: stresses are small)
 ELASTIC_FMAX = 1e-3
+#: largest ||C − Cᵀ|| / ||C|| (Frobenius) of a sample in the linear elastic regime. A stiffness fitted from small
+#: ± strains is symmetric unless a strain triggered an irreversible rearrangement (a plastic event in a small
+#: glass); measured: 0.000–0.02 for 10 EAM/NEP samples, 0.39 for one NEP sample with such an event
+ELASTIC_MAX_ASYMMETRY = 0.1
 
 # -- AQS simple shear (Fig. 5a) --------------------------------------------------------------------------
 #: maximum shear strain

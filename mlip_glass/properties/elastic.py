@@ -39,6 +39,21 @@ def isotropic_moduli(c_voigt) -> dict[str, float]:
     }
 
 
+def stiffness_asymmetry(c_voigt) -> float:
+    """||C − Cᵀ||_F / ||C||_F of a fitted 6x6 stiffness (0 for an elastic, i.e. reversible, response)."""
+    c = np.asarray(c_voigt, float)
+    return float(np.linalg.norm(c - c.T) / np.linalg.norm(c))
+
+
+def in_linear_regime(sample: dict, max_asymmetry: float = C.ELASTIC_MAX_ASYMMETRY) -> bool:
+    """Whether an elastic sample (a document's ``samples`` entry: ``asymmetry`` or ``C``) measured elasticity:
+    its stiffness is symmetric to ``max_asymmetry``. Samples without C count as linear."""
+    asymmetry = sample.get("asymmetry")
+    if asymmetry is None and sample.get("C") is not None:
+        asymmetry = stiffness_asymmetry(sample["C"])
+    return asymmetry is None or asymmetry <= max_asymmetry
+
+
 def elastic_tensor(
     structure,
     potential,
@@ -52,7 +67,8 @@ def elastic_tensor(
     fixed cell to ``fmax`` (eV/Å), apply every deformation of the set to that state, relax ions at
     fixed cell to ``fmax``, fit C_ij (the equilibrium stress enters the fit).
 
-    Returns ``C`` (6x6 Voigt, GPa), the VRH moduli (:func:`isotropic_moduli`), ``eq_stress`` (3x3
+    Returns ``C`` (6x6 Voigt, GPa), its ``asymmetry`` (:func:`stiffness_asymmetry`), the VRH moduli
+    (:func:`isotropic_moduli`), ``eq_stress`` (3x3
     GPa), ``strains``/``stresses`` (GPa) of every deformation, ``energy_per_atom`` (eV) and
     ``relaxed_structure`` (ASE Atoms)."""
     from pymatgen.analysis.elasticity import DeformedStructureSet, ElasticTensor
@@ -86,6 +102,7 @@ def elastic_tensor(
     c = np.asarray(tensor.voigt)
     return {
         "C": c,
+        "asymmetry": stiffness_asymmetry(c),
         **isotropic_moduli(c),
         "eq_stress": eq_stress,
         "strains": np.array(strains),

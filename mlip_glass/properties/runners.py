@@ -13,7 +13,7 @@ import numpy as np
 
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.aqs import aqs_shear
-from mlip_glass.properties.elastic import elastic_tensor
+from mlip_glass.properties.elastic import elastic_tensor, in_linear_regime, stiffness_asymmetry
 from mlip_glass.properties.energetics import energy_parity, energy_per_atom
 from mlip_glass.properties.inputs import (
     as_potential,
@@ -203,20 +203,21 @@ def compute_elastic(
     samples = [
         ElasticSample(
             structure_hash=h, relaxed_structure_hash=structure_hash(res["relaxed_structure"]),
-            C=np.asarray(res["C"]).tolist(),
+            C=np.asarray(res["C"]).tolist(), asymmetry=stiffness_asymmetry(res["C"]),
             **{k: float(res[k]) for k in ("B", "G", "E", "nu", "B_voigt", "B_reuss", "G_voigt", "G_reuss",
                                          "energy_per_atom")},
         )
         for h, res in ok
     ]
+    linear = [s for s in samples if in_linear_regime(s.model_dump())]
     keys = ("B", "G", "E", "nu")
-    values = {k: [getattr(s, k) for s in samples] for k in keys}
+    values = {k: [getattr(s, k) for s in linear] for k in keys}
     return ElasticDocument(
         potential=PotentialRecord(**potential_info(potential)), protocol=protocol,
         structure_hashes=hashes, n_requested=len(hashes), n_ok=len(samples),
-        failures=_failures(outcomes, hashes), samples=samples,
-        mean={k: float(np.mean(v)) for k, v in values.items()} if samples else {},
-        std={k: float(np.std(v)) for k, v in values.items()} if samples else {},
+        failures=_failures(outcomes, hashes), samples=samples, n_nonlinear=len(samples) - len(linear),
+        mean={k: float(np.mean(v)) for k, v in values.items()} if linear else {},
+        std={k: float(np.std(v)) for k, v in values.items()} if linear else {},
         curves=curves, wall_time_s=time.perf_counter() - start_time,
     )
 

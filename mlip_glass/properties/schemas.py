@@ -80,6 +80,8 @@ class ElasticSample(BaseModel):
     G_voigt: float = Field(description="GPa")
     G_reuss: float = Field(description="GPa")
     energy_per_atom: float = Field(description="energy of the relaxed structure (eV/atom)")
+    asymmetry: float | None = Field(None, description="||C − Cᵀ|| / ||C||: > ELASTIC_MAX_ASYMMETRY marks a "
+                                                       "rearrangement under strain (sample left out of the mean)")
 
 
 class ElasticDocument(PropertyDocument):
@@ -87,8 +89,10 @@ class ElasticDocument(PropertyDocument):
 
     property: str = "elastic"
     samples: list[ElasticSample] = Field(default_factory=list, description="per-structure results")
-    mean: dict[str, float] = Field(default_factory=dict, description="mean B, G, E (GPa), nu")
-    std: dict[str, float] = Field(default_factory=dict, description="standard deviation over samples")
+    mean: dict[str, float] = Field(default_factory=dict, description="mean B, G, E (GPa), nu over the samples in "
+                                                                     "the linear regime")
+    std: dict[str, float] = Field(default_factory=dict, description="standard deviation over the same samples")
+    n_nonlinear: int = Field(0, description="samples left out of mean/std: asymmetric C (a rearrangement)")
 
 
 class AQSSample(BaseModel):

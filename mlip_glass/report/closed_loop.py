@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from mlip_glass.properties.constants import RDF_COMPARE_RANGE
+from mlip_glass.properties.elastic import in_linear_regime
 from mlip_glass.report.formatting import fmt as _fmt
 from mlip_glass.report.formatting import is_nep as _is_nep
 
@@ -71,6 +72,25 @@ def rdf_noise_mae(nep_doc: dict, ref_doc: dict, r_range: tuple[float, float] = R
     return float(np.sqrt(2.0 / np.pi) * np.mean(np.sqrt(err_nep[mask] ** 2 + err_ref[mask] ** 2)))
 
 
+def _linear_pairs(nep: dict | None, ref: dict | None) -> tuple[dict | None, dict | None, str]:
+    """The two elastic documents restricted to the structures where both potentials stayed in the linear regime
+    (:func:`~mlip_glass.properties.elastic.in_linear_regime`), and a note on what was left out ("" if nothing)."""
+    if not nep or not ref:
+        return nep, ref, ""
+    bad = {id(d): {s.get("structure_hash") for s in d.get("samples") or [] if not in_linear_regime(s)}
+           for d in (nep, ref)}
+    left_out = bad[id(nep)] | bad[id(ref)]
+    if not left_out:
+        return nep, ref, ""
+
+    def keep(doc: dict) -> dict:
+        return {**doc, "samples": [s for s in doc.get("samples") or [] if s.get("structure_hash") not in left_out]}
+
+    note = (f" ({len(left_out)} left out: rearranged under strain, asymmetric C, with the NEP on "
+            f"{len(bad[id(nep)])}, with the reference on {len(bad[id(ref)])})")
+    return keep(nep), keep(ref), note
+
+
 def _mean(doc: dict | None, key: str) -> float | None:
     samples = (doc or {}).get("samples") or []
     values = [s[key] for s in samples if s.get(key) is not None]
@@ -81,12 +101,13 @@ def property_rows(props: dict[str, list[dict]], engine: str) -> list[dict]:
     """NEP vs reference potential: elastic moduli, AQS G, g(r) MAE (rows: quantity, nep, reference, value, note)."""
     rows = []
     nep, ref = _pair(props.get("elastic", []))
+    nep, ref, left_out = _linear_pairs(nep, ref)
     for key, label in (("B", "bulk modulus B (GPa)"), ("G", "shear modulus G (GPa)"), ("E", "Young's modulus E (GPa)"),
                        ("nu", "Poisson ratio ν")):
         a, b = _mean(nep, key), _mean(ref, key)
         rows.append({"quantity": label, "nep": _fmt(a), "reference": _fmt(b),
                      "value": _fmt(relative_difference(a, b), 2) + " %" if a is not None and b is not None else "—",
-                     "note": f"elastic, same {len((nep or {}).get('samples') or [])} minimised structures"})
+                     "note": f"elastic, same {len((nep or {}).get('samples') or [])} minimised structures{left_out}"})
     nep, ref = _pair(props.get("aqs_shear", []))
     a, b = _mean(nep, "G"), _mean(ref, "G")
     rows.append({"quantity": "AQS shear modulus G (GPa)", "nep": _fmt(a), "reference": _fmt(b),
