@@ -102,6 +102,10 @@ def test_a_rearrangement_under_one_strain_makes_c_asymmetric_and_the_sample_nonl
     assert stiffness_asymmetry(elastic) < 0.01 and in_linear_regime({"C": elastic.tolist()})
     assert stiffness_asymmetry(plastic) > 0.1 and not in_linear_regime({"C": plastic.tolist()})
     assert not in_linear_regime({"asymmetry": 0.39}) and in_linear_regime({"B": 100.0})  # stored value; no C
+    # symmetric but with a soft mode (negative eigenvalue): not a stable minimum, not elastic
+    soft = c_true.copy()
+    soft[5, 5] = -5.0
+    assert stiffness_asymmetry(soft) == 0 and not in_linear_regime({"C": soft.tolist()})
 
 
 def test_fcc_cu_moduli_follow_from_cubic_constants(cu_result):

@@ -45,13 +45,22 @@ def stiffness_asymmetry(c_voigt) -> float:
     return float(np.linalg.norm(c - c.T) / np.linalg.norm(c))
 
 
+def born_stable(c_voigt) -> bool:
+    """Born stability: the symmetric part of the 6x6 stiffness is positive definite (a stable minimum; otherwise a
+    soft mode makes the Reuss averages, and so G and ν, meaningless)."""
+    c = np.asarray(c_voigt, float)
+    return bool(np.linalg.eigvalsh((c + c.T) / 2).min() > 0)
+
+
 def in_linear_regime(sample: dict, max_asymmetry: float = C.ELASTIC_MAX_ASYMMETRY) -> bool:
-    """Whether an elastic sample (a document's ``samples`` entry: ``asymmetry`` or ``C``) measured elasticity:
-    its stiffness is symmetric to ``max_asymmetry``. Samples without C count as linear."""
+    """Whether an elastic sample (a document's ``samples`` entry: ``C`` and/or ``asymmetry``) measured elasticity
+    at a stable minimum: its stiffness is symmetric to ``max_asymmetry`` and :func:`born_stable`. Samples without
+    C count as linear."""
+    c = sample.get("C")
     asymmetry = sample.get("asymmetry")
-    if asymmetry is None and sample.get("C") is not None:
-        asymmetry = stiffness_asymmetry(sample["C"])
-    return asymmetry is None or asymmetry <= max_asymmetry
+    if asymmetry is None and c is not None:
+        asymmetry = stiffness_asymmetry(c)
+    return (asymmetry is None or asymmetry <= max_asymmetry) and (c is None or born_stable(c))
 
 
 def elastic_tensor(

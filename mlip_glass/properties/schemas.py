@@ -92,7 +92,8 @@ class ElasticDocument(PropertyDocument):
     mean: dict[str, float] = Field(default_factory=dict, description="mean B, G, E (GPa), nu over the samples in "
                                                                      "the linear regime")
     std: dict[str, float] = Field(default_factory=dict, description="standard deviation over the same samples")
-    n_nonlinear: int = Field(0, description="samples left out of mean/std: asymmetric C (a rearrangement)")
+    n_nonlinear: int = Field(0, description="samples left out of mean/std: C asymmetric (a rearrangement) or "
+                                            "not positive definite (unstable)")
 
 
 class AQSSample(BaseModel):

@@ -86,7 +86,7 @@ def _linear_pairs(nep: dict | None, ref: dict | None) -> tuple[dict | None, dict
     def keep(doc: dict) -> dict:
         return {**doc, "samples": [s for s in doc.get("samples") or [] if s.get("structure_hash") not in left_out]}
 
-    note = (f" ({len(left_out)} left out: rearranged under strain, asymmetric C, with the NEP on "
+    note = (f" ({len(left_out)} left out: C asymmetric or not positive definite, with the NEP on "
             f"{len(bad[id(nep)])}, with the reference on {len(bad[id(ref)])})")
     return keep(nep), keep(ref), note
 
