@@ -218,9 +218,11 @@ def main() -> None:
     parser.add_argument("--skip-properties", action="store_true", help="throughput only")
     parser.add_argument("--parallel-only", action="store_true",
                         help="only the 1 vs 2 worker comparison (swap-MC, RDF and AQS suites; with --quick: short)")
+    parser.add_argument("--tasks", type=int, default=4,
+                        help="independent tasks per suite of --parallel-only (few tasks: 2 workers idle at the end)")
     args = parser.parse_args()
     if args.parallel_only:
-        parallel_suites(quick=args.quick)
+        parallel_suites(n_tasks=args.tasks, quick=args.quick)
         return
     n = 500 if args.quick else args.n_atoms
 
