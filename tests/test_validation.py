@@ -186,6 +186,9 @@ def test_ablation_table_puts_each_campaigns_kept_model_side_by_side():
                      "metadata": {"campaign": campaign, "stage": "validation"},
                      "output": {"iteration": 1, "model_uuid": f"m-{campaign}", "physical_checks": True,
                                 "selection_score": 1.0, "heldout_errors": errors}})
+        docs.append({"uuid": f"m-{campaign}", "index": 1, "name": "nep fit",
+                     "metadata": {"campaign": campaign, "stage": "fit"},
+                     "output": {"n_train": 80 if campaign == "with" else 96, "n_test": 20}})
         for name, g in (("NEP x", 20.0 if campaign == "with" else 30.0), ("EAM", 25.0)):
             docs.append({"uuid": f"a-{campaign}-{name}", "index": 1, "name": "aqs",
                          "metadata": {"campaign": campaign, "stage": "properties"},
@@ -197,3 +200,5 @@ def test_ablation_table_puts_each_campaigns_kept_model_side_by_side():
     assert (deep["with"], deep["without"]) == ("3 / 90", "3 / 140")
     aqs = rows["NEP vs reference: AQS shear modulus G (GPa)"]
     assert (aqs["with"], aqs["without"]) == ("-20 %", "20 %")
+    sizes = rows["kept model's dataset: train / test frames"]
+    assert (sizes["with"], sizes["without"]) == ("80 / 20", "96 / 20")

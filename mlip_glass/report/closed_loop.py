@@ -232,6 +232,13 @@ def ablation_table(store, with_swap: str, without_swap: str) -> list[dict]:
         if ra or rb:
             rows.append({"quantity": f"held-out {category}: E / F RMSE (meV/atom, meV/Å)",
                          with_swap: cell(ra), without_swap: cell(rb)})
+    def frames(campaign: str) -> str:  # the arms differ in feedback data (selection follows each model)
+        model = queries.best_model(store, campaign) or {}
+        out: dict = model["output"] if isinstance(model.get("output"), dict) else {}
+        return f"{out['n_train']} / {out.get('n_test')}" if out.get("n_train") is not None else "—"
+
+    rows.append({"quantity": "kept model's dataset: train / test frames", with_swap: frames(with_swap),
+                 without_swap: frames(without_swap)})
     pa = {r["quantity"]: r["value"] for r in property_rows(queries.property_outputs(store, with_swap), "reference")}
     pb = {r["quantity"]: r["value"] for r in property_rows(queries.property_outputs(store, without_swap), "reference")}
     for quantity in pa:
