@@ -38,20 +38,27 @@ def relative_difference(nep: float | None, ref: float | None) -> float | None:
     return 100.0 * (float(nep) - float(ref)) / abs(float(ref))
 
 
-def rdf_mae(nep_doc: dict, ref_doc: dict, weighting: str = "xray",
-            r_range: tuple[float, float] = RDF_COMPARE_RANGE) -> float | None:
-    """Mean |g_NEP(r) − g_ref(r)| over ``r_range`` (Å), the NEP curve interpolated on the reference grid."""
+def _on_reference_grid(nep_doc: dict, ref_doc: dict, curve, r_range: tuple[float, float]):
+    """(NEP values interpolated on the reference grid, reference values) of ``curve(doc["curves"])`` within
+    ``r_range`` (Å); None when a curve is missing or the range holds no grid point."""
     try:
         r_ref = np.asarray(ref_doc["curves"]["r"], float)
-        g_ref = np.asarray(ref_doc["curves"]["g_weighted"][weighting], float)
+        y_ref = np.asarray(curve(ref_doc["curves"]), float)
         r_nep = np.asarray(nep_doc["curves"]["r"], float)
-        g_nep = np.asarray(nep_doc["curves"]["g_weighted"][weighting], float)
+        y_nep = np.asarray(curve(nep_doc["curves"]), float)
     except (KeyError, TypeError):
         return None
     mask = (r_ref >= r_range[0]) & (r_ref <= r_range[1])
     if not mask.any():
         return None
-    return float(np.mean(np.abs(np.interp(r_ref[mask], r_nep, g_nep) - g_ref[mask])))
+    return np.interp(r_ref[mask], r_nep, y_nep), y_ref[mask]
+
+
+def rdf_mae(nep_doc: dict, ref_doc: dict, weighting: str = "xray",
+            r_range: tuple[float, float] = RDF_COMPARE_RANGE) -> float | None:
+    """Mean |g_NEP(r) − g_ref(r)| over ``r_range`` (Å), the NEP curve interpolated on the reference grid."""
+    pair = _on_reference_grid(nep_doc, ref_doc, lambda c: c["g_weighted"][weighting], r_range)
+    return None if pair is None else float(np.mean(np.abs(pair[0] - pair[1])))
 
 
 def rdf_noise_mae(nep_doc: dict, ref_doc: dict, r_range: tuple[float, float] = RDF_COMPARE_RANGE) -> float | None:
@@ -59,17 +66,8 @@ def rdf_noise_mae(nep_doc: dict, ref_doc: dict, r_range: tuple[float, float] = R
     Gaussian estimates, averaged over ``r_range`` (Å), from the documents' standard errors of the total g(r) (over
     runs; over the correlated frames of a single run, then an underestimate). An MAE near this value does not
     resolve a difference between the potentials."""
-    try:
-        r_ref = np.asarray(ref_doc["curves"]["r"], float)
-        err_ref = np.asarray(ref_doc["curves"]["g_total_err"], float)
-        err_nep = np.interp(r_ref, np.asarray(nep_doc["curves"]["r"], float),
-                            np.asarray(nep_doc["curves"]["g_total_err"], float))
-    except (KeyError, TypeError):
-        return None
-    mask = (r_ref >= r_range[0]) & (r_ref <= r_range[1])
-    if not mask.any():
-        return None
-    return float(np.sqrt(2.0 / np.pi) * np.mean(np.sqrt(err_nep[mask] ** 2 + err_ref[mask] ** 2)))
+    pair = _on_reference_grid(nep_doc, ref_doc, lambda c: c["g_total_err"], r_range)
+    return None if pair is None else float(np.sqrt(2.0 / np.pi) * np.mean(np.sqrt(pair[0] ** 2 + pair[1] ** 2)))
 
 
 def _linear_pairs(nep: dict | None, ref: dict | None) -> tuple[dict | None, dict | None, str]:
@@ -77,9 +75,11 @@ def _linear_pairs(nep: dict | None, ref: dict | None) -> tuple[dict | None, dict
     (:func:`~mlip_glass.properties.elastic.in_linear_regime`), and a note on what was left out ("" if nothing)."""
     if not nep or not ref:
         return nep, ref, ""
-    bad = {id(d): {s.get("structure_hash") for s in d.get("samples") or [] if not in_linear_regime(s)}
-           for d in (nep, ref)}
-    left_out = bad[id(nep)] | bad[id(ref)]
+    def nonlinear(doc: dict) -> set:
+        return {s.get("structure_hash") for s in doc.get("samples") or [] if not in_linear_regime(s)}
+
+    bad_nep, bad_ref = nonlinear(nep), nonlinear(ref)
+    left_out = bad_nep | bad_ref
     if not left_out:
         return nep, ref, ""
 
@@ -87,7 +87,7 @@ def _linear_pairs(nep: dict | None, ref: dict | None) -> tuple[dict | None, dict
         return {**doc, "samples": [s for s in doc.get("samples") or [] if s.get("structure_hash") not in left_out]}
 
     note = (f" ({len(left_out)} left out: C asymmetric or not positive definite, with the NEP on "
-            f"{len(bad[id(nep)])}, with the reference on {len(bad[id(ref)])})")
+            f"{len(bad_nep)}, with the reference on {len(bad_ref)})")
     return keep(nep), keep(ref), note
 
 
@@ -119,7 +119,7 @@ def property_rows(props: dict[str, list[dict]], engine: str) -> list[dict]:
     runs = ((ref or {}).get("protocol") or {}).get("n_runs")
     rows.append({"quantity": f"g(r) MAE NEP vs {engine}, {RDF_COMPARE_RANGE[0]}–{RDF_COMPARE_RANGE[1]} Å",
                  "nep": _fmt((nep or {}).get("first_peak_r")), "reference": _fmt((ref or {}).get("first_peak_r")),
-                 "value": _fmt(mae), "noise": _fmt(noise),
+                 "value": _fmt(mae),
                  "note": "same melt–quench protocol; nep/reference columns: first peak (Å); sampling noise alone "
                          f"gives ≈ {_fmt(noise)} ({runs} run(s) per potential)"})
     for doc in props.get("aqs_shear", []) + props.get("elastic", []) + props.get("rdf", []):
@@ -232,10 +232,11 @@ def ablation_table(store, with_swap: str, without_swap: str) -> list[dict]:
         if ra or rb:
             rows.append({"quantity": f"held-out {category}: E / F RMSE (meV/atom, meV/Å)",
                          with_swap: cell(ra), without_swap: cell(rb)})
+
     def frames(campaign: str) -> str:  # the arms differ in feedback data (selection follows each model)
         model = queries.best_model(store, campaign) or {}
         out: dict = model["output"] if isinstance(model.get("output"), dict) else {}
-        return f"{out['n_train']} / {out.get('n_test')}" if out.get("n_train") is not None else "—"
+        return f"{out['n_train']} / {out['n_test']}" if out.get("n_train") is not None else "—"
 
     rows.append({"quantity": "kept model's dataset: train / test frames", with_swap: frames(with_swap),
                  without_swap: frames(without_swap)})
