@@ -94,6 +94,9 @@ def test_validate_preset_and_its_ablation_differ_only_in_the_surrogate_grid():
     assert with_swap.surrogate.swap_sweeps and not without.surrogate.swap_sweeps
     assert with_swap.fit.wall_time == without.fit.wall_time and with_swap.database == without.database
     assert with_swap.heldout.protocol.deep_glasses > 0
+    # warm-started refits load the previous model: its descriptor orders must be the refits' (else neppo refuses)
+    assert with_swap.fit.settings.n_max == with_swap.active_learning.fit.settings.n_max == (6, 6)
+    assert GlassMLIPFlowMaker.demo().fit.settings.n_max == (4, 4)  # the demo keeps the paper preset's orders
 
 
 def test_unknown_flow_name_lists_the_known_ones():
