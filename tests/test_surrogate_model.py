@@ -70,7 +70,9 @@ def test_energy_is_independent_of_cell_choice(model, liquid):
 
 def test_forces_and_stress_are_energy_derivatives(model, liquid):
     s = liquid.copy()
-    s.perturb(0.05, min_distance=0.0)
+    # fixed seed: with a random perturbation, a pair now and then sits within the ±1e-6 strain of the pair cutoff,
+    # where the truncated pair force is not smooth and the finite difference misses the stress by ~1e-4 (CI saw it once)
+    s.perturb(0.05, min_distance=0.0, seed=7)
     e0, f, stress = model.energy_forces_stress(s)
     h = 1e-5
     for i, k in [(0, 0), (17, 1), (149, 2)]:
