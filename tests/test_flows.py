@@ -97,6 +97,10 @@ def test_validate_preset_and_its_ablation_differ_only_in_the_surrogate_grid():
     # warm-started refits load the previous model: its descriptor orders must be the refits' (else neppo refuses)
     assert with_swap.fit.settings.n_max == with_swap.active_learning.fit.settings.n_max == (6, 6)
     assert GlassMLIPFlowMaker.demo().fit.settings.n_max == (4, 4)  # the demo keeps the paper preset's orders
+    # the first fit starts at the higher learning rate; warm-started refits continue at the annealed one
+    assert with_swap.fit.trainer_settings().learning_rate == (2e-2, 1e-4)
+    assert with_swap.active_learning.fit.trainer_settings(warm_start="model").learning_rate == (1e-3, 1e-4)
+    assert GlassMLIPFlowMaker.demo().fit.trainer_settings().learning_rate == (1e-2, 1e-4)
 
 
 def test_unknown_flow_name_lists_the_known_ones():
