@@ -14,7 +14,7 @@ CONSTRAINTS := requirements/constraints.txt
 WIRE_CONSTRAINTS := requirements/constraints-wire.txt
 EXTRAS := test,cpu-trainer,docs
 
-.PHONY: install wire-venv lint test test-all demo docs clean upgrade
+.PHONY: install wire-venv lint test test-all demo docs clean upgrade install-dft install-slurm install-system
 
 install: $(VENV)/.installed
 
@@ -51,6 +51,24 @@ test: install wire-venv lint
 
 test-all: install wire-venv
 	$(BIN)/pytest -q -m "slow or not slow"
+
+# Optional engines from Debian's packages (root, or sudo): CP2K for real DFT labels (the `dft` preset and
+# the tests marked `dft`), SLURM + munge for a single-node cluster (tests marked `slurm`). CI runs both.
+APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
+DFT_DEBS := cp2k cp2k-data openmpi-bin
+SLURM_DEBS := slurm-wlm munge
+
+install-dft:
+	$(APT_GET) update -q
+	DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -q $(DFT_DEBS)
+
+install-slurm:
+	$(APT_GET) update -q
+	DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -q $(SLURM_DEBS)
+
+install-system:
+	$(APT_GET) update -q
+	DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -q $(DFT_DEBS) $(SLURM_DEBS)
 
 demo: install
 	$(BIN)/mlip-glass demo
