@@ -7,6 +7,8 @@ and :mod:`mlip_glass.reference.vasp`.
 
 from __future__ import annotations
 
+import contextlib
+import resource
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -30,6 +32,24 @@ MIN_DISTANCE_A = 0.5
 
 class EngineInputError(MLIPGlassError, ValueError):
     """A structure that the engine cannot label (unknown species, bad cell, overlapping atoms)."""
+
+
+class ReferenceCalculationError(MLIPGlassError, RuntimeError):
+    """A calculation that ran and gave no usable labels (SCF not converged, crash, time limit).
+
+    An outcome, not a crash: :meth:`ReferenceEngine.static` / ``relax`` / ``aimd`` turn it into a rejected
+    frame carrying the reason and the CPU time spent. ``cpu_time_s`` (s) is what the failed run cost;
+    ``partial`` holds the (step, atoms, labels) a trajectory had finished before it.
+    """
+
+    cpu_time_s: float = 0.0
+    partial: list = []
+
+
+def cpu_seconds() -> float:
+    """CPU time (s) of this process plus its finished child processes (an external code's MPI ranks)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 @dataclass
@@ -109,11 +129,30 @@ class ReferenceEngine(MSONable, ABC):
     def static(self, structure, subset: str = "surrogate", parent_hash=None, source=None) -> LabelledFrame:
         """Single-point labels of ``structure``."""
         atoms = self.check_structure(structure)
-        t0 = time.process_time()
-        energy, forces, stress = self.compute(atoms)
+        t0 = cpu_seconds()
+        try:
+            energy, forces, stress = self.compute(atoms)
+        except ReferenceCalculationError as exc:
+            return self.failed_frame(atoms, exc, subset=subset, parent_hash=parent_hash, source=source,
+                                     cpu_time_s=cpu_seconds() - t0)
         return self.frame(
             atoms, energy, forces, stress, subset=subset, parent_hash=parent_hash, source=source,
-            cpu_time_s=time.process_time() - t0,
+            cpu_time_s=cpu_seconds() - t0,
+        )
+
+    def failed_frame(self, atoms, error: Exception, *, subset, parent_hash=None, source=None, cpu_time_s=0.0):
+        """A rejected frame of ``atoms`` recording why its calculation failed and what it cost (s)."""
+        return LabelledFrame(
+            structure=to_structure(atoms),
+            engine=self.name,
+            engine_settings=self.settings(),
+            subset=subset,
+            structure_hash=structure_hash(atoms),
+            parent_hash=parent_hash,
+            source=FrameSource() if source is None else _source(source),
+            cpu_time_s=float(cpu_time_s),
+            rejected=True,
+            rejection_reason=f"calculation failed: {error}",
         )
 
     def relax(
@@ -138,19 +177,27 @@ class ReferenceEngine(MSONable, ABC):
         fmax, max_steps, every = p.fmax, p.max_steps, parse_keep(p.keep)
         atoms = self.check_structure(structure)
         parent = structure_hash(atoms)
-        t0 = time.process_time()
-        steps, converged = self.relax_trajectory(atoms, fmax, max_steps, every, relax_cell, pressure_gpa)
-        cpu = time.process_time() - t0
+        t0 = cpu_seconds()
+        failure = None
+        try:
+            steps, converged = self.relax_trajectory(atoms, fmax, max_steps, every, relax_cell, pressure_gpa)
+        except ReferenceCalculationError as exc:  # frames finished before the failure are kept
+            failure, steps, converged = exc, list(exc.partial), False
+        cpu = cpu_seconds() - t0
         frames = []
         for i, (step, snapshot, labels) in enumerate(steps):
             src = _source(source, step=step, transformation="relax")
             frame = self.frame(
                 snapshot, *labels, subset=subset, parent_hash=parent, source=src,
-                cpu_time_s=cpu / len(steps),
+                cpu_time_s=cpu / (len(steps) + (failure is not None)),
             )
-            if i == len(steps) - 1 and not converged:
+            if i == len(steps) - 1 and not converged and failure is None:
                 frame = frame.reject(f"relaxation not converged to fmax={fmax} eV/Å in {max_steps} steps")
             frames.append(frame)
+        if failure is not None:
+            src = _source(source, transformation="relax")
+            frames.append(self.failed_frame(atoms, failure, subset=subset, parent_hash=parent, source=src,
+                                            cpu_time_s=cpu / (len(steps) + 1)))
         return frames
 
     def aimd(
@@ -177,19 +224,28 @@ class ReferenceEngine(MSONable, ABC):
         )
         atoms = self.check_structure(structure)
         parent = structure_hash(atoms)
-        t0 = time.process_time()
-        steps = self.aimd_trajectory(
-            atoms, p.nsteps, p.t_start_k, p.t_end_k, p.timestep_fs, p.gamma_per_ps, p.gamma_lattice_per_ps,
-            p.pressure_gpa, int(seed),
-        )
-        cpu = time.process_time() - t0
+        t0 = cpu_seconds()
+        failure = None
+        try:
+            steps = self.aimd_trajectory(
+                atoms, p.nsteps, p.t_start_k, p.t_end_k, p.timestep_fs, p.gamma_per_ps, p.gamma_lattice_per_ps,
+                p.pressure_gpa, int(seed),
+            )
+        except ReferenceCalculationError as exc:  # the steps before the failure are kept
+            failure, steps = exc, list(exc.partial)
+        cpu = cpu_seconds() - t0
+        n_cost = len(steps) + (failure is not None)
         frames = []
         for step, snapshot, labels in steps:
             src = _source(source, step=step, transformation="aimd", extra={"aimd_seed": int(seed)})
             frames.append(
                 self.frame(snapshot, *labels, subset=subset, parent_hash=parent, source=src,
-                           cpu_time_s=cpu / len(steps))
+                           cpu_time_s=cpu / n_cost)
             )
+        if failure is not None:
+            src = _source(source, transformation="aimd", extra={"aimd_seed": int(seed)})
+            frames.append(self.failed_frame(atoms, failure, subset=subset, parent_hash=parent, source=src,
+                                            cpu_time_s=cpu / n_cost))
         return frames
 
     # -- default trajectories through ASE ----------------------------------------------------------
@@ -213,7 +269,7 @@ class ReferenceEngine(MSONable, ABC):
 
         if every is not None:
             opt.attach(record, interval=every)
-        with _single_thread_blas():  # 3x3 cell algebra: BLAS threads only contend (100x slower seen)
+        with _single_thread_blas(), _keep_partial(kept):  # 3x3 cell algebra: BLAS threads only contend
             converged = bool(opt.run(fmax=fmax, steps=max_steps))
         if not kept or kept[-1][0] != opt.nsteps:
             record()
@@ -234,13 +290,23 @@ class ReferenceEngine(MSONable, ABC):
             externalstress=pressure_gpa / EV_PER_A3_TO_GPA, hydrostatic=False,
             T_tau=1000.0 / gamma * units.fs, P_tau=1000.0 / gamma_l * units.fs, rng=rng,
         )
-        frames = []
-        with _single_thread_blas():
+        frames: list = []
+        with _single_thread_blas(), _keep_partial(frames):
             for step in range(1, nsteps + 1):
                 dyn.set_temperature(t_start + (t_end - t_start) * step / nsteps)
                 dyn.run(1)
                 frames.append((step, atoms.copy(), _labels(atoms)))
         return frames
+
+
+@contextlib.contextmanager
+def _keep_partial(steps: list):
+    """A :class:`ReferenceCalculationError` raised inside carries the ``steps`` finished so far."""
+    try:
+        yield
+    except ReferenceCalculationError as exc:
+        exc.partial = list(steps)
+        raise
 
 
 def _single_thread_blas():

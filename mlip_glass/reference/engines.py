@@ -276,7 +276,7 @@ def _read_dump(path, reference: Atoms, prism):
 
 
 def get_engine(engine="eam", **kwargs) -> ReferenceEngine:
-    """An engine from a name (``"eam"``, ``"vasp"``), an import path ``"module:factory"`` (called with
+    """An engine from a name (``"eam"``, ``"cp2k"``, ``"vasp"``), an import path ``"module:factory"`` (called with
     ``kwargs``; it returns an engine or an ASE calculator) or an engine / ASE calculator instance."""
     if isinstance(engine, ReferenceEngine):
         return engine
@@ -284,6 +284,10 @@ def get_engine(engine="eam", **kwargs) -> ReferenceEngine:
         return get_engine(import_object(engine)(**kwargs))
     if engine == "eam":
         return EAMEngine(**kwargs)
+    if engine == "cp2k":
+        from mlip_glass.reference.cp2k import CP2KEngine
+
+        return CP2KEngine(**kwargs)
     if engine == "vasp":
         # imported on demand: the VASP engine pulls atomate2's VASP sets (+2.8 s, `python -X importtime`)
         from mlip_glass.reference.vasp import VaspEngine
@@ -292,5 +296,6 @@ def get_engine(engine="eam", **kwargs) -> ReferenceEngine:
     if hasattr(engine, "get_potential_energy") or hasattr(engine, "calculate"):
         return ASECalculatorEngine(calculator=engine, label=type(engine).__name__, **kwargs)
     raise ValueError(
-        f"engine must be 'eam', 'vasp', 'module:factory', a ReferenceEngine or an ASE calculator, got {engine!r}"
+        "engine must be 'eam', 'cp2k', 'vasp', 'module:factory', a ReferenceEngine or an ASE calculator, "
+        f"got {engine!r}"
     )
