@@ -29,13 +29,23 @@ def main(argv=None):
     parser.add_argument("--out", help="write the rows as JSON here")
     args = parser.parse_args(argv)
 
-    kwargs = {"dft": {"kpoint_spacing_per_a": args.kspacing, "mpi_ranks": args.ranks}} if args.engine == "cp2k" else {}
-    engine = get_engine(args.engine, **kwargs)
+    if args.engine == "cp2k":
+        from mlip_glass.reference.cp2k import CP2KEngine, CP2KSettings
+
+        base = CP2KSettings(mpi_ranks=args.ranks)
+
+        def engine_for(atoms):  # one k-point grid (from the spacing at the reference cell) for every volume
+            grid = base.replace(kpoint_spacing_per_a=args.kspacing).kpoint_grid(atoms.cell.array)
+            return CP2KEngine(dft=base.replace(kpoints=grid))
+
+        engine, run_engine = CP2KEngine(dft=base), engine_for
+    else:
+        engine = run_engine = get_engine(args.engine)
     t0, c0 = time.perf_counter(), cpu_seconds()
     rows = []
     print(f"{'crystal':9s} {'a (Å)':>8s} {'ref':>8s} {'dev %':>7s} {'B (GPa)':>8s} {'ref':>7s}  source")
     for name in args.crystals:
-        row = crystal_table(engine, [name])[0]
+        row = crystal_table(run_engine, [name])[0]
         rows.append(row)
         ref_b = "—" if row["B_ref_GPa"] is None else f"{row['B_ref_GPa']:.0f}"
         print(f"{name:9s} {row['a_A']:8.4f} {row['a_ref_A']:8.4f} {row['a_dev_percent']:+7.2f} "

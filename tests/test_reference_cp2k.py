@@ -66,7 +66,7 @@ def test_input_has_the_protocol_of_a_metal():
     atoms = bulk("CuZr", "cesiumchloride", a=3.26)
     text = cp2k_input(atoms, CP2KSettings(kpoint_spacing_per_a=0.3))
     for line in ("&XC_FUNCTIONAL PBE", "METHOD FERMI_DIRAC", "ELECTRONIC_TEMPERATURE [K] 1160.45",
-                 "CUTOFF 400.0", "REL_CUTOFF 50.0", "POTENTIAL GTH-PBE-q11", "POTENTIAL GTH-PBE-q12",
+                 "CUTOFF 400.0", "REL_CUTOFF 40.0", "POTENTIAL GTH-PBE-q11", "POTENTIAL GTH-PBE-q12",
                  "BASIS_SET DZVP-MOLOPT-SR-GTH", "STRESS_TENSOR ANALYTICAL", "SCHEME MONKHORST-PACK 7 7 7",
                  "EPS_SCF 1.000E-06"):
         assert line in text, line
@@ -178,3 +178,16 @@ def test_relaxation_lowers_the_energy_and_restarts_the_wavefunction(cp2k, tmp_pa
     inputs = sorted(tmp_path.glob("run_*/cp2k.inp"))
     assert "SCF_GUESS ATOMIC" in inputs[0].read_text()
     assert all("SCF_GUESS RESTART" in p.read_text() for p in inputs[1:])
+
+
+def test_a_missing_cp2k_is_an_error_not_a_rejected_frame(monkeypatch):
+    from mlip_glass.reference import cp2k as module
+
+    module.cp2k_executable.cache_clear()
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("MLIP_GLASS_CP2K_COMMAND", raising=False)
+    try:
+        with pytest.raises(module.CP2KNotFoundError, match="make install-dft"):
+            CP2KEngine(dft=TINY).static(displaced_al4())
+    finally:
+        module.cp2k_executable.cache_clear()

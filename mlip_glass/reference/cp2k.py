@@ -37,6 +37,7 @@ import numpy as np
 from ase import Atoms
 from ase.units import Bohr, Hartree
 
+from mlip_glass.errors import MLIPGlassError
 from mlip_glass.reference.base import ReferenceCalculationError, ReferenceEngine
 from mlip_glass.units import EV_PER_A3_TO_GPA
 
@@ -57,8 +58,9 @@ class SCFNotConvergedError(CP2KError):
     """CP2K's SCF did not reach ``eps_scf`` in ``max_scf`` steps (CP2K warns and carries on; we reject)."""
 
 
-class CP2KNotFoundError(CP2KError):
-    """No CP2K executable (``cp2k.psmp``/``cp2k.popt``/``cp2k``) or MPI launcher."""
+class CP2KNotFoundError(MLIPGlassError, RuntimeError):
+    """No CP2K executable (``cp2k.psmp``/``cp2k.popt``/``cp2k``) or MPI launcher: an installation problem,
+    raised (not a rejected frame)."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,9 @@ class CP2KSettings:
     potential_file
         GTH pseudopotential file; the entry of each species is ``GTH-<xc>-q<valence>`` (:data:`GTH_VALENCE`).
     cutoff_ry, rel_cutoff_ry
-        Plane-wave cutoff of the finest density grid and of the Gaussian mapping (Ry). 400/50: energies
-        within 1 meV/atom of 600/60 (docs/dft.md; 300 Ry was 5.7 meV/atom off).
+        Plane-wave cutoff of the finest density grid and of the Gaussian mapping (Ry). 400/40 (docs/dft.md:
+        a 24-atom glass, against 600/60 and 300/40; REL_CUTOFF 50 changed energies by 0.03 meV/atom and forces
+        by < 0.5 meV/Å at 46 % more CPU time).
     electronic_temperature_k
         Fermi–Dirac smearing (K); CP2K has no Methfessel–Paxton (the paper's VASP ISMEAR 1, SIGMA 0.1 eV).
         1160.45 K = 0.1 eV, the paper's width: needed for SCF stability of Γ-point metal cells. Labels are
@@ -83,12 +86,15 @@ class CP2KSettings:
     kpoint_spacing_per_a
         Monkhorst–Pack grid from a spacing (Å⁻¹, VASP KSPACING convention incl. 2π); None: Γ point only
         (the affordable choice for glass cells here; the crystals' equation of state is checked with k-points).
+    kpoints
+        Explicit Monkhorst–Pack divisions (overrides ``kpoint_spacing_per_a``), e.g. one grid for every volume
+        of an equation of state.
     eps_scf
         SCF convergence (CP2K ``EPS_SCF``, Hartree, on the density-matrix change).
     max_scf
         SCF steps before the calculation counts as failed.
     eps_default
-        CP2K ``EPS_DEFAULT`` (integral screening).
+        CP2K ``EPS_DEFAULT`` (integral screening); 1e-8 (1e-10 changed nothing measurable, see ``rel_cutoff_ry``).
     mixing_alpha, n_broyden
         Broyden density mixing.
     added_mos_fraction
@@ -104,12 +110,13 @@ class CP2KSettings:
     basis_set_file: str = "BASIS_MOLOPT"
     potential_file: str = "GTH_POTENTIALS"
     cutoff_ry: float = 400.0
-    rel_cutoff_ry: float = 50.0
+    rel_cutoff_ry: float = 40.0
     electronic_temperature_k: float = 1160.45
     kpoint_spacing_per_a: float | None = None
+    kpoints: tuple[int, int, int] | None = None
     eps_scf: float = 1e-6
     max_scf: int = 100
-    eps_default: float = 1e-10
+    eps_default: float = 1e-8
     mixing_alpha: float = 0.2
     n_broyden: int = 8
     added_mos_fraction: float = 0.3
@@ -132,6 +139,9 @@ class CP2KSettings:
         }
         if self.kpoint_spacing_per_a is not None:
             checks["kpoint_spacing_per_a"] = self.kpoint_spacing_per_a > 0
+        if self.kpoints is not None:
+            object.__setattr__(self, "kpoints", tuple(int(n) for n in self.kpoints))
+            checks["kpoints"] = len(self.kpoints) == 3 and min(self.kpoints) >= 1
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             values = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
@@ -140,6 +150,12 @@ class CP2KSettings:
     def replace(self, **changes) -> CP2KSettings:
         """A copy with ``changes``."""
         return dataclasses.replace(self, **changes)
+
+    def kpoint_grid(self, cell: np.ndarray) -> tuple[int, int, int]:
+        """Monkhorst–Pack divisions of a calculation in ``cell`` (Å): ``kpoints`` or from the spacing."""
+        if self.kpoints is not None:
+            return (self.kpoints[0], self.kpoints[1], self.kpoints[2])
+        return kpoint_grid(cell, self.kpoint_spacing_per_a)
 
     def pseudopotential(self, symbol: str) -> str:
         """The GTH entry of ``symbol`` (e.g. ``GTH-PBE-q11`` for Cu)."""
@@ -165,7 +181,7 @@ def n_valence_electrons(atoms: Atoms) -> int:
 def cp2k_input(atoms: Atoms, settings: CP2KSettings, project: str = "mlg", wfn_restart: str | None = None) -> str:
     """The CP2K input of one energy + forces + stress calculation of ``atoms`` (Å) with ``settings``."""
     s = settings
-    kpts = kpoint_grid(atoms.cell.array, s.kpoint_spacing_per_a)
+    kpts = s.kpoint_grid(atoms.cell.array)
     n_occupied = math.ceil(n_valence_electrons(atoms) / 2)
     added_mos = max(10, math.ceil(s.added_mos_fraction * n_occupied))
     species = sorted(set(atoms.get_chemical_symbols()))
@@ -429,7 +445,7 @@ class CP2KEngine(ReferenceEngine):
 
     def frame(self, atoms, energy, forces, stress, **kwargs):
         frame = super().frame(atoms, energy, forces, stress, **kwargs)
-        grid = list(kpoint_grid(atoms.cell.array, self.dft.kpoint_spacing_per_a))
+        grid = list(self.dft.kpoint_grid(atoms.cell.array))
         return frame.model_copy(update={"engine_settings": {**frame.engine_settings, "kpoint_grid": grid}})
 
     def compute(self, atoms):

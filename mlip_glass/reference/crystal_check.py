@@ -121,11 +121,16 @@ def lattice_constant_of(name: str, eos: EquationOfState) -> float:
 
 
 def crystal_table(engine, names: Sequence[str] = tuple(PBE_REFERENCES), scales: Sequence[float] = EOS_SCALES):
-    """Rows (name, a, reference a, deviation %, B, reference B, source) of ``engine``'s equations of state."""
+    """Rows (name, a, reference a, deviation %, B, reference B, source) of ``engine``'s equations of state.
+
+    ``engine``: an engine, or a function ``engine(atoms)`` returning the engine for one crystal's cell (e.g. a
+    DFT engine with that cell's k-point grid, kept for every volume of its equation of state)."""
     rows = []
     for name in names:
         ref = PBE_REFERENCES[name]
-        eos = equation_of_state(engine, reference_crystal(name), scales)
+        atoms = reference_crystal(name)
+        crystal_engine = engine(atoms) if callable(engine) and not hasattr(engine, "static") else engine
+        eos = equation_of_state(crystal_engine, atoms, scales)
         a = lattice_constant_of(name, eos)
         rows.append({
             "crystal": name, "a_A": a, "a_ref_A": ref.a_a, "a_dev_percent": 100 * (a / ref.a_a - 1),
