@@ -174,6 +174,12 @@ def _setup(state: ReducedState, model: LJModel, seed: int, swap_species: str | N
     sig2, eps4, rc2, shift, rcmax = _tables(model)
     n, nt = state.n_atoms, model.n_types
     box = state.box.astype(float).copy()
+    if box.min() < 2 * rcmax:  # the kernel uses the minimum image: one image of each pair within r_cut
+        raise SurrogateInputError(
+            f"box edge {box.min():.3f} (reduced) is shorter than twice the largest LJ cutoff ({2 * rcmax:.3f}): "
+            f"the swap-MC kernel (minimum image) would miss periodic images; use more atoms "
+            f"(n_atoms = {n} at this density; N >= 112 at the paper's rho* = 1.75) or a lower density"
+        )
     site_types = state.types.astype(np.int64)
     if neighbour_lists is None:
         neighbour_lists = n >= NEIGHBOUR_LIST_MIN_ATOMS
