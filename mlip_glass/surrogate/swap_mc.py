@@ -177,8 +177,9 @@ def _setup(state: ReducedState, model: LJModel, seed: int, swap_species: str | N
     if box.min() < 2 * rcmax:  # the kernel uses the minimum image: one image of each pair within r_cut
         raise SurrogateInputError(
             f"box edge {box.min():.3f} (reduced) is shorter than twice the largest LJ cutoff ({2 * rcmax:.3f}): "
-            f"the swap-MC kernel (minimum image) would miss periodic images; use more atoms "
-            f"(n_atoms = {n} at this density; N >= 112 at the paper's rho* = 1.75) or a lower density"
+            f"the swap-MC kernel (minimum image) would miss periodic images; use "
+            f"mlip_glass.surrogate.small_box.small_box_swap_mc (every image summed) or more atoms "
+            f"(n_atoms = {n}; N >= 112 at the paper's rho* = 1.75)"
         )
     site_types = state.types.astype(np.int64)
     if neighbour_lists is None:
