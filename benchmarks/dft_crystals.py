@@ -3,7 +3,7 @@ from Birch–Murnaghan equations of state, against all-electron PBE (Delta test)
 
     python benchmarks/dft_crystals.py                               # CP2K with the package's settings + k-points
     python benchmarks/dft_crystals.py --engine eam                  # the Cheng–Ma–Sheng EAM, for comparison
-    python benchmarks/dft_crystals.py --kspacing 0.25 --out docs/data/dft_crystals.json
+    python benchmarks/dft_crystals.py --kspacing 0.5 --scales 0.98 0.99 1 1.01 1.02 --out docs/data/dft_crystals.json
 
 Prints one row per crystal and the CPU time; ``--out`` writes the rows (with the E(V) points) as JSON.
 """
@@ -15,7 +15,7 @@ import json
 import time
 
 from mlip_glass.reference.base import cpu_seconds
-from mlip_glass.reference.crystal_check import PBE_REFERENCES, crystal_table
+from mlip_glass.reference.crystal_check import EOS_SCALES, PBE_REFERENCES, crystal_table
 from mlip_glass.reference.engines import get_engine
 
 
@@ -26,6 +26,8 @@ def main(argv=None):
                         help="CP2K Monkhorst–Pack spacing (Å⁻¹, VASP convention) of the crystal cells")
     parser.add_argument("--ranks", type=int, default=2, help="CP2K MPI ranks")
     parser.add_argument("--crystals", nargs="*", default=list(PBE_REFERENCES), help="subset of the crystals")
+    parser.add_argument("--scales", nargs="*", type=float, default=list(EOS_SCALES),
+                        help="lattice-constant scale factors of the equation of state")
     parser.add_argument("--out", help="write the rows as JSON here")
     args = parser.parse_args(argv)
 
@@ -45,7 +47,7 @@ def main(argv=None):
     rows = []
     print(f"{'crystal':9s} {'a (Å)':>8s} {'ref':>8s} {'dev %':>7s} {'B (GPa)':>8s} {'ref':>7s}  source")
     for name in args.crystals:
-        row = crystal_table(run_engine, [name])[0]
+        row = crystal_table(run_engine, [name], args.scales)[0]
         rows.append(row)
         ref_b = "—" if row["B_ref_GPa"] is None else f"{row['B_ref_GPa']:.0f}"
         print(f"{name:9s} {row['a_A']:8.4f} {row['a_ref_A']:8.4f} {row['a_dev_percent']:+7.2f} "

@@ -191,3 +191,13 @@ def test_a_missing_cp2k_is_an_error_not_a_rejected_frame(monkeypatch):
             CP2KEngine(dft=TINY).static(displaced_al4())
     finally:
         module.cp2k_executable.cache_clear()
+
+
+@pytest.mark.dft
+def test_a_crashing_run_is_rejected_and_its_mpi_ranks_are_costed(cp2k):
+    """An unknown basis makes CP2K abort at set-up: mpirun exits before reaping its 2 ranks, so their CPU time
+    is only seen in /proc while they run; it must still reach the frame (and the cost ledger)."""
+    engine = CP2KEngine(dft={**TINY, "basis_set": "NO-SUCH-BASIS", "mpi_ranks": 2})
+    frame = engine.static(displaced_al4())
+    assert frame.rejected and "CP2K exited with status" in frame.rejection_reason
+    assert frame.cpu_time_s > 0.15  # two ranks reading the basis/potential files; wait4 alone saw ~0.06 s

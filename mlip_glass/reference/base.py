@@ -43,6 +43,8 @@ class ReferenceCalculationError(MLIPGlassError, RuntimeError):
     """
 
     cpu_time_s: float = 0.0
+    #: CPU time (s) of the failed run that finished child processes do not show (children never reaped)
+    unreaped_cpu_s: float = 0.0
     partial: list = []
 
 
@@ -134,7 +136,7 @@ class ReferenceEngine(MSONable, ABC):
             energy, forces, stress = self.compute(atoms)
         except ReferenceCalculationError as exc:
             return self.failed_frame(atoms, exc, subset=subset, parent_hash=parent_hash, source=source,
-                                     cpu_time_s=cpu_seconds() - t0)
+                                     cpu_time_s=cpu_seconds() - t0 + exc.unreaped_cpu_s)
         return self.frame(
             atoms, energy, forces, stress, subset=subset, parent_hash=parent_hash, source=source,
             cpu_time_s=cpu_seconds() - t0,
@@ -183,7 +185,7 @@ class ReferenceEngine(MSONable, ABC):
             steps, converged = self.relax_trajectory(atoms, fmax, max_steps, every, relax_cell, pressure_gpa)
         except ReferenceCalculationError as exc:  # frames finished before the failure are kept
             failure, steps, converged = exc, list(exc.partial), False
-        cpu = cpu_seconds() - t0
+        cpu = cpu_seconds() - t0 + (failure.unreaped_cpu_s if failure is not None else 0.0)
         frames = []
         for i, (step, snapshot, labels) in enumerate(steps):
             src = _source(source, step=step, transformation="relax")
@@ -233,7 +235,7 @@ class ReferenceEngine(MSONable, ABC):
             )
         except ReferenceCalculationError as exc:  # the steps before the failure are kept
             failure, steps = exc, list(exc.partial)
-        cpu = cpu_seconds() - t0
+        cpu = cpu_seconds() - t0 + (failure.unreaped_cpu_s if failure is not None else 0.0)
         n_cost = len(steps) + (failure is not None)
         frames = []
         for step, snapshot, labels in steps:

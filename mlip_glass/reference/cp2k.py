@@ -363,9 +363,8 @@ def run_cp2k(atoms: Atoms, settings: CP2KSettings, workdir: str | Path, wfn_rest
     with open(workdir / "cp2k.stderr", "w") as err:
         proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=err, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    status, usage, timed_out = _wait(proc, settings.timeout_s)
+    status, cpu, reaped, timed_out = _wait(proc, settings.timeout_s)
     wall = time.perf_counter() - t0
-    cpu = usage.ru_utime + usage.ru_stime
     out_path = workdir / "cp2k.out"
     text = out_path.read_text(errors="replace") if out_path.exists() else ""
     try:
@@ -377,25 +376,55 @@ def run_cp2k(atoms: Atoms, settings: CP2KSettings, workdir: str | Path, wfn_rest
         energy, forces, stress, scf_steps = parse_cp2k_output(text, len(atoms))
     except CP2KError as exc:
         exc.cpu_time_s = cpu
+        exc.unreaped_cpu_s = cpu - reaped
         raise
     wfn = workdir / "mlg-RESTART.wfn"
     return CP2KResult(energy, forces, stress, scf_steps, cpu, wall, str(wfn) if wfn.exists() else None)
 
 
-def _wait(proc: subprocess.Popen, timeout_s: float):
-    """(exit status, rusage of the child and its waited-for descendants, timed out) of ``proc``."""
+def _wait(proc: subprocess.Popen, timeout_s: float) -> tuple[int, float, float, bool]:
+    """(exit status, CPU seconds of ``proc`` and its descendants, the part of it ``wait4`` saw, timed out).
+
+    CPU time: the child's resource usage (``wait4``: it and the descendants it waited for), or, when larger,
+    the sum over its process tree seen in ``/proc`` while it ran (every 0.1 s) — an aborting ``mpirun`` may
+    exit before it reaps its ranks, whose time ``wait4`` then never sees."""
     deadline = time.monotonic() + timeout_s
     timed_out = False
+    seen: dict[int, float] = {}
     while True:
+        _tree_cpu(proc.pid, seen)
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid == proc.pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, usage, timed_out
+            reaped = usage.ru_utime + usage.ru_stime
+            return proc.returncode, max(reaped, sum(seen.values())), reaped, timed_out
         if time.monotonic() > deadline and not timed_out:
             timed_out = True
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-        time.sleep(0.05)
+        time.sleep(0.1)
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _tree_cpu(root: int, seen: dict[int, float]) -> None:
+    """Update ``seen`` (pid → CPU s) with ``root`` and its descendants found in ``/proc`` (Linux; MPI ranks may
+    sit in process groups of their own, so the tree is followed by parent pid)."""
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat") if Path("/proc").is_dir() else ():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = entry.read_text().rsplit(")", 1)[1].split()  # state ppid pgrp ... utime(11) stime(12)
+            pid = int(entry.parent.name)
+            parent[pid] = int(fields[1])
+            cpu[pid] = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    for pid in cpu:
+        ancestor, hops = pid, 0
+        while ancestor not in (root, 0, 1) and hops < 64:
+            ancestor, hops = parent.get(ancestor, 0), hops + 1
+        if ancestor == root:
+            seen[pid] = max(seen.get(pid, 0.0), cpu[pid])
 
 
 @dataclass
