@@ -201,3 +201,24 @@ def test_a_crashing_run_is_rejected_and_its_mpi_ranks_are_costed(cp2k):
     frame = engine.static(displaced_al4())
     assert frame.rejected and "CP2K exited with status" in frame.rejection_reason
     assert frame.cpu_time_s > 0.15  # two ranks reading the basis/potential files; wait4 alone saw ~0.06 s
+
+
+@pytest.mark.dft
+def test_label_maker_runs_cp2k_as_a_job_and_stores_its_settings(cp2k):
+    from jobflow import run_locally
+
+    from mlip_glass import queries
+    from mlip_glass.reference.jobs import LabelMaker
+    from mlip_glass.store import memory_job_store
+
+    store = memory_job_store()
+    maker = LabelMaker(engine="cp2k", engine_kwargs={"dft": TINY}, subset="crystal")
+    structures = [displaced_al4(), bulk("Al", "fcc", a=4.1, cubic=True)]
+    job = maker.make(structures)
+    run_locally(job, store=store, ensure_success=True)
+    frames = queries.frames_in_output(store.get_output(job.uuid, load=True))
+    assert [f["engine"] for f in frames] == ["cp2k", "cp2k"] and not any(f["rejected"] for f in frames)
+    assert all(f["engine_settings"]["cutoff_ry"] == 200.0 and f["engine_settings"]["xc"] == "PBE" for f in frames)
+    assert all(f["cpu_time_s"] > 0 for f in frames)
+    # the stretched cell (a = 4.1 Å) is under less pressure than the compressed, displaced one (4.05 Å)
+    assert frames[1]["pressure"] < frames[0]["pressure"]
