@@ -222,3 +222,18 @@ def test_label_maker_runs_cp2k_as_a_job_and_stores_its_settings(cp2k):
     assert all(f["cpu_time_s"] > 0 for f in frames)
     # the stretched cell (a = 4.1 Å) is under less pressure than the compressed, displaced one (4.05 Å)
     assert frames[1]["pressure"] < frames[0]["pressure"]
+
+
+@pytest.mark.dft
+def test_a_run_past_its_time_limit_is_rejected_and_leaves_no_process(cp2k, tmp_path):
+    engine = CP2KEngine(dft={**TINY, "mpi_ranks": 2, "timeout_s": 1.0}, workdir=str(tmp_path))
+    frame = engine.static(bulk("Al", "fcc", a=4.05, cubic=True).repeat((2, 1, 1)))
+    assert frame.rejected and "time limit of 1 s" in frame.rejection_reason and frame.cpu_time_s > 0
+    left = []
+    for cwd in Path("/proc").glob("[0-9]*/cwd"):
+        try:
+            if str(cwd.resolve()).startswith(str(tmp_path)):
+                left.append(cwd.parent.name)
+        except OSError:
+            continue
+    assert left == []  # mpirun and both ranks were killed

@@ -386,7 +386,7 @@ def _wait(proc: subprocess.Popen, timeout_s: float) -> tuple[int, float, float, 
     """(exit status, CPU seconds of ``proc`` and its descendants, the part of it ``wait4`` saw, timed out).
 
     CPU time: the child's resource usage (``wait4``: it and the descendants it waited for), or, when larger,
-    the sum over its process tree seen in ``/proc`` while it ran (every 0.1 s) — an aborting ``mpirun`` may
+    the sum over its process tree seen in ``/proc`` while it ran (every ``_POLL_S``) — an aborting ``mpirun`` may
     exit before it reaps its ranks, whose time ``wait4`` then never sees."""
     deadline = time.monotonic() + timeout_s
     timed_out = False
@@ -400,12 +400,15 @@ def _wait(proc: subprocess.Popen, timeout_s: float) -> tuple[int, float, float, 
             return proc.returncode, max(reaped, sum(seen.values())), reaped, timed_out
         if time.monotonic() > deadline and not timed_out:
             timed_out = True
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-        time.sleep(0.1)
+            for member in [proc.pid, *seen]:  # the ranks too: they may sit outside mpirun's process group
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(member, signal.SIGKILL)
+        time.sleep(_POLL_S)
 
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+#: seconds between looks at a running CP2K (exit, time limit, CPU time of its process tree)
+_POLL_S = 0.2
 
 
 def _tree_cpu(root: int, seen: dict[int, float]) -> None:
