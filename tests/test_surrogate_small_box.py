@@ -47,3 +47,22 @@ def test_agrees_with_the_main_kernel_where_both_apply(model):
     """N = 150 (box > 2 r_cut): both chains sample the same Hamiltonian; their energies are the periodic sum."""
     result = small_box_swap_mc(random_liquid(150, seed=3), model, 1.0, 1.0, 100, seed=4)
     assert result.energy == pytest.approx(model.energy(result.structure), rel=1e-10)
+
+
+def test_swap_mc_maker_cools_a_24_atom_cell(model):
+    """The Maker path (random liquid, its equilibration, cooling, inherent structure) at a DFT-size cell."""
+    from jobflow import run_locally
+
+    from mlip_glass.store import memory_job_store
+    from mlip_glass.surrogate.jobs import SwapMCCoolingMaker
+
+    store = memory_job_store()
+    job = SwapMCCoolingMaker(n_atoms=24, n_sweeps=2000, equilibration_sweeps=200).make()
+    run_locally(job, store=store, ensure_success=True)
+    from pymatgen.core import Structure
+
+    doc = store.get_output(job.uuid)
+    assert doc["n_atoms"] == 24 and doc["settings"]["kernel"] == "small_box"
+    structure = Structure.from_dict(doc["structure"])
+    assert doc["energy_per_atom"] == pytest.approx(model.energy(structure) / 24, abs=1e-9)
+    assert doc["e_is_per_atom_reduced"] <= doc["energy_per_atom_reduced"] + 1e-9  # minimisation lowers the energy

@@ -285,12 +285,15 @@ def test_swap_mc_mean_energy_matches_lammps_md_precisely(model):
     _assert_agree(e["translation"], e["md"], 3.0)
 
 
-def test_box_shorter_than_twice_the_cutoff_is_refused():
-    """At N = 24 (L = 7.0 Å < 2 r_cut,ZrZr = 11.7 Å) the minimum image misses pairs: the kernel's energy of a
-    24-atom liquid was 74.0 eV where the full periodic sum (LJModel.energy, ASE neighbour list) gives 64.8 eV."""
+def test_box_shorter_than_twice_the_cutoff_sums_every_image():
+    """At N = 24 (L = 7.0 Å < 2 r_cut,ZrZr = 11.7 Å) the minimum image misses pairs (the kernel once gave 74.0 eV
+    for a 24-atom liquid whose full periodic energy is 64.8 eV): swap_mc routes the run to the small-box kernel,
+    whose energy is the periodic sum (LJModel.energy, ASE neighbour list)."""
     from mlip_glass.surrogate.model import LJModel
     from mlip_glass.surrogate.state import random_liquid
-    from mlip_glass.surrogate.swap_mc import SurrogateInputError, swap_mc
+    from mlip_glass.surrogate.swap_mc import swap_mc
 
-    with pytest.raises(SurrogateInputError, match="twice the largest LJ cutoff"):
-        swap_mc(random_liquid(24, seed=1), LJModel.paper(), 2.0, 2.0, 5, seed=1)
+    model = LJModel.paper()
+    result = swap_mc(random_liquid(24, seed=1), model, 2.0, 2.0, 50, seed=1)
+    assert result.settings["kernel"] == "small_box"
+    assert result.energy == pytest.approx(model.energy(result.structure), abs=1e-8)

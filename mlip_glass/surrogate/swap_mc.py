@@ -177,9 +177,8 @@ def _setup(state: ReducedState, model: LJModel, seed: int, swap_species: str | N
     if box.min() < 2 * rcmax:  # the kernel uses the minimum image: one image of each pair within r_cut
         raise SurrogateInputError(
             f"box edge {box.min():.3f} (reduced) is shorter than twice the largest LJ cutoff ({2 * rcmax:.3f}): "
-            f"the swap-MC kernel (minimum image) would miss periodic images; use "
-            f"mlip_glass.surrogate.small_box.small_box_swap_mc (every image summed) or more atoms "
-            f"(n_atoms = {n}; N >= 112 at the paper's rho* = 1.75)"
+            f"this kernel (minimum image) would miss periodic images; swap_mc() routes such boxes to "
+            f"mlip_glass.surrogate.small_box.small_box_swap_mc (n_atoms = {n}; N >= 112 at the paper's rho* = 1.75)"
         )
     site_types = state.types.astype(np.int64)
     if neighbour_lists is None:
@@ -331,6 +330,13 @@ def swap_mc(
     if swap_species is not None and swap_species not in model.species:
         raise SurrogateInputError(f"swap_species must be one of {model.species} or None, got {swap_species!r}")
     state = to_reduced(structure, model)
+    if state.box.min() < 2 * _tables(model)[4]:  # the minimum image would miss periodic images: sum them all
+        from mlip_glass.surrogate.small_box import small_box_swap_mc
+
+        logger.info("swap-MC: box %.3f < 2 r_cut: every periodic image summed (small_box, no checkpoints)",
+                    state.box.min())
+        return small_box_swap_mc(structure, model, t_start, t_end, n_sweeps, seed, delta_r_max=delta_r_max,
+                                 swap_fraction=swap_fraction, swap_species=swap_species, n_trace=n_trace)
     n_trace = max(1, min(int(n_trace), n_sweeps))
     trace_every = max(1, n_sweeps // n_trace)
     n_trace = n_sweeps // trace_every
