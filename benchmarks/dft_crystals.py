@@ -14,6 +14,7 @@ import argparse
 import json
 import time
 
+from mlip_glass.errors import MLIPGlassError
 from mlip_glass.reference.base import cpu_seconds
 from mlip_glass.reference.crystal_check import EOS_SCALES, PBE_REFERENCES, crystal_table
 from mlip_glass.reference.engines import get_engine
@@ -47,8 +48,14 @@ def main(argv=None):
     rows = []
     print(f"{'crystal':9s} {'a (Å)':>8s} {'ref':>8s} {'dev %':>7s} {'B (GPa)':>8s} {'ref':>7s}  source")
     for name in args.crystals:
-        row = crystal_table(run_engine, [name], args.scales)[0]
+        try:
+            row = crystal_table(run_engine, [name], args.scales)[0]
+        except MLIPGlassError as exc:  # e.g. too few converged points: the other crystals still count
+            print(f"{name:9s} failed: {exc}", flush=True)
+            continue
         rows.append(row)
+        if args.out:  # after every crystal: a killed run keeps what it finished
+            _write(args.out, engine, rows, time.perf_counter() - t0, cpu_seconds() - c0)
         ref_b = "—" if row["B_ref_GPa"] is None else f"{row['B_ref_GPa']:.0f}"
         print(f"{name:9s} {row['a_A']:8.4f} {row['a_ref_A']:8.4f} {row['a_dev_percent']:+7.2f} "
               f"{row['B_GPa']:8.1f} {ref_b:>7s}  {row['source']}", flush=True)
@@ -56,9 +63,13 @@ def main(argv=None):
     print(f"engine {engine.name} {engine.settings()}")
     print(f"wall {wall:.0f} s, CPU {cpu:.0f} s (child processes included)")
     if args.out:
-        with open(args.out, "w") as handle:
-            json.dump({"engine": engine.name, "settings": engine.settings(), "wall_s": wall, "cpu_s": cpu,
-                       "rows": rows}, handle, indent=1, default=str)
+        _write(args.out, engine, rows, wall, cpu)
+
+
+def _write(path, engine, rows, wall, cpu):
+    with open(path, "w") as handle:
+        json.dump({"engine": engine.name, "settings": engine.settings(), "wall_s": wall, "cpu_s": cpu,
+                   "rows": rows}, handle, indent=1, default=str)
 
 
 if __name__ == "__main__":

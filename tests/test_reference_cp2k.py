@@ -237,3 +237,18 @@ def test_a_run_past_its_time_limit_is_rejected_and_leaves_no_process(cp2k, tmp_p
         except OSError:
             continue
     assert left == []  # mpirun and both ranks were killed
+
+
+def test_cpu_accounting_skips_processes_that_end_while_it_reads(monkeypatch):
+    """A process listed in /proc may be gone before its stat file is read (this crashed a 6-step relaxation)."""
+    from mlip_glass.reference import cp2k as module
+
+    real = os.listdir
+
+    def listing(path):
+        return [*real(path), "999999999"] if path == "/proc" else real(path)  # a pid that no longer exists
+
+    monkeypatch.setattr(module.os, "listdir", listing)
+    seen: dict[int, float] = {}
+    module._tree_cpu(os.getpid(), seen)
+    assert seen[os.getpid()] >= 0.0 and 999999999 not in seen

@@ -416,12 +416,18 @@ def _tree_cpu(root: int, seen: dict[int, float]) -> None:
     sit in process groups of their own, so the tree is followed by parent pid)."""
     parent: dict[int, int] = {}
     cpu: dict[int, float] = {}
-    for entry in Path("/proc").glob("[0-9]*/stat") if Path("/proc").is_dir() else ():
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = entry.read_text().rsplit(")", 1)[1].split()  # state ppid pgrp ... utime(11) stime(12)
-            pid = int(entry.parent.name)
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:  # no /proc (not Linux): wait4's figure stands
+        return
+    for pid in pids:  # a process may end between the listing and the read: skip it
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()  # state ppid pgrp ... utime(11) stime(12)
             parent[pid] = int(fields[1])
             cpu[pid] = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        except (OSError, ValueError, IndexError):
+            continue
     for pid in cpu:
         ancestor, hops = pid, 0
         while ancestor not in (root, 0, 1) and hops < 64:
