@@ -77,8 +77,8 @@ class CP2KSettings:
         GTH pseudopotential file; the entry of each species is ``GTH-<xc>-q<valence>`` (:data:`GTH_VALENCE`).
     cutoff_ry, rel_cutoff_ry
         Plane-wave cutoff of the finest density grid and of the Gaussian mapping (Ry). 400/40 (docs/dft.md:
-        a 24-atom glass, against 600/60 and 300/40; REL_CUTOFF 50 changed energies by 0.03 meV/atom and forces
-        by < 0.5 meV/Å at 46 % more CPU time).
+        a 24-atom glass: within 0.02 meV/atom and 0.001 GPa of 600/60; 300/40 was 7.1 meV/atom and 0.7 GPa off;
+        REL_CUTOFF 50 changed energies by 0.03 meV/atom and forces by < 0.5 meV/Å at 46 % more CPU time).
     electronic_temperature_k
         Fermi–Dirac smearing (K); CP2K has no Methfessel–Paxton (the paper's VASP ISMEAR 1, SIGMA 0.1 eV).
         1160.45 K = 0.1 eV, the paper's width: needed for SCF stability of Γ-point metal cells. Labels are
