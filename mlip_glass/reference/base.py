@@ -45,7 +45,7 @@ class ReferenceCalculationError(MLIPGlassError, RuntimeError):
     cpu_time_s: float = 0.0
     #: CPU time (s) of the failed run that finished child processes do not show (children never reaped)
     unreaped_cpu_s: float = 0.0
-    partial: list = []
+    partial: tuple = ()
 
 
 def cpu_seconds() -> float:
@@ -186,12 +186,12 @@ class ReferenceEngine(MSONable, ABC):
         except ReferenceCalculationError as exc:  # frames finished before the failure are kept
             failure, steps, converged = exc, list(exc.partial), False
         cpu = cpu_seconds() - t0 + (failure.unreaped_cpu_s if failure is not None else 0.0)
+        n_cost = len(steps) + (failure is not None)
         frames = []
         for i, (step, snapshot, labels) in enumerate(steps):
             src = _source(source, step=step, transformation="relax")
             frame = self.frame(
-                snapshot, *labels, subset=subset, parent_hash=parent, source=src,
-                cpu_time_s=cpu / (len(steps) + (failure is not None)),
+                snapshot, *labels, subset=subset, parent_hash=parent, source=src, cpu_time_s=cpu / n_cost,
             )
             if i == len(steps) - 1 and not converged and failure is None:
                 frame = frame.reject(f"relaxation not converged to fmax={fmax} eV/Å in {max_steps} steps")
@@ -199,7 +199,7 @@ class ReferenceEngine(MSONable, ABC):
         if failure is not None:
             src = _source(source, transformation="relax")
             frames.append(self.failed_frame(atoms, failure, subset=subset, parent_hash=parent, source=src,
-                                            cpu_time_s=cpu / (len(steps) + 1)))
+                                            cpu_time_s=cpu / n_cost))
         return frames
 
     def aimd(
@@ -307,7 +307,7 @@ def _keep_partial(steps: list):
     try:
         yield
     except ReferenceCalculationError as exc:
-        exc.partial = list(steps)
+        exc.partial = tuple(steps)
         raise
 
 
