@@ -1,4 +1,4 @@
-"""Fingerprint of a fixed-step toy campaign: one line per job (order, name, uuid, hash of its output).
+"""Fingerprint of a fixed-step toy campaign: one line per job (name, uuid, index, hash of its output).
 
     python benchmarks/campaign_fingerprint.py > fingerprint.txt     # then diff two such files
 
@@ -13,13 +13,15 @@ runs with ``run_locally`` on an in-memory store and touches every stage that tak
 
 jobflow draws job uuids from :func:`uuid.uuid4`; the script replaces it by a seeded generator, so uuids (and the
 uuids that outputs record, e.g. a frame's ``job_uuid``) are reproducible too as long as jobs are created in the
-same order. Output hashes leave out wall/CPU times and dates (keys in :data:`VOLATILE_KEYS`).
+same order; it also runs with ``PYTHONHASHSEED=0`` (re-executing itself), so set iteration order is fixed. Output
+hashes leave out wall/CPU times and dates (keys in :data:`VOLATILE_KEYS`) and the checkout's path.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import sys
 import uuid
@@ -55,8 +57,11 @@ def output_hash(output) -> str:
     """sha256 (12 hex digits) of the normalised JSON of a job output."""
     from monty.json import jsanitize
 
+    import mlip_glass
+
     text = json.dumps(normalise(jsanitize(output, strict=False, enum_values=True, allow_bson=False)), sort_keys=True,
                       default=str)
+    text = text.replace(os.path.dirname(os.path.dirname(mlip_glass.__file__)), "<checkout>")
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -83,6 +88,8 @@ def toy_campaign():
 
 
 def main() -> int:
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"})
     warnings.filterwarnings("ignore")
     seeded_uuids(0)
     from jobflow import run_locally
@@ -91,8 +98,9 @@ def main() -> int:
 
     store = memory_job_store()
     run_locally(toy_campaign(), store=store, ensure_success=True, log=False)
-    docs = store.query({}, properties=["uuid", "index", "name", "output"], sort={"completed_at": 1}, load=True)
-    for n, doc in enumerate(docs):
+    docs = store.query({}, properties=["uuid", "index", "name", "output"], load=True)
+    # sorted by name and (seeded) uuid: run_locally may finish independent jobs in either order
+    for n, doc in enumerate(sorted(docs, key=lambda d: (d["name"], d["uuid"], d["index"]))):
         print(f"{n:3d} {doc['name'][:40]:40s} {doc['uuid']} {doc['index']} {output_hash(doc['output'])}")
     return 0
 
