@@ -27,7 +27,8 @@ from ase.build import bulk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/baseline
 
-from mlip_glass.datasets.extxyz import labelled_atoms, write_extxyz
+from mlip_glass.datasets.extxyz import write_extxyz
+from mlip_glass.utils.atoms import labelled_atoms
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.jobs import ElasticMaker, RDFMaker
 from mlip_glass.utils.lammps_session import LammpsSession

@@ -105,14 +105,13 @@ def _demo_database():
     AIMD subsets."""
     from mlip_glass.datasets.demo import demo_database_maker
 
-    database = demo_database_maker(relax_keep=DEMO_RELAX_KEEP_EVERY)
+    database = demo_database_maker(relax_keep=DEMO_RELAX_KEEP_EVERY, aimd_steps=AIMD_STEPS_PAPER)
     database.relaxed.n_select = DEMO_RELAXATIONS
     database.relaxed.max_frames = DEMO_RELAX_MAX_FRAMES
     database.expanded_compressed.n_select = None  # every surrogate state, liquids included: E(V) and close contacts
     database.expanded_compressed_relaxed = dataclasses.replace(database.expanded_compressed, n_select=None,
                                                                name="expanded/compressed relaxed minima")
     database.aimd.n_select = DEMO_AIMD_RUNS
-    database.aimd.nsteps = AIMD_STEPS_PAPER
     database.rescale = "relaxed_density"
     database.distort_relaxed = database.aimd_relaxed = True
     return database

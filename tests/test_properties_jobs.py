@@ -192,16 +192,14 @@ def test_energetics_keeps_energies_when_the_parity_is_undefined():
     assert e[1] < e[0] and e[1] < e[2]
 
 
-def test_protocols_carry_the_paper_numbers_and_old_keywords_still_override_them():
-    """ElasticProtocol / AQSProtocol are passed whole; the old per-field keywords still work (deprecated) and give
-    the same protocol as spelling it out."""
+def test_protocols_carry_the_paper_numbers_and_are_passed_whole():
+    """ElasticProtocol / AQSProtocol are passed whole (or as their dict) and hold the paper's numbers."""
     from mlip_glass.properties.protocols import ElasticProtocol
 
     assert ElasticMaker().protocol == ElasticProtocol() and AQSShearMaker().protocol == AQSProtocol()
     assert ElasticProtocol().norm_strains == (-0.008, -0.004, 0.004, 0.008) and AQSProtocol().fit_range == (0.004, 0.006)
-    with pytest.warns(DeprecationWarning, match="AQSProtocol"):
-        old = AQSShearMaker(strain_step=5e-4, plane="xz")
-    assert old.protocol == AQSProtocol(strain_step=5e-4, plane="xz") and old.strain_step is None
+    from_dict = AQSShearMaker(protocol={"strain_step": 5e-4, "plane": "xz"})
+    assert from_dict.protocol == AQSProtocol(strain_step=5e-4, plane="xz")
     assert AQSShearMaker.demo().protocol.strain_step == 5e-4 and ElasticMaker.demo().protocol.fmax == 1e-4
     with pytest.raises(ValueError, match="plane"):
         AQSProtocol(plane="xx")

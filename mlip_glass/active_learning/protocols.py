@@ -2,7 +2,7 @@
 
 :class:`FeedbackMDProtocol` carries the stage's defaults (:mod:`mlip_glass.active_learning.constants`; the paper
 gives no numbers for its "equilibration + fast quench" runs) and checks their ranges once;
-:class:`~mlip_glass.active_learning.jobs.FeedbackMaker` takes one, its old keywords still work (deprecated).
+:class:`~mlip_glass.active_learning.jobs.FeedbackMaker` takes one.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from mlip_glass.active_learning.constants import (
 )
 from mlip_glass.reference.protocols import ProtocolBase
 
-#: the keywords of :class:`~mlip_glass.active_learning.jobs.FeedbackMaker` and
-#: :func:`~mlip_glass.active_learning.feedback.feedback_trajectory` → the protocol's fields
+#: the keywords of :func:`~mlip_glass.active_learning.feedback.feedback_trajectory` → the protocol's fields
 FEEDBACK_ALIASES = {"t_equil": "t_equil_k", "t_final": "t_final_k"}
 
 
@@ -50,7 +49,7 @@ class FeedbackMDProtocol(ProtocolBase):
     quench_steps: int = FEEDBACK_QUENCH_STEPS
     timestep_fs: float = FEEDBACK_TIMESTEP_FS
     pressure_gpa: float | None = FEEDBACK_PRESSURE_GPA
-    #: the Maker's old names (``t_equil``, ``t_final``) accepted by :meth:`from_any`
+    #: the names of :func:`~mlip_glass.active_learning.feedback.feedback_trajectory` accepted by :meth:`from_any`
     ALIASES: ClassVar[dict[str, str]] = FEEDBACK_ALIASES
 
     def __post_init__(self):

@@ -34,7 +34,6 @@ from mlip_glass.properties.schemas import (
 )
 from mlip_glass.properties.store import fetch_nep_potentials, fetch_reference_frames
 from mlip_glass.provenance import inherit_provenance
-from mlip_glass.reference.protocols import fold_protocol
 from mlip_glass.stage import current_job, stage_job
 
 # no output_schema: a split RDFMaker job returns a Response replacing itself (schema checks reject it)
@@ -191,8 +190,6 @@ class ElasticMaker(Maker):
     ----------
     name
         Job name.
-    norm_strains, shear_strains, fmax, relax_first, relax_fmax
-        Deprecated spelling of the protocol's fields; they override it when given.
     n_workers
         Parallel worker processes (one structure each).
     checkpoint_dir
@@ -203,17 +200,12 @@ class ElasticMaker(Maker):
     """
 
     name: str = "elastic"
-    norm_strains: tuple[float, ...] | None = None
-    shear_strains: tuple[float, ...] | None = None
-    fmax: float | None = None
-    relax_first: bool | None = None
-    relax_fmax: float | None = None
     n_workers: int = C.N_WORKERS
     checkpoint_dir: str | None = None
-    protocol: ElasticProtocol | dict | None = None
+    protocol: ElasticProtocol = field(default_factory=ElasticProtocol)
 
     def __post_init__(self):
-        fold_protocol(self, ElasticProtocol)
+        self.protocol = ElasticProtocol.from_any(self.protocol)
 
     @classmethod
     def demo(cls, **kwargs) -> ElasticMaker:
@@ -239,8 +231,6 @@ class AQSShearMaker(Maker):
     ----------
     name
         Job name.
-    max_strain, strain_step, fit_range, plane, fmax, relax_first, relax_fmax
-        Deprecated spelling of the protocol's fields; they override it when given.
     n_workers
         Parallel worker processes (one structure each).
     checkpoint_dir
@@ -251,19 +241,12 @@ class AQSShearMaker(Maker):
     """
 
     name: str = "aqs shear"
-    max_strain: float | None = None
-    strain_step: float | None = None
-    fit_range: tuple[float, float] | None = None
-    plane: str | None = None
-    fmax: float | None = None
-    relax_first: bool | None = None
-    relax_fmax: float | None = None
     n_workers: int = C.N_WORKERS
     checkpoint_dir: str | None = None
-    protocol: AQSProtocol | dict | None = None
+    protocol: AQSProtocol = field(default_factory=AQSProtocol)
 
     def __post_init__(self):
-        fold_protocol(self, AQSProtocol)
+        self.protocol = AQSProtocol.from_any(self.protocol)
 
     @classmethod
     def demo(cls, **kwargs) -> AQSShearMaker:

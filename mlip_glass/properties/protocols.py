@@ -3,7 +3,7 @@
 :class:`ElasticProtocol` (0 K finite deformation, Fig. 4b) and :class:`AQSProtocol` (athermal quasi-static simple
 shear, Fig. 5a) carry the paper's numbers (:mod:`mlip_glass.properties.constants`) as defaults and check their
 ranges once. :class:`~mlip_glass.properties.jobs.ElasticMaker` and :class:`~mlip_glass.properties.jobs.AQSShearMaker`
-take one protocol; their old keywords still work and override its fields (deprecated).
+take one protocol.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 - :class:`LabelMaker`: the one labelling Maker: :func:`~mlip_glass.reference.labelling.label_structures` with
   any engine (EAM, ASE calculator, NEP, ``"module:factory"``; VASP in this job or as atomate2 jobs); the
-  active-learning loop uses it with ``subset="mlip_feedback"`` (``datasets.jobs.MLIPFeedbackMaker`` and
-  ``active_learning.jobs.LabelMaker`` are its deprecated aliases).
+  active-learning loop uses it with ``subset="mlip_feedback"``
+  (:func:`~mlip_glass.active_learning.jobs.feedback_label_maker`).
 - The atomate2 VASP Makers (``PaperStaticMaker``, ``VaspLabelMaker``, ...) live in
-  :mod:`mlip_glass.reference.vasp_jobs`; their old import path here still works.
+  :mod:`mlip_glass.reference.vasp_jobs`.
 """
 
 from __future__ import annotations
@@ -125,15 +125,3 @@ class LabelMaker(Maker):
             {"engine": spec, "protocol": self.protocol, "rescale": self.rescale, **self.protocol_kwargs},
         )
 
-
-#: names that moved to :mod:`mlip_glass.reference.vasp_jobs` (imported on first use: atomate2's VASP Makers)
-_VASP_NAMES = ("PaperStaticMaker", "PaperRelaxMaker", "PaperAIMDMaker", "VaspLabelMaker", "frames_from_task_docs_job",
-               "vasp_label_maker")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _VASP_NAMES:
-        from mlip_glass.reference import vasp_jobs
-
-        return getattr(vasp_jobs, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,9 +18,11 @@ import numpy as np
 from pymatgen.core import Structure
 
 from mlip_glass.provenance import structure_hash
+from mlip_glass.reference.base import EngineInputError
 from mlip_glass.reference.constants import PAPER_NUMBER_DENSITY_PER_A3, SUBSETS
-from mlip_glass.reference.engines import EngineInputError, ReferenceEngine, get_engine, to_structure
+from mlip_glass.reference.engines import ReferenceEngine, get_engine
 from mlip_glass.reference.schemas import FrameSource, LabelledFrame
+from mlip_glass.utils.atoms import to_structure
 
 logger = logging.getLogger(__name__)
 

@@ -1,15 +1,13 @@
 """The paper's labelling protocols as objects passed whole (like :class:`~mlip_glass.nep.settings.NEPSettings`).
 
 :class:`AIMDProtocol` (NPT Langevin heating, SPEC §4) and :class:`RelaxProtocol` (full relaxation) carry the
-paper's numbers (:mod:`mlip_glass.reference.constants`) as defaults and check their ranges once. Engines,
-VASP input sets and Makers take one protocol instead of re-declaring its keywords; the old keywords still
-work and override the protocol's fields (:meth:`AIMDProtocol.from_any`).
+paper's numbers (:mod:`mlip_glass.reference.constants`) as defaults and check their ranges once. Makers take
+one protocol; :meth:`~ProtocolBase.from_any` builds one from an instance, a dict or None with keyword overrides.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -62,35 +60,6 @@ def parse_keep(keep) -> int | None:
     if isinstance(keep, (int, np.integer)) and not isinstance(keep, bool) and keep >= 1:
         return int(keep)
     raise ValueError(f"keep must be 'last', 'all' or an integer >= 1 (every k-th step), got {keep!r}")
-
-
-#: default of a Maker's deprecated protocol keyword whose None is a value (e.g. ``pressure_gpa=None``: NVT)
-UNSET: Any = "<unset>"
-
-
-def fold_protocol(maker, protocol_class, aliases: dict | None = None, warn: bool = True) -> None:
-    """Fold a Maker's old per-field keywords into its ``protocol`` (they override it), then clear them.
-
-    A keyword counts as given when it is not None (or, where its default is :data:`UNSET`, when it is not
-    UNSET: None is then a value). ``aliases``: other names of the fields (default: the protocol's ``ALIASES``).
-    With ``warn`` a given keyword raises a DeprecationWarning naming the protocol."""
-    aliases = getattr(protocol_class, "ALIASES", {}) if aliases is None else aliases
-    names = [f.name for f in dataclasses.fields(protocol_class)]
-    old = {k: getattr(maker, k) for k in [*names, *aliases] if k in maker.__dataclass_fields__}
-    defaults = {k: maker.__dataclass_fields__[k].default for k in old}
-    given = {k: v for k, v in old.items() if not _is_unset(v) and (v is not None or _is_unset(defaults[k]))}
-    if given and warn:
-        warnings.warn(f"{type(maker).__name__}({', '.join(sorted(given))}=...) is deprecated: pass "
-                      f"protocol={protocol_class.__name__}(...)", DeprecationWarning, stacklevel=4)
-    protocol = merge_protocol(protocol_class, maker.protocol, aliases, given)
-    nones = {aliases.get(k, k): None for k, v in given.items() if v is None}
-    maker.protocol = dataclasses.replace(protocol, **nones) if nones else protocol
-    for key in old:
-        setattr(maker, key, UNSET if _is_unset(defaults[key]) else None)
-
-
-def _is_unset(value) -> bool:
-    return isinstance(value, str) and value == UNSET
 
 
 def merge_protocol(cls, protocol, aliases: dict, overrides: dict):
@@ -225,5 +194,3 @@ class RelaxProtocol(ProtocolBase):
         """Keywords of :meth:`ReferenceEngine.relax`."""
         return dataclasses.asdict(self)
 
-
-_merge = merge_protocol  # old private name

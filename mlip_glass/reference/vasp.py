@@ -3,7 +3,7 @@
 
 Two ways in:
 
-- the jobflow Makers of :mod:`mlip_glass.reference.jobs` (``PaperStaticMaker`` ... on atomate2's
+- the jobflow Makers of :mod:`mlip_glass.reference.vasp_jobs` (``PaperStaticMaker`` ... on atomate2's
   ``StaticMaker``/``RelaxMaker``/``MDMaker``) followed by :func:`frames_from_task_doc`;
 - :class:`VaspEngine`, the same protocol as the local engines (``static``/``relax``/``aimd``), which
   writes inputs, runs VASP and parses the run in a scratch directory without jobflow.

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from ase import Atoms
 
-from mlip_glass.datasets.extxyz import labelled_atoms
+from mlip_glass.utils.atoms import labelled_atoms
 
 logger = logging.getLogger(__name__)
 
@@ -197,8 +197,8 @@ DEEP_GLASS_SEED_OFFSET = 700_000
 def deep_glass_frames(engine, protocol: HeldOutProtocol) -> list[Atoms]:
     """``protocol.deep_glasses`` swap-MC glasses cooled over ``deep_sweeps`` sweeps, box-relaxed by ``engine``
     (its LAMMPS potential) and labelled: category ``swap_mc_deep``, run index ``n_runs`` (test split)."""
-    from mlip_glass.reference.engines import to_atoms
     from mlip_glass.surrogate.swap_mc import swap_mc
+    from mlip_glass.utils.atoms import to_atoms
 
     frames = []
     for i in range(int(protocol.deep_glasses)):
