@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 from mlip_glass.errors import MLIPGlassError
 
@@ -147,7 +147,8 @@ class CPUTrainerSettings:
     adapt_threads: bool = True
 
     def __post_init__(self) -> None:
-        self.learning_rate = tuple(float(x) for x in self.learning_rate)
+        # floats of any length here; the length is checked next (a wrong one is named, not unpacked)
+        self.learning_rate = cast(tuple[float, float], tuple(float(x) for x in self.learning_rate))
         _check(isinstance(self.batch, int) and self.batch >= 1, "batch", self.batch, "integer >= 1")
         _check(len(self.learning_rate) == 2 and all(0 < x < 10 for x in self.learning_rate),
                "learning_rate", self.learning_rate, "two values in (0, 10)")
@@ -220,10 +221,11 @@ class NEPSettings:
 
     def __post_init__(self) -> None:
         self.species = list(self.species)
-        self.cutoff = tuple(float(x) for x in self.cutoff)
-        self.n_max = tuple(int(x) for x in self.n_max)
-        self.basis_size = tuple(int(x) for x in self.basis_size)
-        self.l_max = tuple(int(x) for x in self.l_max)
+        # numbers of any length here; validate() names a wrong length
+        self.cutoff = cast(tuple[float, float], tuple(float(x) for x in self.cutoff))
+        self.n_max = cast(tuple[int, int], tuple(int(x) for x in self.n_max))
+        self.basis_size = cast(tuple[int, int], tuple(int(x) for x in self.basis_size))
+        self.l_max = cast(tuple[int, int, int], tuple(int(x) for x in self.l_max))
         if self.type_weight is not None:
             self.type_weight = [float(x) for x in self.type_weight]
         self.validate()
@@ -387,11 +389,11 @@ def parse_nep_in(text: str) -> tuple[NEPSettings, CPUTrainerSettings | None]:
                 kw[key] = conv(raw[key][0])
         for key, n, conv in (("cutoff", 2, float), ("n_max", 2, int), ("basis_size", 2, int), ("l_max", 3, int)):
             if key in raw:
-                vals = [conv(v) for v in raw[key]]
+                numbers: list[float] = [conv(v) for v in raw[key]]
                 if key == "l_max":
-                    vals += [2, 0][len(vals) - 1:] if len(vals) < 3 else []
-                _check(len(vals) == n, key, raw[key], f"{n} values")
-                kw[key] = tuple(vals)
+                    numbers += [2, 0][len(numbers) - 1:] if len(numbers) < 3 else []
+                _check(len(numbers) == n, key, raw[key], f"{n} values")
+                kw[key] = tuple(numbers)
         if "type_weight" in raw:
             kw["type_weight"] = [float(v) for v in raw["type_weight"]]
         for key, expected in (("model_type", "0"), ("prediction", "0")):

@@ -181,7 +181,8 @@ def _setup(state: ReducedState, model: LJModel, seed: int, swap_species: str | N
     ncell = np.maximum(np.floor(box / (rcmax + skin)).astype(np.int64), 1)
     if neighbour_lists:  # space-sorted (cells of side >= r_cut,max, not skin-dependent) for memory locality
         sort_cells = np.maximum(np.floor(box / rcmax).astype(np.int64), 1)
-        cells = grid_cells(*(np.ascontiguousarray(pos[:, k]) for k in range(3)), box, sort_cells)
+        px, py, pz = (np.ascontiguousarray(pos[:, k]) for k in range(3))
+        cells = grid_cells(px, py, pz, box, sort_cells)
         order = np.argsort(cells, kind="stable")
     else:  # blocked by type
         order = np.argsort(site_types, kind="stable")
@@ -368,9 +369,11 @@ def swap_mc(
                   float(swap_fraction), arr.trans_cnt, arr.swap_att, arr.swap_acc, trace_every, arr.trace_e,
                   arr.trace_t)
         if arr.neighbour_lists:
+            gcount, gatoms, gcell, gslot = arr.grid
             status, arr.nlist, arr.ncount, *grid = run_verlet(
                 arr.x, arr.y, arr.z, arr.types, arr.slot_of_site, *common, arr.rx, arr.ry, arr.rz,
-                0.25 * arr.skin ** 2, arr.r2_list, arr.ncell, arr.nlist, arr.ncount, *arr.grid, arr.n_rebuild)
+                0.25 * arr.skin ** 2, arr.r2_list, arr.ncell, arr.nlist, arr.ncount, gcount, gatoms, gcell, gslot,
+                arr.n_rebuild)
             arr.grid = tuple(grid)
         else:
             status = run_blocked(arr.x, arr.y, arr.z, arr.types, arr.block, arr.slot_of_site, arr.site_of_slot,

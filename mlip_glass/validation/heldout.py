@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from ase import Atoms
 
+from mlip_glass.reference.protocols import ProtocolBase
 from mlip_glass.utils.atoms import labelled_atoms
 
 logger = logging.getLogger(__name__)
@@ -29,8 +30,8 @@ HELDOUT_TEMPERATURES_K = (2000.0, 1200.0, 700.0, 300.0)
 HELDOUT_SCALE_FACTORS = (0.97, 1.03)
 
 
-@dataclass
-class HeldOutProtocol:
+@dataclass(frozen=True)
+class HeldOutProtocol(ProtocolBase):
     """The reference-engine MD protocol of the held-out set (metal units: K, fs, ps, GPa).
 
     Parameters
@@ -91,8 +92,9 @@ class HeldOutProtocol:
                 raise ValueError(f"HeldOutProtocol.{name} must be > 0, got {getattr(self, name)}")
         if not self.temperatures_k or any(t <= 0 for t in self.temperatures_k):
             raise ValueError(f"HeldOutProtocol.temperatures_k must be positive, got {self.temperatures_k}")
-        self.temperatures_k = tuple(float(t) for t in self.temperatures_k)
-        self.scale_factors = tuple(float(s) for s in self.scale_factors)
+        # frozen: the tuples are normalised once, here
+        object.__setattr__(self, "temperatures_k", tuple(float(t) for t in self.temperatures_k))
+        object.__setattr__(self, "scale_factors", tuple(float(s) for s in self.scale_factors))
 
     def as_dict(self) -> dict:
         return asdict(self)
