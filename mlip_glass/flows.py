@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from jobflow import Flow, Maker
 
+from mlip_glass.errors import FlowOptionError
 from mlip_glass.provenance import stamp
 from mlip_glass.reference.constants import AIMD_STEPS as AIMD_STEPS_PAPER
 
@@ -258,7 +259,7 @@ class GlassMLIPFlowMaker(Maker):
         """Minutes on 2 cores: small surrogate grid, every subset at demo size with the local EAM engine,
         CPU NEP fits with a wall-time budget, demo property protocols, ``al_iterations`` AL rounds."""
         if int(al_iterations) < 0:
-            raise ValueError(f"al_iterations must be >= 0, got {al_iterations}")
+            raise FlowOptionError(f"al_iterations must be >= 0, got {al_iterations}")
         from mlip_glass.active_learning.jobs import ActiveLearningMaker, FeedbackMaker
         from mlip_glass.active_learning.protocols import FeedbackMDProtocol
         from mlip_glass.properties.jobs import ElasticMaker, PropertySuiteMaker, RDFMaker
@@ -401,8 +402,8 @@ def flow_builder(name: str) -> Callable[..., Flow]:
         try:
             return getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError) as exc:
-            raise ValueError(f"flow {name!r} cannot be imported: {exc}") from exc
-    raise ValueError(f"unknown flow {name!r}; available: {', '.join(available_flows())} or 'module:function'")
+            raise FlowOptionError(f"flow {name!r} cannot be imported: {exc}") from exc
+    raise FlowOptionError(f"unknown flow {name!r}; available: {', '.join(available_flows())} or 'module:function'")
 
 
 def build_flow(name: str, campaign: str, iteration: int = 0, **options: Any) -> Flow:

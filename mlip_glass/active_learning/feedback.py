@@ -22,13 +22,14 @@ from mlip_glass.active_learning.constants import (
     FEEDBACK_TDAMP_FS,
     FEEDBACK_TIMESTEP_FS,
 )
+from mlip_glass.errors import ProtocolError
 
 logger = logging.getLogger(__name__)
 
 
 def _check_positive(name: str, value: float) -> None:
     if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        raise ProtocolError(f"{name} must be a positive finite number, got {value!r}")
 
 
 #: a pair closer than this (Å) means the MLIP run has collapsed (the ZBL outer cutoff of the paper's NEP)
@@ -90,11 +91,11 @@ def feedback_trajectory(
                         ("tdamp_fs", tdamp_fs), ("pdamp_fs", pdamp_fs)):
         _check_positive(name, value)
     if int(equil_steps) < 0 or int(quench_steps) < 1:
-        raise ValueError(f"equil_steps must be >= 0 and quench_steps >= 1, got {equil_steps}, {quench_steps}")
+        raise ProtocolError(f"equil_steps must be >= 0 and quench_steps >= 1, got {equil_steps}, {quench_steps}")
     if not 1 <= int(seed) < 2**31:
-        raise ValueError(f"seed must be in [1, 2^31), got {seed}")
+        raise ProtocolError(f"seed must be in [1, 2^31), got {seed}")
     if snapshot_every is not None and int(snapshot_every) < 1:
-        raise ValueError(f"snapshot_every must be >= 1 step or None, got {snapshot_every}")
+        raise ProtocolError(f"snapshot_every must be >= 1 step or None, got {snapshot_every}")
     dt_ps = timestep_fs * 1e-3
     total = int(equil_steps) + int(quench_steps)
     every = int(snapshot_every) if snapshot_every else total
@@ -165,7 +166,7 @@ def choose_start_structures(docs: list[dict], n: int, seed: int) -> list[dict]:
     the number of cooling lengths still spans slow and fast cooling. Repeats only if ``n > len(docs)``.
     """
     if n < 1:
-        raise ValueError(f"n (number of feedback runs) must be >= 1, got {n}")
+        raise ProtocolError(f"n (number of feedback runs) must be >= 1, got {n}")
     if not docs:
         raise ValueError("no surrogate structures found to start feedback runs from")
     rng = np.random.default_rng(seed)

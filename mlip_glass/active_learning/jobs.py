@@ -41,6 +41,7 @@ from mlip_glass.active_learning.constants import (
 from mlip_glass.active_learning.protocols import FeedbackMDProtocol
 from mlip_glass.active_learning.resources import ASSEMBLE, LABEL
 from mlip_glass.datasets.jobs import AssembleDatasetMaker, labelled_frames
+from mlip_glass.errors import MakerInputError
 from mlip_glass.provenance import stamp, structure_hash
 from mlip_glass.reference.jobs import LabelMaker as ReferenceLabelMaker
 from mlip_glass.stage import current_job, plain_output, stage_job
@@ -161,7 +162,7 @@ class SelectCandidatesMaker(Maker):
 
     def __post_init__(self):
         if self.method not in SELECTION_METHODS:
-            raise ValueError(f"method must be one of {SELECTION_METHODS}, got {self.method!r}")
+            raise MakerInputError(f"method must be one of {SELECTION_METHODS}, got {self.method!r}")
 
     @al_job
     def make(self, candidates: list[dict], model_uuids: list[str], dataset_uuid: str):
@@ -215,7 +216,7 @@ class SelectCandidatesMaker(Maker):
         paths = [NEPPotential.from_document(m).model_path() for m in models]
         if self.method == "committee":
             if len(paths) < 2:
-                raise ValueError(f"selection 'committee' needs >= 2 models, iteration has {len(paths)}")
+                raise MakerInputError(f"selection 'committee' needs >= 2 models, iteration has {len(paths)}")
             per_model = [selection.nep_forces(atoms, p) for p in paths]
             return [selection.committee_force_deviation(np.asarray([f[i] for f in per_model]))
                     for i in range(len(atoms))]
@@ -336,15 +337,15 @@ class ActiveLearningMaker(Maker):
 
     def __post_init__(self):
         if self.feedback_density not in ("surrogate", "relaxed"):
-            raise ValueError(f"feedback_density must be 'surrogate' or 'relaxed', got {self.feedback_density!r}")
+            raise MakerInputError(f"feedback_density must be 'surrogate' or 'relaxed', got {self.feedback_density!r}")
         if self.patience is not None and int(self.patience) < 1:
-            raise ValueError(f"patience must be >= 1 or None, got {self.patience}")
+            raise MakerInputError(f"patience must be >= 1 or None, got {self.patience}")
         if self.n_feedback_runs < 1:
-            raise ValueError(f"n_feedback_runs must be >= 1, got {self.n_feedback_runs}")
+            raise MakerInputError(f"n_feedback_runs must be >= 1, got {self.n_feedback_runs}")
         if self.max_iterations < 0:
-            raise ValueError(f"max_iterations must be >= 0, got {self.max_iterations}")
+            raise MakerInputError(f"max_iterations must be >= 0, got {self.max_iterations}")
         if self.committee_size < 1:
-            raise ValueError(f"committee_size must be >= 1, got {self.committee_size}")
+            raise MakerInputError(f"committee_size must be >= 1, got {self.committee_size}")
         if self.fit is None:
             from mlip_glass.nep.jobs import NEPFitMaker
 
@@ -358,7 +359,7 @@ class ActiveLearningMaker(Maker):
         ``after`` only orders this job after another job's output."""
         campaign = campaign or current_job().campaign
         if not campaign:
-            raise ValueError("campaign must be given or stamped into the job metadata (provenance.stamp)")
+            raise MakerInputError("campaign must be given or stamped into the job metadata (provenance.stamp)")
         store = current_job().require_store()
         done = queries.last_finished_iteration(store, campaign)
         if done is None:
@@ -457,7 +458,7 @@ class ActiveLearningMaker(Maker):
             cpu = dataclasses.asdict(cpu) if dataclasses.is_dataclass(cpu) and not isinstance(cpu, type) else dict(cpu)
             cpu["seed"] = int(cpu.get("seed") or 0) + member
             return dataclasses.replace(fit, cpu_settings=cpu)
-        raise ValueError("committee members need a fit Maker with a 'seed' or 'cpu_settings.seed' field")
+        raise MakerInputError("committee members need a fit Maker with a 'seed' or 'cpu_settings.seed' field")
 
 
 def dict_with_uuid(run) -> dict:

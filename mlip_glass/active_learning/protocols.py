@@ -19,6 +19,7 @@ from mlip_glass.active_learning.constants import (
     FEEDBACK_T_FINAL_K,
     FEEDBACK_TIMESTEP_FS,
 )
+from mlip_glass.errors import ProtocolError
 from mlip_glass.reference.protocols import ProtocolBase
 
 #: the keywords of :func:`~mlip_glass.active_learning.feedback.feedback_trajectory` → the protocol's fields
@@ -55,10 +56,10 @@ class FeedbackMDProtocol(ProtocolBase):
     def __post_init__(self):
         for name in ("t_equil_k", "t_final_k", "timestep_fs"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+                raise ProtocolError(f"{name} must be > 0, got {getattr(self, name)}")
         if int(self.equil_steps) < 0 or int(self.quench_steps) < 1:
-            raise ValueError(f"equil_steps must be >= 0 and quench_steps >= 1, got {self.equil_steps}, "
-                             f"{self.quench_steps}")
+            raise ProtocolError(f"equil_steps must be >= 0 and quench_steps >= 1, got {self.equil_steps}, "
+                                f"{self.quench_steps}")
 
     def trajectory_kwargs(self) -> dict[str, Any]:
         """Keywords of :func:`~mlip_glass.active_learning.feedback.feedback_trajectory`."""

@@ -19,6 +19,7 @@ from mlip_glass import queries
 from mlip_glass.datasets import subsets as subset_functions
 from mlip_glass.datasets.assembly import assemble_dataset, labelled_frames
 from mlip_glass.datasets.schemas import DatasetDocument
+from mlip_glass.errors import MakerInputError
 from mlip_glass.provenance import inherit_provenance
 from mlip_glass.reference.constants import (
     DISTORTION_STRAINS,
@@ -399,12 +400,13 @@ class ReferenceDatabaseMaker(Maker):
 
     def __post_init__(self):
         if self.rescale not in RESCALE_OPTIONS:
-            raise ValueError(f"ReferenceDatabaseMaker.rescale must be one of {RESCALE_OPTIONS}, got {self.rescale!r}")
+            raise MakerInputError(f"ReferenceDatabaseMaker.rescale must be one of {RESCALE_OPTIONS}, "
+                                  f"got {self.rescale!r}")
         needs_relaxed = (self.rescale != "none" or self.aimd_relaxed or self.distort_relaxed or self.expand_relaxed
                          or self.expanded_compressed_relaxed is not None)
         if needs_relaxed and self.relaxed is None:
-            raise ValueError("ReferenceDatabaseMaker.relaxed is None but rescale/aimd_relaxed/distort_relaxed need "
-                             "the relaxed subset")
+            raise MakerInputError("ReferenceDatabaseMaker.relaxed is None but rescale/aimd_relaxed/distort_relaxed "
+                                  "need the relaxed subset")
 
     def make(self, structures, previous: DatasetDocument | None = None) -> Flow:
         """Flow: subset jobs → assembly (→ report). Output: the DatasetDocument."""

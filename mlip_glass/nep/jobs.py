@@ -12,7 +12,7 @@ from jobflow import Maker, Response
 
 from mlip_glass.nep.fit import dataset_field, dataset_hash, fit_nep
 from mlip_glass.nep.schemas import DATA_FIELDS, NEPModelDocument
-from mlip_glass.nep.settings import CPUTrainerSettings, NEPSettings
+from mlip_glass.nep.settings import CPUTrainerSettings, NEPInputError, NEPSettings
 from mlip_glass.stage import stage_job
 
 #: the NEP stage's job decorator: nep.txt, loss curves, parity data and logs go to the data store
@@ -70,11 +70,11 @@ class NEPFitMaker(Maker):
         if isinstance(cpu_settings, dict):
             self.cpu_settings = CPUTrainerSettings(**{k: v for k, v in cpu_settings.items() if not k.startswith("@")})
         if self.backend not in ("auto", "gpumd", "neppo"):
-            raise ValueError(f"backend must be 'auto', 'gpumd' or 'neppo', got {self.backend!r}")
+            raise NEPInputError(f"backend must be 'auto', 'gpumd' or 'neppo', got {self.backend!r}")
         if self.steps is not None and int(self.steps) < 1:
-            raise ValueError(f"steps must be >= 1, got {self.steps}")
+            raise NEPInputError(f"steps must be >= 1, got {self.steps}")
         if self.wall_time is not None and not float(self.wall_time) > 0:
-            raise ValueError(f"wall_time must be > 0 s, got {self.wall_time}")
+            raise NEPInputError(f"wall_time must be > 0 s, got {self.wall_time}")
         if self.warm_start_learning_rate is not None:
             # floats of any length here; CPUTrainerSettings names a wrong length
             self.warm_start_learning_rate = cast(tuple[float, float],

@@ -13,6 +13,7 @@ from typing import Any
 
 from jobflow import Flow, JobConfig, Maker, Response
 
+from mlip_glass.errors import MakerInputError
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.inputs import as_potential
 from mlip_glass.properties.potentials import cheng_ma_sheng
@@ -121,9 +122,9 @@ class RDFMaker(Maker):
 
     def __post_init__(self):
         if self.n_runs < 1:
-            raise ValueError(f"n_runs must be >= 1, got {self.n_runs}")
+            raise MakerInputError(f"n_runs must be >= 1, got {self.n_runs}")
         if self.runs_per_job is not None and self.runs_per_job < 1:
-            raise ValueError(f"runs_per_job must be >= 1 or None, got {self.runs_per_job}")
+            raise MakerInputError(f"runs_per_job must be >= 1 or None, got {self.runs_per_job}")
 
     def protocol(self) -> dict:
         """Keyword arguments of :func:`~mlip_glass.properties.rdf.melt_quench`."""

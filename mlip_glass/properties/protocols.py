@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from mlip_glass.errors import ProtocolError
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.aqs import SHEAR_PLANES
 from mlip_glass.reference.protocols import ProtocolBase
@@ -43,10 +44,10 @@ class ElasticProtocol(ProtocolBase):
         for name in ("norm_strains", "shear_strains"):
             strains = tuple(float(s) for s in getattr(self, name))
             if not strains or any(s == 0 or abs(s) > 0.05 for s in strains):
-                raise ValueError(f"{name} must be non-zero strains with |strain| <= 0.05, got {strains}")
+                raise ProtocolError(f"{name} must be non-zero strains with |strain| <= 0.05, got {strains}")
             object.__setattr__(self, name, strains)
         if self.fmax <= 0 or self.relax_fmax <= 0:
-            raise ValueError(f"fmax and relax_fmax must be > 0 eV/Å, got {self.fmax}, {self.relax_fmax}")
+            raise ProtocolError(f"fmax and relax_fmax must be > 0 eV/Å, got {self.fmax}, {self.relax_fmax}")
 
     def runner_kwargs(self) -> dict[str, Any]:
         """Keywords of :func:`~mlip_glass.properties.runners.compute_elastic`."""
@@ -83,15 +84,15 @@ class AQSProtocol(ProtocolBase):
 
     def __post_init__(self):
         if not 0 < self.strain_step <= self.max_strain <= 0.5:
-            raise ValueError(f"need 0 < strain_step <= max_strain <= 0.5, got {self.strain_step}, {self.max_strain}")
+            raise ProtocolError(f"need 0 < strain_step <= max_strain <= 0.5, got {self.strain_step}, {self.max_strain}")
         lo, hi = (float(x) for x in self.fit_range)
         if not lo < hi:
-            raise ValueError(f"fit_range must be (low, high) strains with low < high, got {self.fit_range}")
+            raise ProtocolError(f"fit_range must be (low, high) strains with low < high, got {self.fit_range}")
         object.__setattr__(self, "fit_range", (lo, hi))
         if self.plane not in SHEAR_PLANES:
-            raise ValueError(f"plane must be one of {sorted(SHEAR_PLANES)}, got {self.plane!r}")
+            raise ProtocolError(f"plane must be one of {sorted(SHEAR_PLANES)}, got {self.plane!r}")
         if self.fmax <= 0 or self.relax_fmax <= 0:
-            raise ValueError(f"fmax and relax_fmax must be > 0 eV/Å, got {self.fmax}, {self.relax_fmax}")
+            raise ProtocolError(f"fmax and relax_fmax must be > 0 eV/Å, got {self.fmax}, {self.relax_fmax}")
 
     def runner_kwargs(self) -> dict[str, Any]:
         """Keywords of :func:`~mlip_glass.properties.runners.compute_aqs`."""

@@ -15,7 +15,7 @@ from itertools import combinations_with_replacement
 import numpy as np
 from ase import Atoms
 
-from mlip_glass.errors import MLIPGlassError
+from mlip_glass.errors import MLIPGlassError, ProtocolError
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.potentials import LammpsPairPotential
 from mlip_glass.utils.lammps_session import LammpsSession, to_atoms
@@ -34,10 +34,10 @@ class MeltQuenchError(MLIPGlassError, RuntimeError):
 def composition_counts(n_atoms: int, composition: dict[str, float]) -> dict[str, int]:
     """Integer atom counts summing to ``n_atoms`` (largest-remainder rounding of the fractions)."""
     if n_atoms < 1:
-        raise ValueError(f"n_atoms must be >= 1, got {n_atoms}")
+        raise ProtocolError(f"n_atoms must be >= 1, got {n_atoms}")
     total = sum(composition.values())
     if total <= 0 or any(v < 0 for v in composition.values()):
-        raise ValueError(f"composition fractions must be >= 0 with a positive sum, got {composition}")
+        raise ProtocolError(f"composition fractions must be >= 0 with a positive sum, got {composition}")
     exact = {s: n_atoms * v / total for s, v in composition.items()}
     counts = {s: int(math.floor(v)) for s, v in exact.items()}
     for s in sorted(exact, key=lambda s: exact[s] - counts[s], reverse=True)[: n_atoms - sum(counts.values())]:
@@ -188,13 +188,13 @@ def melt_quench(
     for name, value in (("t_high", t_high), ("t_low", t_low), ("cooling_rate_k_per_ns", cooling_rate_k_per_ns),
                         ("timestep_fs", timestep_fs), ("tdamp_ps", tdamp_ps), ("pdamp_ps", pdamp_ps)):
         if not value > 0:
-            raise ValueError(f"{name} must be > 0, got {value}")
+            raise ProtocolError(f"{name} must be > 0, got {value}")
     if t_low > t_high:
-        raise ValueError(f"t_low ({t_low} K) must be <= t_high ({t_high} K)")
+        raise ProtocolError(f"t_low ({t_low} K) must be <= t_high ({t_high} K)")
     if int(seed) < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+        raise ProtocolError(f"seed must be >= 0, got {seed}")
     if sample_frames < 1:
-        raise ValueError(f"sample_frames must be >= 1, got {sample_frames}")
+        raise ProtocolError(f"sample_frames must be >= 1, got {sample_frames}")
     atoms = to_atoms(structure)
     n_atoms = len(atoms)
     dt_ps = timestep_fs * 1e-3
@@ -298,7 +298,7 @@ def scattering_factors(species, weighting: str = "concentration", q: float | Non
     Waasmaier–Kirfel table; ``q=None`` gives the Z approximation f = Z), or neutron coherent scattering
     length b_c (fm, periodictable / NIST)."""
     if weighting not in WEIGHTINGS:
-        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+        raise ProtocolError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
     if weighting == "concentration":
         return {s: 1.0 for s in species}
     import periodictable

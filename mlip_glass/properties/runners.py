@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from mlip_glass.errors import ProtocolError
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.aqs import aqs_shear
 from mlip_glass.properties.elastic import elastic_tensor, in_linear_regime, stiffness_asymmetry
@@ -100,9 +101,9 @@ def compute_rdf(
     potential = as_potential(potential)
     starts = _structures(structures, "structures")
     if n_runs < 1:
-        raise ValueError(f"n_runs must be >= 1, got {n_runs}")
+        raise ProtocolError(f"n_runs must be >= 1, got {n_runs}")
     if compare_weighting not in WEIGHTINGS:
-        raise ValueError(f"compare_weighting must be one of {WEIGHTINGS}, got {compare_weighting!r}")
+        raise ProtocolError(f"compare_weighting must be one of {WEIGHTINGS}, got {compare_weighting!r}")
     protocol = dict(protocol or {})
     tasks, labels = [], []
     for i in range(n_runs):

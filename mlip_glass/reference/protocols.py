@@ -13,6 +13,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from mlip_glass.errors import ProtocolError
 from mlip_glass.reference.constants import (
     AIMD_LANGEVIN_GAMMA_L_PER_PS,
     AIMD_LANGEVIN_GAMMA_PER_PS,
@@ -59,7 +60,7 @@ def parse_keep(keep) -> int | None:
         return 1
     if isinstance(keep, (int, np.integer)) and not isinstance(keep, bool) and keep >= 1:
         return int(keep)
-    raise ValueError(f"keep must be 'last', 'all' or an integer >= 1 (every k-th step), got {keep!r}")
+    raise ProtocolError(f"keep must be 'last', 'all' or an integer >= 1 (every k-th step), got {keep!r}")
 
 
 def merge_protocol(cls, protocol, aliases: dict, overrides: dict):
@@ -131,13 +132,13 @@ class AIMDProtocol(ProtocolBase):
 
     def __post_init__(self):
         if self.nsteps < 1:
-            raise ValueError(f"nsteps must be >= 1, got {self.nsteps}")
+            raise ProtocolError(f"nsteps must be >= 1, got {self.nsteps}")
         if not (0 < self.t_start_k and 0 < self.t_end_k <= 1e5):
-            raise ValueError(f"temperatures must be in (0, 1e5] K, got {self.t_start_k}, {self.t_end_k}")
+            raise ProtocolError(f"temperatures must be in (0, 1e5] K, got {self.t_start_k}, {self.t_end_k}")
         if not 0 < self.timestep_fs <= 10:
-            raise ValueError(f"timestep_fs must be in (0, 10] fs, got {self.timestep_fs}")
+            raise ProtocolError(f"timestep_fs must be in (0, 10] fs, got {self.timestep_fs}")
         if self.gamma_per_ps <= 0 or self.gamma_lattice_per_ps <= 0:
-            raise ValueError("Langevin frictions must be > 0 ps^-1")
+            raise ProtocolError("Langevin frictions must be > 0 ps^-1")
 
     def engine_kwargs(self) -> dict[str, Any]:
         """Keywords of :meth:`ReferenceEngine.aimd` (every field but the VASP-only ``pmass_amu``)."""
@@ -186,9 +187,9 @@ class RelaxProtocol(ProtocolBase):
     def __post_init__(self):
         parse_keep(self.keep)
         if self.fmax <= 0:
-            raise ValueError(f"fmax must be > 0 eV/Å, got {self.fmax}")
+            raise ProtocolError(f"fmax must be > 0 eV/Å, got {self.fmax}")
         if self.max_steps < 1:
-            raise ValueError(f"max_steps must be >= 1, got {self.max_steps}")
+            raise ProtocolError(f"max_steps must be >= 1, got {self.max_steps}")
 
     def engine_kwargs(self) -> dict[str, Any]:
         """Keywords of :meth:`ReferenceEngine.relax`."""

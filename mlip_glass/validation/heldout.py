@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from ase import Atoms
 
+from mlip_glass.errors import ProtocolError
 from mlip_glass.reference.protocols import ProtocolBase
 from mlip_glass.utils.atoms import labelled_atoms
 
@@ -86,12 +87,12 @@ class HeldOutProtocol(ProtocolBase):
     def __post_init__(self) -> None:
         for name in ("n_runs", "n_atoms", "frames_per_plateau"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"HeldOutProtocol.{name} must be >= 1, got {getattr(self, name)}")
+                raise ProtocolError(f"HeldOutProtocol.{name} must be >= 1, got {getattr(self, name)}")
         for name in ("melt_ps", "cool_ps", "plateau_ps", "sample_every_ps", "timestep_fs", "relax_fmax"):
             if not float(getattr(self, name)) > 0:
-                raise ValueError(f"HeldOutProtocol.{name} must be > 0, got {getattr(self, name)}")
+                raise ProtocolError(f"HeldOutProtocol.{name} must be > 0, got {getattr(self, name)}")
         if not self.temperatures_k or any(t <= 0 for t in self.temperatures_k):
-            raise ValueError(f"HeldOutProtocol.temperatures_k must be positive, got {self.temperatures_k}")
+            raise ProtocolError(f"HeldOutProtocol.temperatures_k must be positive, got {self.temperatures_k}")
         # frozen: the tuples are normalised once, here
         object.__setattr__(self, "temperatures_k", tuple(float(t) for t in self.temperatures_k))
         object.__setattr__(self, "scale_factors", tuple(float(s) for s in self.scale_factors))

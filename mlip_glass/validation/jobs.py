@@ -18,6 +18,7 @@ from typing import Any
 from jobflow import CURRENT_JOB, JobConfig, Maker
 
 from mlip_glass import queries
+from mlip_glass.errors import MakerInputError
 from mlip_glass.nep.fit import dataset_field
 from mlip_glass.stage import stage_job
 from mlip_glass.validation import checks
@@ -63,8 +64,8 @@ class HeldOutSetMaker(Maker):
     def __post_init__(self):
         self.protocol = HeldOutProtocol.from_any(self.protocol)
         if not 0 <= int(self.validation_runs) < int(self.protocol.n_runs):
-            raise ValueError(f"HeldOutSetMaker.validation_runs must be in [0, protocol.n_runs = "
-                             f"{self.protocol.n_runs}), got {self.validation_runs}")
+            raise MakerInputError(f"HeldOutSetMaker.validation_runs must be in [0, protocol.n_runs = "
+                                  f"{self.protocol.n_runs}), got {self.validation_runs}")
 
     @heldout_job
     def make(self) -> dict:
