@@ -28,13 +28,14 @@ from ase.build import bulk
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/baseline
 
 from mlip_glass.datasets.extxyz import write_extxyz
-from mlip_glass.utils.atoms import labelled_atoms
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.jobs import ElasticMaker, RDFMaker
-from mlip_glass.utils.lammps_session import LammpsSession
 from mlip_glass.properties.potentials import NEPPotential, cheng_ma_sheng
+from mlip_glass.properties.protocols import AQSProtocol
 from mlip_glass.properties.rdf import melt_quench, random_alloy
 from mlip_glass.properties.runners import compute_aqs, compute_elastic, compute_energetics, compute_rdf
+from mlip_glass.utils.atoms import labelled_atoms
+from mlip_glass.utils.lammps_session import LammpsSession
 
 PAPER_NEP_IN = """\
 version 4
@@ -156,8 +157,9 @@ def _swap_mc_suite(n_tasks: int, sweeps: int, n_workers: int, runner) -> list:
 def parallel_suites(n_tasks: int = 4, repeats: int = 2, quick: bool = False) -> dict:
     """Wall time of suites of independent runs with 1 worker (in-process) and 2 workers (this code and
     the pre-issue-15 runner: one fresh process per task), alternating; medians. Speed-up = t1 / t2."""
-    import mlip_glass.properties.runners as runners
     from baseline.parallel import run_tasks as old_run_tasks
+
+    import mlip_glass.properties.runners as runners
     from mlip_glass.properties.parallel import run_tasks
 
     eam = cheng_ma_sheng()
@@ -178,7 +180,7 @@ def parallel_suites(n_tasks: int = 4, repeats: int = 2, quick: bool = False) -> 
         "RDF runs (EAM, 200 atoms)": lambda w, rt: with_runner(rt, runners.compute_rdf, eam, n_runs=n_tasks,
                                                                n_atoms=200, protocol=rdf_protocol, n_workers=w),
         "AQS samples (EAM, 150 atoms)": lambda w, rt: with_runner(rt, runners.compute_aqs, eam, alloys,
-                                                                  strain_step=2e-3 if quick else 5e-4,
+                                                                  AQSProtocol(strain_step=2e-3 if quick else 5e-4),
                                                                   n_workers=w),
     }
     print(f"\n== parallel suites: {n_tasks} independent tasks, 1 vs 2 workers, {repeats} alternating repeats "
@@ -262,14 +264,12 @@ def main() -> None:
         _, per[pot.name, "rdf"] = timed("RDF (demo preset): 2 runs x 200 atoms", compute_rdf, pot, **rdf_kw)
         el_demo = ElasticMaker.demo()
         _, per[pot.name, "elastic"] = timed(
-            "elastic (demo preset): 2 structures x 150", compute_elastic, pot, structures[:2],
-            norm_strains=el_demo.protocol.norm_strains, shear_strains=el_demo.protocol.shear_strains,
-            fmax=el_demo.protocol.fmax)
+            "elastic (demo preset): 2 structures x 150", compute_elastic, pot, structures[:2], el_demo.protocol)
         if not args.quick and pot is eam:
             _, per[pot.name, "elastic_paper"] = timed("elastic (paper set): 2 structures x 150",
                                                       compute_elastic, pot, structures[:2])
         _, per[pot.name, "aqs"] = timed("AQS (demo preset): 2 structures x 150", compute_aqs, pot,
-                                        structures[:2], strain_step=5e-4)
+                                        structures[:2], AQSProtocol(strain_step=5e-4))
         _, per[pot.name, "energetics"] = timed("energetics: 5 structures", compute_energetics, pot, structures,
                                                reference_energies=[-5.0 - 0.01 * i for i in range(5)])
     parallel_suites(quick=args.quick)

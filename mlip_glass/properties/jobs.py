@@ -220,7 +220,7 @@ class ElasticMaker(Maker):
     @elastic_job
     def make(self, potential, structures):
         """Elastic constants of ``structures`` (Structures or LabelledFrames) with ``potential``."""
-        return compute_elastic(potential, structures, **self.protocol.runner_kwargs(), n_workers=self.n_workers,
+        return compute_elastic(potential, structures, self.protocol, n_workers=self.n_workers,
                                checkpoint_dir=self.checkpoint_dir)
 
 
@@ -257,7 +257,7 @@ class AQSShearMaker(Maker):
     @aqs_job
     def make(self, potential, structures):
         """AQS shear of ``structures`` with ``potential``."""
-        return compute_aqs(potential, structures, **self.protocol.runner_kwargs(), n_workers=self.n_workers,
+        return compute_aqs(potential, structures, self.protocol, n_workers=self.n_workers,
                            checkpoint_dir=self.checkpoint_dir)
 
 

@@ -8,9 +8,7 @@ take one protocol.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 from mlip_glass.errors import ProtocolError
 from mlip_glass.properties import constants as C
@@ -48,10 +46,6 @@ class ElasticProtocol(ProtocolBase):
             object.__setattr__(self, name, strains)
         if self.fmax <= 0 or self.relax_fmax <= 0:
             raise ProtocolError(f"fmax and relax_fmax must be > 0 eV/Å, got {self.fmax}, {self.relax_fmax}")
-
-    def runner_kwargs(self) -> dict[str, Any]:
-        """Keywords of :func:`~mlip_glass.properties.runners.compute_elastic`."""
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -93,7 +87,3 @@ class AQSProtocol(ProtocolBase):
             raise ProtocolError(f"plane must be one of {sorted(SHEAR_PLANES)}, got {self.plane!r}")
         if self.fmax <= 0 or self.relax_fmax <= 0:
             raise ProtocolError(f"fmax and relax_fmax must be > 0 eV/Å, got {self.fmax}, {self.relax_fmax}")
-
-    def runner_kwargs(self) -> dict[str, Any]:
-        """Keywords of :func:`~mlip_glass.properties.runners.compute_aqs`."""
-        return dataclasses.asdict(self)

@@ -23,6 +23,7 @@ from mlip_glass.properties.inputs import (
     reference_energy_per_atom,
 )
 from mlip_glass.properties.parallel import run_tasks
+from mlip_glass.properties.protocols import AQSProtocol, ElasticProtocol
 from mlip_glass.properties.rdf import (
     WEIGHTINGS,
     average_runs,
@@ -77,7 +78,7 @@ def rdf_run(potential, seed: int, label: str, start=None, n_atoms: int = C.RDF_N
     return melt_quench(atoms, potential, seed=seed, run_label=label, **protocol)
 
 
-def compute_rdf(
+def compute_rdf(  # noqa: PLR0913 - the RDF protocol's fields; RDF has no protocol object yet
     potential,
     structures=None,
     n_runs: int = C.RDF_N_RUNS,
@@ -186,20 +187,18 @@ def _per_structure(func, kind: str, potential, structures, protocol: dict, curve
 def compute_elastic(
     potential,
     structures,
-    norm_strains=C.ELASTIC_NORM_STRAINS,
-    shear_strains=C.ELASTIC_SHEAR_STRAINS,
-    fmax: float = C.ELASTIC_FMAX,
-    relax_first: bool = True,
-    relax_fmax: float = C.RELAX_FMAX,
+    protocol: ElasticProtocol | None = None,
     n_workers: int = C.N_WORKERS,
     checkpoint_dir: str | None = None,
 ) -> ElasticDocument:
-    """0 K elastic constants of every structure (one parallel task each), averaged moduli."""
+    """0 K elastic constants of every structure (one parallel task each) with ``protocol`` (default: the
+    paper's), averaged moduli."""
     start_time = time.perf_counter()
-    protocol = dict(norm_strains=list(norm_strains), shear_strains=list(shear_strains), fmax=fmax,
-                    relax_first=relax_first, relax_fmax=relax_fmax)
+    p = protocol or ElasticProtocol()
+    settings = dict(norm_strains=list(p.norm_strains), shear_strains=list(p.shear_strains), fmax=p.fmax,
+                    relax_first=p.relax_first, relax_fmax=p.relax_fmax)
     potential, hashes, outcomes, ok, curves = _per_structure(
-        elastic_tensor, "elastic", potential, structures, protocol, ("strains", "stresses", "eq_stress"),
+        elastic_tensor, "elastic", potential, structures, settings, ("strains", "stresses", "eq_stress"),
         n_workers, checkpoint_dir)
     samples = [
         ElasticSample(
@@ -214,7 +213,7 @@ def compute_elastic(
     keys = ("B", "G", "E", "nu")
     values = {k: [getattr(s, k) for s in linear] for k in keys}
     return ElasticDocument(
-        potential=PotentialRecord(**potential_info(potential)), protocol=protocol,
+        potential=PotentialRecord(**potential_info(potential)), protocol=settings,
         structure_hashes=hashes, n_requested=len(hashes), n_ok=len(samples),
         failures=_failures(outcomes, hashes), samples=samples, n_nonlinear=len(samples) - len(linear),
         mean={k: float(np.mean(v)) for k, v in values.items()} if linear else {},
@@ -227,28 +226,23 @@ def compute_elastic(
 def compute_aqs(
     potential,
     structures,
-    max_strain: float = C.AQS_MAX_STRAIN,
-    strain_step: float = C.AQS_STRAIN_STEP,
-    fit_range=C.AQS_FIT_RANGE,
-    plane: str = C.AQS_PLANE,
-    fmax: float = C.AQS_FMAX,
-    relax_first: bool = True,
-    relax_fmax: float = C.RELAX_FMAX,
+    protocol: AQSProtocol | None = None,
     n_workers: int = C.N_WORKERS,
     checkpoint_dir: str | None = None,
 ) -> AQSDocument:
-    """AQS simple shear of every structure (one parallel task each)."""
+    """AQS simple shear of every structure (one parallel task each) with ``protocol`` (default: the paper's)."""
     start_time = time.perf_counter()
-    protocol = dict(max_strain=max_strain, strain_step=strain_step, fit_range=list(fit_range),
-                    plane=plane, fmax=fmax, relax_first=relax_first, relax_fmax=relax_fmax)
+    p = protocol or AQSProtocol()
+    settings = dict(max_strain=p.max_strain, strain_step=p.strain_step, fit_range=list(p.fit_range),
+                    plane=p.plane, fmax=p.fmax, relax_first=p.relax_first, relax_fmax=p.relax_fmax)
     potential, hashes, outcomes, ok, curves = _per_structure(
-        aqs_shear, "aqs", potential, structures, protocol, ("strain", "stress", "energy"), n_workers,
+        aqs_shear, "aqs", potential, structures, settings, ("strain", "stress", "energy"), n_workers,
         checkpoint_dir)
     samples = [AQSSample(structure_hash=h, G=res["G"], energy_per_atom=res["energy_per_atom"],
                          max_stress=float(np.max(res["stress"]))) for h, res in ok]
     gs = [s.G for s in samples]
     return AQSDocument(
-        potential=PotentialRecord(**potential_info(potential)), protocol=protocol,
+        potential=PotentialRecord(**potential_info(potential)), protocol=settings,
         structure_hashes=hashes, n_requested=len(hashes), n_ok=len(samples),
         failures=_failures(outcomes, hashes), samples=samples,
         mean_G=float(np.mean(gs)) if gs else None, std_G=float(np.std(gs)) if gs else None,
