@@ -62,7 +62,7 @@ def unphysical_reason(atoms, energy_ev: float, volume0: float) -> str | None:
     return None
 
 
-def feedback_trajectory(
+def feedback_trajectory(  # noqa: PLR0913 - the feedback MD protocol's fields plus LAMMPS damping times; next: take a FeedbackMDProtocol
     structure,
     potential,
     seed: int,

@@ -68,7 +68,7 @@ def _truncate_loss_out(path: Path, last_step: int) -> None:
     path.write_text("".join(kept))
 
 
-def train(directory: str | Path, wall_time: float | None = None, threads: int = 1,
+def train(directory: str | Path, wall_time: float | None = None, threads: int = 1,  # noqa: C901, PLR0915 - one loop over neppo 1.0 internals (resume, thread tuning, reports, checkpoints)
           warm_start: str | Path | None = None, device: str = "cpu", adapt_threads: bool = False) -> dict:
     """Train (or resume) in ``directory``; returns the status dictionary also written to
     :data:`STATUS_FILE`.

@@ -360,6 +360,25 @@ def parse_nep_in(text: str) -> tuple[NEPSettings, CPUTrainerSettings | None]:
     :class:`NEPInputError`. Returns ``(settings, cpu)``, ``cpu`` is None when no neppo keyword is present
     (then ``batch`` is the SNES batch).
     """
+    raw = _nep_in_keywords(text)
+    _check("type" in raw, "type", None, "a 'type N El1 ... ElN' line")
+    try:
+        kw = _nep_settings_keywords(raw)
+        cpu = None
+        if any(k in raw for k in NEPPO_KEYWORDS):
+            cpu = CPUTrainerSettings(**_cpu_trainer_keywords(raw, kw.pop("batch", CPUTrainerSettings.batch)))
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, NEPInputError):
+            raise
+        raise NEPInputError(f"nep.in: cannot parse values ({exc})") from exc
+    if "zbl" not in raw:
+        kw["zbl"] = None
+    return NEPSettings(**kw), cpu
+
+
+def _nep_in_keywords(text: str) -> dict[str, list[str]]:
+    """nep.in lines → ``{keyword: [value tokens]}`` (comments dropped); unknown, repeated or empty keywords raise
+    :class:`NEPInputError` naming the line."""
     raw: dict[str, list[str]] = {}
     for number, line in enumerate(text.splitlines(), 1):
         tokens = line.split("#", 1)[0].split()
@@ -375,50 +394,49 @@ def parse_nep_in(text: str) -> tuple[NEPSettings, CPUTrainerSettings | None]:
         if not vals:
             raise NEPInputError(f"nep.in line {number}: keyword {key!r} has no value")
         raw[key] = vals
-    _check("type" in raw, "type", None, "a 'type N El1 ... ElN' line")
-    try:
-        n_types, *species = raw["type"]
-        _check(int(n_types) == len(species), "type", raw["type"], "count followed by that many elements")
-        kw: dict[str, Any] = {"species": species}
-        one = {"version": int, "neuron": int, "batch": int, "population": int, "generation": int,
-               "zbl": float, "lambda_1": float, "lambda_2": float, "lambda_e": float, "lambda_f": float,
-               "lambda_v": float, "lambda_shear": float}
-        for key, conv in one.items():
-            if key in raw:
-                _check(len(raw[key]) == 1, key, raw[key], "exactly one value")
-                kw[key] = conv(raw[key][0])
-        for key, n, conv in (("cutoff", 2, float), ("n_max", 2, int), ("basis_size", 2, int), ("l_max", 3, int)):
-            if key in raw:
-                numbers: list[float] = [conv(v) for v in raw[key]]
-                if key == "l_max":
-                    numbers += [2, 0][len(numbers) - 1:] if len(numbers) < 3 else []
-                _check(len(numbers) == n, key, raw[key], f"{n} values")
-                kw[key] = tuple(numbers)
-        if "type_weight" in raw:
-            kw["type_weight"] = [float(v) for v in raw["type_weight"]]
-        for key, expected in (("model_type", "0"), ("prediction", "0")):
-            if key in raw:
-                _check(raw[key] == [expected], key, raw[key], f"{expected} (potential training)")
-        cpu = None
-        if any(k in raw for k in NEPPO_KEYWORDS):
-            if "optimizer" in raw:
-                _check(raw["optimizer"] == ["adamw"], "optimizer", raw["optimizer"], "adamw")
-            ckw: dict[str, Any] = {"batch": kw.pop("batch", CPUTrainerSettings.batch)}
-            if "learning_rate" in raw:
-                ckw["learning_rate"] = tuple(float(v) for v in raw["learning_rate"])
-            if "weight_decay" in raw:
-                ckw["weight_decay"] = float(raw["weight_decay"][0])
-            if "loss_form" in raw:
-                ckw["loss_form"] = raw["loss_form"][0]
-            if "seed" in raw:
-                ckw["seed"] = int(raw["seed"][0])
-            if "output_interval" in raw:
-                ckw["output_interval"] = int(raw["output_interval"][0])
-            cpu = CPUTrainerSettings(**ckw)
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, NEPInputError):
-            raise
-        raise NEPInputError(f"nep.in: cannot parse values ({exc})") from exc
-    if "zbl" not in raw:
-        kw["zbl"] = None
-    return NEPSettings(**kw), cpu
+    return raw
+
+
+def _nep_settings_keywords(raw: dict[str, list[str]]) -> dict[str, Any]:
+    """The :class:`NEPSettings` keywords of parsed nep.in lines (``batch`` included, whoever takes it)."""
+    n_types, *species = raw["type"]
+    _check(int(n_types) == len(species), "type", raw["type"], "count followed by that many elements")
+    kw: dict[str, Any] = {"species": species}
+    one = {"version": int, "neuron": int, "batch": int, "population": int, "generation": int,
+           "zbl": float, "lambda_1": float, "lambda_2": float, "lambda_e": float, "lambda_f": float,
+           "lambda_v": float, "lambda_shear": float}
+    for key, conv in one.items():
+        if key in raw:
+            _check(len(raw[key]) == 1, key, raw[key], "exactly one value")
+            kw[key] = conv(raw[key][0])
+    for key, n, conv in (("cutoff", 2, float), ("n_max", 2, int), ("basis_size", 2, int), ("l_max", 3, int)):
+        if key in raw:
+            numbers: list[float] = [conv(v) for v in raw[key]]
+            if key == "l_max":
+                numbers += [2, 0][len(numbers) - 1:] if len(numbers) < 3 else []
+            _check(len(numbers) == n, key, raw[key], f"{n} values")
+            kw[key] = tuple(numbers)
+    if "type_weight" in raw:
+        kw["type_weight"] = [float(v) for v in raw["type_weight"]]
+    for key, expected in (("model_type", "0"), ("prediction", "0")):
+        if key in raw:
+            _check(raw[key] == [expected], key, raw[key], f"{expected} (potential training)")
+    return kw
+
+
+def _cpu_trainer_keywords(raw: dict[str, list[str]], batch: int) -> dict[str, Any]:
+    """The :class:`CPUTrainerSettings` keywords of parsed nep.in lines (neppo's keywords, ``batch``)."""
+    if "optimizer" in raw:
+        _check(raw["optimizer"] == ["adamw"], "optimizer", raw["optimizer"], "adamw")
+    ckw: dict[str, Any] = {"batch": batch}
+    if "learning_rate" in raw:
+        ckw["learning_rate"] = tuple(float(v) for v in raw["learning_rate"])
+    if "weight_decay" in raw:
+        ckw["weight_decay"] = float(raw["weight_decay"][0])
+    if "loss_form" in raw:
+        ckw["loss_form"] = raw["loss_form"][0]
+    if "seed" in raw:
+        ckw["seed"] = int(raw["seed"][0])
+    if "output_interval" in raw:
+        ckw["output_interval"] = int(raw["output_interval"][0])
+    return ckw

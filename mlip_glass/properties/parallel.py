@@ -246,8 +246,15 @@ def run_tasks(
     if n_workers <= 1 or len(pending) <= 1:
         for i in pending:
             finish(i, _call(func, tasks[i], labels[i]))
-        return cast(list[TaskOutcome], outcomes)  # every task has its outcome now
+    else:
+        _run_in_workers(func, tasks, labels, pending, n_workers, finish)
+    return cast(list[TaskOutcome], outcomes)  # every task has its outcome now
 
+
+def _run_in_workers(func: Callable, tasks: list[dict], labels: list[str], pending: list[int], n_workers: int,
+                    finish: Callable[[int, TaskOutcome], None]) -> None:
+    """Run the ``pending`` tasks in up to ``n_workers`` worker processes; ``finish(i, outcome)`` for each. A worker
+    that dies fails its current task and is replaced."""
     with tempfile.TemporaryDirectory(prefix="mlip_glass_tasks_") as tmp_name:
         tmp = Path(tmp_name)
         for i in pending:  # private directory of this call: pickle is safe here
@@ -290,7 +297,6 @@ def run_tasks(
         finally:
             for w in workers:
                 w.close()
-    return cast(list[TaskOutcome], outcomes)  # every task has its outcome now
 
 
 def _die_with_parent() -> None:

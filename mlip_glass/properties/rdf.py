@@ -156,7 +156,7 @@ def _run_chunked(session, n_steps, chunk, check, stage):
         logger.debug("%s: %d/%d steps", stage, done, n_steps)
 
 
-def melt_quench(
+def melt_quench(  # noqa: PLR0913 - the RDF protocol's fields; RDF has no protocol object yet
     structure,
     potential,
     t_high: float = C.RDF_T_HIGH_K,

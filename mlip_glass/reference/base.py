@@ -152,7 +152,7 @@ class ReferenceEngine(MSONable, ABC):
             frames.append(frame)
         return frames
 
-    def aimd(
+    def aimd(  # noqa: PLR0913 - AIMDProtocol's fields as overrides; every engine shares this signature
         self,
         structure,
         subset: str = "aimd",

@@ -221,7 +221,7 @@ def _derived(arr: _Arrays) -> None:
         arr.rebuild_lists()
 
 
-def _fingerprint(model, state_n, t_start, t_end, n_sweeps, seed, delta, p_swap, swap_species, trace_every,
+def _fingerprint(model, state_n, t_start, t_end, n_sweeps, seed, delta, p_swap, swap_species, trace_every,  # noqa: PLR0913 - every parameter that changes the trajectory identifies a checkpoint
                  neighbour_lists):
     return repr((CHECKPOINT_VERSION, model.as_dict_params(), int(state_n), float(t_start), float(t_end),
                  int(n_sweeps), int(seed), float(delta), float(p_swap), swap_species, int(trace_every),
@@ -263,7 +263,7 @@ def acceptance_summary(arr_trans, swap_att, swap_acc, species) -> dict:
     return out
 
 
-def swap_mc(
+def swap_mc(  # noqa: PLR0913, PLR0915 - the kernel's Python wrapper (STYLE.md Kernels): checks, RNG, checkpoints
     structure,
     model: LJModel | None = None,
     t_start: float = C.T_HIGH,
