@@ -12,16 +12,8 @@ import logging
 
 import numpy as np
 
-from mlip_glass.active_learning.constants import (
-    FEEDBACK_EQUIL_STEPS,
-    FEEDBACK_PDAMP_FS,
-    FEEDBACK_PRESSURE_GPA,
-    FEEDBACK_QUENCH_STEPS,
-    FEEDBACK_T_EQUIL_K,
-    FEEDBACK_T_FINAL_K,
-    FEEDBACK_TDAMP_FS,
-    FEEDBACK_TIMESTEP_FS,
-)
+from mlip_glass.active_learning.constants import FEEDBACK_PDAMP_FS, FEEDBACK_TDAMP_FS
+from mlip_glass.active_learning.protocols import FeedbackMDProtocol
 from mlip_glass.errors import ProtocolError
 
 logger = logging.getLogger(__name__)
@@ -62,22 +54,18 @@ def unphysical_reason(atoms, energy_ev: float, volume0: float) -> str | None:
     return None
 
 
-def feedback_trajectory(  # noqa: PLR0913 - the feedback MD protocol's fields plus LAMMPS damping times; next: take a FeedbackMDProtocol
+def feedback_trajectory(
     structure,
     potential,
     seed: int,
-    t_equil: float = FEEDBACK_T_EQUIL_K,
-    t_final: float = FEEDBACK_T_FINAL_K,
-    equil_steps: int = FEEDBACK_EQUIL_STEPS,
-    quench_steps: int = FEEDBACK_QUENCH_STEPS,
-    timestep_fs: float = FEEDBACK_TIMESTEP_FS,
+    protocol: FeedbackMDProtocol | None = None,
+    snapshot_every: int | None = None,
     tdamp_fs: float = FEEDBACK_TDAMP_FS,
     pdamp_fs: float = FEEDBACK_PDAMP_FS,
-    pressure_gpa: float | None = FEEDBACK_PRESSURE_GPA,
-    snapshot_every: int | None = None,
 ):
-    """Equilibrate at ``t_equil`` K for ``equil_steps``, quench linearly to ``t_final`` K over ``quench_steps``
-    (NPT at ``pressure_gpa``, NVT if None), checking the state every ``snapshot_every`` steps.
+    """The run of ``protocol`` (default :class:`FeedbackMDProtocol`): equilibrate at ``t_equil_k`` K for
+    ``equil_steps``, quench linearly to ``t_final_k`` K over ``quench_steps`` (NPT at ``pressure_gpa``, NVT if
+    None; thermostat/barostat damping ``tdamp_fs``/``pdamp_fs``), checking the state every ``snapshot_every`` steps.
 
     Returns ``(snapshots, summary)``: ``snapshots`` is a list of ``(step, temperature_K, Atoms)`` taken every
     ``snapshot_every`` steps (None: only the final state). A run that turns unphysical (see
@@ -87,11 +75,12 @@ def feedback_trajectory(  # noqa: PLR0913 - the feedback MD protocol's fields pl
     """
     from mlip_glass.utils.lammps_session import LammpsSession
 
-    for name, value in (("t_equil", t_equil), ("t_final", t_final), ("timestep_fs", timestep_fs),
+    p = protocol or FeedbackMDProtocol()
+    t_equil, t_final, equil_steps, quench_steps = p.t_equil_k, p.t_final_k, p.equil_steps, p.quench_steps
+    timestep_fs, pressure_gpa = p.timestep_fs, p.pressure_gpa
+    for name, value in (("t_equil_k", t_equil), ("t_final_k", t_final), ("timestep_fs", timestep_fs),
                         ("tdamp_fs", tdamp_fs), ("pdamp_fs", pdamp_fs)):
         _check_positive(name, value)
-    if int(equil_steps) < 0 or int(quench_steps) < 1:
-        raise ProtocolError(f"equil_steps must be >= 0 and quench_steps >= 1, got {equil_steps}, {quench_steps}")
     if not 1 <= int(seed) < 2**31:
         raise ProtocolError(f"seed must be in [1, 2^31), got {seed}")
     if snapshot_every is not None and int(snapshot_every) < 1:

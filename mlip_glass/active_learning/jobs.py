@@ -114,11 +114,8 @@ class FeedbackMaker(Maker):
         from mlip_glass.properties.potentials import NEPPotential
 
         structure = _structure(start["structure"])
-        snapshots, summary = feedback_trajectory(
-            structure, NEPPotential.from_document(model), seed,
-            **self.protocol.trajectory_kwargs(),
-            snapshot_every=self.snapshot_every,
-        )
+        snapshots, summary = feedback_trajectory(structure, NEPPotential.from_document(model), seed, self.protocol,
+                                                 snapshot_every=self.snapshot_every)
         return [(step, t, AseAtomsAdaptor.get_structure(a)) for step, t, a in snapshots], summary
 
 
