@@ -8,7 +8,7 @@ runs with ``run_locally`` on an in-memory store and touches every stage that tak
 - surrogate: two swap-MC glasses (40 atoms, 50 sweeps, seeds 0 and 1);
 - reference + datasets: the demo preset's database Maker (``GlassMLIPFlowMaker.demo().database``: EAM, every
   subset, relaxed-density rescaling, AIMD from the relaxed minima) on those glasses;
-- properties: the demo elastic and AQS Makers (EAM) on the first glass;
+- properties: the demo elastic and AQS Makers (EAM) on the first glass, a tiny RDF melt-quench (40 atoms, 1 run);
 - active learning: :func:`mlip_glass.testing.al_standins.toy_campaign_flow` (one iteration, two feedback runs).
 
 jobflow draws job uuids from :func:`uuid.uuid4`; the script replaces it by a seeded generator, so uuids (and the
@@ -70,7 +70,7 @@ def toy_campaign():
     from jobflow import Flow
 
     from mlip_glass.flows import GlassMLIPFlowMaker
-    from mlip_glass.properties.jobs import AQSShearMaker, ElasticMaker
+    from mlip_glass.properties.jobs import AQSShearMaker, ElasticMaker, RDFMaker
     from mlip_glass.properties.potentials import EAMPotential
     from mlip_glass.provenance import stamp
     from mlip_glass.surrogate.jobs import SwapMCCoolingMaker
@@ -82,7 +82,9 @@ def toy_campaign():
     first = [glasses[0].output.structure]
     elastic = ElasticMaker.demo().make(EAMPotential(), first)
     aqs = AQSShearMaker.demo().make(EAMPotential(), first)
-    flow = stamp(Flow([*glasses, database, elastic, aqs], name="fingerprint glasses"), campaign="fingerprint")
+    rdf = RDFMaker(n_runs=1, n_atoms=40, equilibration_ps=0.2, cooling_rate_k_per_ns=2e6, sample_ps=0.1,
+                   sample_frames=2, n_bins=40, r_max=6.0, n_workers=1).make(EAMPotential())
+    flow = stamp(Flow([*glasses, database, elastic, aqs, rdf], name="fingerprint glasses"), campaign="fingerprint")
     loop = toy_campaign_flow("fingerprint-al", max_iterations=1, n_feedback_runs=2)
     return Flow([flow, loop], name="fingerprint campaign")
 
