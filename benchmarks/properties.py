@@ -31,7 +31,7 @@ from mlip_glass.datasets.extxyz import write_extxyz
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.jobs import ElasticMaker, RDFMaker
 from mlip_glass.properties.potentials import NEPPotential, cheng_ma_sheng
-from mlip_glass.properties.protocols import AQSProtocol
+from mlip_glass.properties.protocols import AQSProtocol, RDFProtocol
 from mlip_glass.properties.rdf import melt_quench, random_alloy
 from mlip_glass.properties.runners import compute_aqs, compute_elastic, compute_energetics, compute_rdf
 from mlip_glass.utils.atoms import labelled_atoms
@@ -73,8 +73,9 @@ def paper_sized_nep() -> NEPPotential:
 
 def glass(n_atoms: int, seed: int = 0):
     """A quickly EAM-quenched Cu46Zr46Al8 cell (stand-in for a reference-minimised structure)."""
-    res = melt_quench(random_alloy(n_atoms, seed=seed), cheng_ma_sheng(), cooling_rate_k_per_ns=1e5,
-                      equilibration_ps=2, sample_ps=0.2, sample_frames=1, seed=seed, r_max=5.0, n_bins=10)
+    protocol = RDFProtocol(cooling_rate_k_per_ns=1e5, equilibration_ps=2, sample_ps=0.2, sample_frames=1, r_max=5.0,
+                           n_bins=10)
+    res = melt_quench(random_alloy(n_atoms, seed=seed), cheng_ma_sheng(), protocol, seed=seed)
     return res["final_structure"]
 
 
@@ -164,8 +165,8 @@ def parallel_suites(n_tasks: int = 4, repeats: int = 2, quick: bool = False) -> 
 
     eam = cheng_ma_sheng()
     alloys = [random_alloy(150, seed=s) for s in range(n_tasks)]
-    rdf_protocol = dict(equilibration_ps=1.0, cooling_rate_k_per_ns=5e5 if quick else 1e5, sample_ps=1.0,
-                        sample_frames=5, n_bins=60, r_max=6.0)
+    rdf_protocol = RDFProtocol(equilibration_ps=1.0, cooling_rate_k_per_ns=5e5 if quick else 1e5, sample_ps=1.0,
+                               sample_frames=5, n_bins=60, r_max=6.0)
     sweeps = 4000 if quick else 60000  # ~3.5 s per sample at 2.5e6 moves/s: start-up (~2 s) is paid once
 
     def with_runner(runner, func, *args, **kwargs):  # the property runners call run_tasks of their module

@@ -17,7 +17,7 @@ from mlip_glass.errors import MakerInputError
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.inputs import as_potential
 from mlip_glass.properties.potentials import cheng_ma_sheng
-from mlip_glass.properties.protocols import AQSProtocol, ElasticProtocol
+from mlip_glass.properties.protocols import AQSProtocol, ElasticProtocol, RDFProtocol
 from mlip_glass.properties.runners import (
     compute_aqs,
     compute_elastic,
@@ -126,12 +126,12 @@ class RDFMaker(Maker):
         if self.runs_per_job is not None and self.runs_per_job < 1:
             raise MakerInputError(f"runs_per_job must be >= 1 or None, got {self.runs_per_job}")
 
-    def protocol(self) -> dict:
-        """Keyword arguments of :func:`~mlip_glass.properties.rdf.melt_quench`."""
-        return dict(t_high=self.t_high, t_low=self.t_low, cooling_rate_k_per_ns=self.cooling_rate_k_per_ns,
-                    timestep_fs=self.timestep_fs, equilibration_ps=self.equilibration_ps,
-                    sample_ps=self.sample_ps, sample_frames=self.sample_frames,
-                    pressure_gpa=self.pressure_gpa, r_max=self.r_max, n_bins=self.n_bins)
+    def protocol(self) -> RDFProtocol:
+        """The :class:`~mlip_glass.properties.protocols.RDFProtocol` of every run."""
+        return RDFProtocol(t_high=self.t_high, t_low=self.t_low, cooling_rate_k_per_ns=self.cooling_rate_k_per_ns,
+                           timestep_fs=self.timestep_fs, equilibration_ps=self.equilibration_ps,
+                           sample_ps=self.sample_ps, sample_frames=self.sample_frames,
+                           pressure_gpa=self.pressure_gpa, r_max=self.r_max, n_bins=self.n_bins)
 
     def atom_steps_per_run(self) -> float:
         """MD work of one run (atom-steps): divide by a measured rate (atom-steps/s) for its time."""

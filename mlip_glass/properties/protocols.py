@@ -1,8 +1,8 @@
 """The paper's property protocols as objects passed whole (like :class:`~mlip_glass.reference.protocols.AIMDProtocol`).
 
-:class:`ElasticProtocol` (0 K finite deformation, Fig. 4b) and :class:`AQSProtocol` (athermal quasi-static simple
-shear, Fig. 5a) carry the paper's numbers (:mod:`mlip_glass.properties.constants`) as defaults and check their
-ranges once. :class:`~mlip_glass.properties.jobs.ElasticMaker` and :class:`~mlip_glass.properties.jobs.AQSShearMaker`
+:class:`ElasticProtocol` (0 K finite deformation, Fig. 4b), :class:`AQSProtocol` (athermal quasi-static simple
+shear, Fig. 5a) and :class:`RDFProtocol` (one melt-quench run, Fig. 4a) carry the paper's numbers
+(:mod:`mlip_glass.properties.constants`) as defaults and check their ranges once. The property Makers and runners
 take one protocol.
 """
 
@@ -87,3 +87,47 @@ class AQSProtocol(ProtocolBase):
             raise ProtocolError(f"plane must be one of {sorted(SHEAR_PLANES)}, got {self.plane!r}")
         if self.fmax <= 0 or self.relax_fmax <= 0:
             raise ProtocolError(f"fmax and relax_fmax must be > 0 eV/Å, got {self.fmax}, {self.relax_fmax}")
+
+
+@dataclass(frozen=True)
+class RDFProtocol(ProtocolBase):
+    """One melt-quench run for g(r) (SPEC §7): NPT at ``t_high`` for ``equilibration_ps``, linear NPT cooling to
+    ``t_low`` at ``cooling_rate_k_per_ns``, NPT at ``t_low`` for ``sample_ps`` taking ``sample_frames`` g(r) frames.
+
+    Parameters
+    ----------
+    t_high, t_low
+        Melt and final temperature (K).
+    cooling_rate_k_per_ns
+        Linear NPT cooling rate (K/ns).
+    timestep_fs
+        MD time step (fs).
+    equilibration_ps
+        NPT time at ``t_high`` before cooling (ps).
+    sample_ps, sample_frames
+        NPT time at ``t_low`` (ps) and g(r) frames taken in it.
+    pressure_gpa
+        NPT pressure (GPa).
+    r_max, n_bins
+        g(r) range (Å) and bins.
+    """
+
+    t_high: float = C.RDF_T_HIGH_K
+    t_low: float = C.RDF_T_LOW_K
+    cooling_rate_k_per_ns: float = C.RDF_COOLING_RATE_K_PER_NS
+    timestep_fs: float = C.RDF_TIMESTEP_FS
+    equilibration_ps: float = C.RDF_EQUILIBRATION_PS
+    sample_ps: float = C.RDF_SAMPLE_PS
+    sample_frames: int = C.RDF_SAMPLE_FRAMES
+    pressure_gpa: float = C.RDF_PRESSURE_GPA
+    r_max: float = C.RDF_R_MAX
+    n_bins: int = C.RDF_N_BINS
+
+    def __post_init__(self):
+        for name in ("t_high", "t_low", "cooling_rate_k_per_ns", "timestep_fs"):
+            if not getattr(self, name) > 0:
+                raise ProtocolError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.t_low > self.t_high:
+            raise ProtocolError(f"t_low ({self.t_low} K) must be <= t_high ({self.t_high} K)")
+        if self.sample_frames < 1:
+            raise ProtocolError(f"sample_frames must be >= 1, got {self.sample_frames}")

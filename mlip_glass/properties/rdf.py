@@ -18,6 +18,7 @@ from ase import Atoms
 from mlip_glass.errors import MLIPGlassError, ProtocolError
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.potentials import LammpsPairPotential
+from mlip_glass.properties.protocols import RDFProtocol
 from mlip_glass.utils.lammps_session import LammpsSession, to_atoms
 
 logger = logging.getLogger(__name__)
@@ -156,52 +157,42 @@ def _run_chunked(session, n_steps, chunk, check, stage):
         logger.debug("%s: %d/%d steps", stage, done, n_steps)
 
 
-def melt_quench(  # noqa: PLR0913 - the RDF protocol's fields; RDF has no protocol object yet
+def melt_quench(
     structure,
     potential,
-    t_high: float = C.RDF_T_HIGH_K,
-    t_low: float = C.RDF_T_LOW_K,
-    cooling_rate_k_per_ns: float = C.RDF_COOLING_RATE_K_PER_NS,
-    timestep_fs: float = C.RDF_TIMESTEP_FS,
-    equilibration_ps: float = C.RDF_EQUILIBRATION_PS,
-    sample_ps: float = C.RDF_SAMPLE_PS,
-    sample_frames: int = C.RDF_SAMPLE_FRAMES,
-    pressure_gpa: float = C.RDF_PRESSURE_GPA,
-    tdamp_ps: float = C.RDF_TDAMP_PS,
-    pdamp_ps: float = C.RDF_PDAMP_PS,
-    r_max: float = C.RDF_R_MAX,
-    n_bins: int = C.RDF_N_BINS,
+    protocol: RDFProtocol | None = None,
     seed: int = 1,
     run_label: str = "run",
+    tdamp_ps: float = C.RDF_TDAMP_PS,
+    pdamp_ps: float = C.RDF_PDAMP_PS,
     extra_args=None,
     log_file: str | None = None,
 ) -> dict:
-    """One melt-quench run: minimise, NPT at ``t_high`` for ``equilibration_ps``, NPT cooling to
-    ``t_low`` at ``cooling_rate_k_per_ns``, NPT at ``t_low`` for ``sample_ps`` taking ``sample_frames``
-    g(r) frames. Raises :class:`MeltQuenchError` naming ``run_label`` if the run explodes.
+    """One melt-quench run of ``protocol`` (default :class:`RDFProtocol`, the paper's): minimise, NPT at
+    ``t_high`` for ``equilibration_ps``, NPT cooling to ``t_low`` at ``cooling_rate_k_per_ns``, NPT at ``t_low``
+    for ``sample_ps`` taking ``sample_frames`` g(r) frames (thermostat/barostat damping ``tdamp_ps``/``pdamp_ps``).
+    Raises :class:`MeltQuenchError` naming ``run_label`` if the run explodes.
     ``seed`` (>= 0) sets the velocities (LAMMPS ``velocity create`` seed ``seed + 1``).
 
     Returns ``r`` (Å), ``total`` and ``partials`` (frame-averaged g), ``frames_total`` (per-frame
     total g), ``number_density`` (1/Å^3, mean over frames), ``energy_per_atom`` (eV, last frame),
     ``temperature`` (K), ``final_structure`` (ASE Atoms), ``n_steps``.
     """
-    for name, value in (("t_high", t_high), ("t_low", t_low), ("cooling_rate_k_per_ns", cooling_rate_k_per_ns),
-                        ("timestep_fs", timestep_fs), ("tdamp_ps", tdamp_ps), ("pdamp_ps", pdamp_ps)):
+    p = protocol or RDFProtocol()
+    t_high, t_low, cooling_rate_k_per_ns, timestep_fs = p.t_high, p.t_low, p.cooling_rate_k_per_ns, p.timestep_fs
+    sample_frames, r_max, n_bins = p.sample_frames, p.r_max, p.n_bins
+    for name, value in (("tdamp_ps", tdamp_ps), ("pdamp_ps", pdamp_ps)):
         if not value > 0:
             raise ProtocolError(f"{name} must be > 0, got {value}")
-    if t_low > t_high:
-        raise ProtocolError(f"t_low ({t_low} K) must be <= t_high ({t_high} K)")
     if int(seed) < 0:
         raise ProtocolError(f"seed must be >= 0, got {seed}")
-    if sample_frames < 1:
-        raise ProtocolError(f"sample_frames must be >= 1, got {sample_frames}")
     atoms = to_atoms(structure)
     n_atoms = len(atoms)
     dt_ps = timestep_fs * 1e-3
-    n_equil = int(round(equilibration_ps / dt_ps))
+    n_equil = int(round(p.equilibration_ps / dt_ps))
     n_cool = max(1, int(round((t_high - t_low) / cooling_rate_k_per_ns * 1e3 / dt_ps)))
-    n_every = max(1, int(round(sample_ps / dt_ps / sample_frames)))
-    pressure_bar = pressure_gpa * 1e4
+    n_every = max(1, int(round(p.sample_ps / dt_ps / sample_frames)))
+    pressure_bar = p.pressure_gpa * 1e4
     t_max = 5.0 * t_high
     chunk = 1000
 

@@ -4,6 +4,7 @@ into property documents. No jobflow here: the Makers in :mod:`mlip_glass.propert
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from mlip_glass.properties.inputs import (
     reference_energy_per_atom,
 )
 from mlip_glass.properties.parallel import run_tasks
-from mlip_glass.properties.protocols import AQSProtocol, ElasticProtocol
+from mlip_glass.properties.protocols import AQSProtocol, ElasticProtocol, RDFProtocol
 from mlip_glass.properties.rdf import (
     WEIGHTINGS,
     average_runs,
@@ -73,19 +74,20 @@ def _failures(outcomes, hashes=None) -> list[RunFailure]:
 # -- RDF -------------------------------------------------------------------------------------------------
 def rdf_run(potential, seed: int, label: str, start=None, n_atoms: int = C.RDF_N_ATOMS,
             composition: dict | None = None, **protocol) -> dict:
-    """One melt-quench run (worker task): from ``start`` or a random cell made with ``seed``."""
+    """One melt-quench run (worker task): from ``start`` or a random cell made with ``seed``; ``protocol``: the
+    fields of an :class:`~mlip_glass.properties.protocols.RDFProtocol` (plain values: they name the checkpoint)."""
     atoms = start if start is not None else random_alloy(n_atoms, composition, seed=seed)
-    return melt_quench(atoms, potential, seed=seed, run_label=label, **protocol)
+    return melt_quench(atoms, potential, RDFProtocol(**protocol), seed=seed, run_label=label)
 
 
-def compute_rdf(  # noqa: PLR0913 - the RDF protocol's fields; RDF has no protocol object yet
+def compute_rdf(  # noqa: PLR0913 - runs, starting cells and the experiment comparison besides the RDFProtocol
     potential,
     structures=None,
     n_runs: int = C.RDF_N_RUNS,
     n_atoms: int = C.RDF_N_ATOMS,
     composition: dict | None = None,
     seed: int = 0,
-    protocol: dict | None = None,
+    protocol: RDFProtocol | None = None,
     experiment: dict | str | None = None,
     compare_weighting: str = "xray",
     xray_q: float | None = None,
@@ -96,8 +98,8 @@ def compute_rdf(  # noqa: PLR0913 - the RDF protocol's fields; RDF has no protoc
     """``n_runs`` independent melt-quench runs (run i: velocity seed ``seed + i``, starting from
     ``structures[i % len]`` or a random ``n_atoms`` cell of ``composition``), averaged g(r), weighted
     totals, G(r), S(q) and the comparison with ``experiment`` (path or ``{"path", "kind",
-    "number_density"}`` or ``{"r", "g"}``). ``protocol``: keyword arguments of
-    :func:`~mlip_glass.properties.rdf.melt_quench`."""
+    "number_density"}`` or ``{"r", "g"}``). ``protocol``: the :class:`~mlip_glass.properties.protocols.RDFProtocol`
+    of every run (None: the paper's, recorded as no fields)."""
     start_time = time.perf_counter()
     potential = as_potential(potential)
     starts = _structures(structures, "structures")
@@ -105,20 +107,20 @@ def compute_rdf(  # noqa: PLR0913 - the RDF protocol's fields; RDF has no protoc
         raise ProtocolError(f"n_runs must be >= 1, got {n_runs}")
     if compare_weighting not in WEIGHTINGS:
         raise ProtocolError(f"compare_weighting must be one of {WEIGHTINGS}, got {compare_weighting!r}")
-    protocol = dict(protocol or {})
+    fields = {} if protocol is None else dataclasses.asdict(protocol)
     tasks, labels = [], []
     for i in range(n_runs):
         label = f"rdf run {i} ({potential.name})"
         tasks.append(dict(potential=potential, seed=seed + i, label=label,
                           start=starts[i % len(starts)] if starts else None, n_atoms=n_atoms,
-                          composition=composition or C.RDF_COMPOSITION, **protocol))
+                          composition=composition or C.RDF_COMPOSITION, **fields))
         labels.append(label)
     outcomes = run_tasks(rdf_run, tasks, labels, n_workers, checkpoint_dir)
     runs = [o.result for o in outcomes if o.ok]
     doc = RDFDocument(
         potential=PotentialRecord(**potential_info(potential)),
         protocol={"n_runs": n_runs, "n_atoms": n_atoms if not starts else None,
-                  "composition": composition or C.RDF_COMPOSITION, "seed": seed, **protocol},
+                  "composition": composition or C.RDF_COMPOSITION, "seed": seed, **fields},
         structure_hashes=[structure_hash(s) for s in starts],
         n_requested=n_runs,
         n_ok=len(runs),
