@@ -83,7 +83,7 @@ def _bad_inputs():
     from mlip_glass.nep.jobs import NEPFitMaker
     from mlip_glass.nep.settings import NEPInputError
     from mlip_glass.properties.jobs import RDFMaker
-    from mlip_glass.properties.protocols import AQSProtocol
+    from mlip_glass.properties.protocols import AQSProtocol, RDFProtocol
     from mlip_glass.reference.jobs import LabelMaker
     from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol
     from mlip_glass.validation.heldout import HeldOutProtocol
@@ -94,6 +94,7 @@ def _bad_inputs():
         (lambda: AQSProtocol(plane="xx"), ProtocolError, "plane"),
         (lambda: FeedbackMDProtocol(quench_steps=0), ProtocolError, "quench_steps"),
         (lambda: HeldOutProtocol(n_runs=0), ProtocolError, "n_runs"),
+        (lambda: RDFProtocol(t_low=2500.0), ProtocolError, "t_low"),
         (lambda: LabelMaker(subset="nonsense"), ProtocolError, "subset"),
         (lambda: ReferenceDatabaseMaker(rescale="density"), MakerInputError, "rescale"),
         (lambda: ActiveLearningMaker(n_feedback_runs=0), MakerInputError, "n_feedback_runs"),
@@ -103,9 +104,24 @@ def _bad_inputs():
     ]
 
 
-@pytest.mark.parametrize("case", range(11))
+@pytest.mark.parametrize("case", range(12))
 def test_bad_user_input_is_a_named_domain_error_that_is_still_a_value_error(case):
     call, error, field = _bad_inputs()[case]
     with pytest.raises(error, match=field) as info:
         call()
     assert isinstance(info.value, MLIPGlassError) and isinstance(info.value, ValueError)
+
+
+def test_protocols_are_frozen_values_that_round_trip_through_their_dict():
+    """A protocol passed whole cannot be changed behind a Maker's back; its dict (a deserialised Maker, a -o
+    option) gives the same protocol."""
+    import dataclasses
+
+    from mlip_glass.properties.protocols import RDFProtocol
+    from mlip_glass.validation.heldout import HeldOutProtocol
+
+    for protocol in (HeldOutProtocol(n_runs=3), RDFProtocol(sample_frames=4)):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(protocol, dataclasses.fields(protocol)[0].name, 1)
+        again = type(protocol).from_any({"@module": "x", **dataclasses.asdict(protocol)})
+        assert again == protocol and hash(again) == hash(protocol)
