@@ -15,6 +15,7 @@ times use wall-clock time and do depend on the load.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import subprocess
 import sys
@@ -258,7 +259,8 @@ def main() -> None:
     demo = RDFMaker.demo()
     rdf_kw = dict(n_runs=demo.n_runs, n_atoms=demo.n_atoms, protocol=demo.protocol())
     if args.quick:
-        rdf_kw["protocol"].update(equilibration_ps=1.0, cooling_rate_k_per_ns=5e5, sample_ps=0.5, sample_frames=5)
+        rdf_kw["protocol"] = dataclasses.replace(rdf_kw["protocol"], equilibration_ps=1.0, cooling_rate_k_per_ns=5e5,
+                                                 sample_ps=0.5, sample_frames=5)
     per = {}
     for pot in (eam, nep):
         print(f" {pot.name}")
