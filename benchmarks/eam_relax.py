@@ -17,10 +17,10 @@ import warnings
 
 import numpy as np
 
-from mlip_glass.datasets.extxyz import EV_PER_A3_TO_GPA
-from mlip_glass.properties.lammps_session import LammpsSession
 from mlip_glass.reference.engines import EAMEngine
-from mlip_glass.reference.testing import random_cuzral
+from mlip_glass.units import EV_PER_A3_TO_GPA
+from mlip_glass.utils.structures import random_cuzral
+from mlip_glass.utils.lammps_session import LammpsSession
 
 CELLS = [(1, (0.4, -0.3, 0.25)), (2, (0, 0, 0)), (5, (0.2, 0.1, -0.3)), (7, (0.4, -0.3, 0.25)),
          (11, (0.4, 0.3, 0.25)), (12, (0, 0, 0)), (13, (-0.4, 0.3, 0.1))]

@@ -15,6 +15,7 @@ times use wall-clock time and do depend on the load.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import subprocess
 import sys
@@ -27,13 +28,15 @@ from ase.build import bulk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/baseline
 
-from mlip_glass.datasets.extxyz import labelled_atoms, write_extxyz
+from mlip_glass.datasets.extxyz import write_extxyz
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.jobs import ElasticMaker, RDFMaker
-from mlip_glass.utils.lammps_session import LammpsSession
 from mlip_glass.properties.potentials import NEPPotential, cheng_ma_sheng
+from mlip_glass.properties.protocols import AQSProtocol, RDFProtocol
 from mlip_glass.properties.rdf import melt_quench, random_alloy
 from mlip_glass.properties.runners import compute_aqs, compute_elastic, compute_energetics, compute_rdf
+from mlip_glass.utils.atoms import labelled_atoms
+from mlip_glass.utils.lammps_session import LammpsSession
 
 PAPER_NEP_IN = """\
 version 4
@@ -71,8 +74,9 @@ def paper_sized_nep() -> NEPPotential:
 
 def glass(n_atoms: int, seed: int = 0):
     """A quickly EAM-quenched Cu46Zr46Al8 cell (stand-in for a reference-minimised structure)."""
-    res = melt_quench(random_alloy(n_atoms, seed=seed), cheng_ma_sheng(), cooling_rate_k_per_ns=1e5,
-                      equilibration_ps=2, sample_ps=0.2, sample_frames=1, seed=seed, r_max=5.0, n_bins=10)
+    protocol = RDFProtocol(cooling_rate_k_per_ns=1e5, equilibration_ps=2, sample_ps=0.2, sample_frames=1, r_max=5.0,
+                           n_bins=10)
+    res = melt_quench(random_alloy(n_atoms, seed=seed), cheng_ma_sheng(), protocol, seed=seed)
     return res["final_structure"]
 
 
@@ -155,14 +159,15 @@ def _swap_mc_suite(n_tasks: int, sweeps: int, n_workers: int, runner) -> list:
 def parallel_suites(n_tasks: int = 4, repeats: int = 2, quick: bool = False) -> dict:
     """Wall time of suites of independent runs with 1 worker (in-process) and 2 workers (this code and
     the pre-issue-15 runner: one fresh process per task), alternating; medians. Speed-up = t1 / t2."""
-    import mlip_glass.properties.runners as runners
     from baseline.parallel import run_tasks as old_run_tasks
+
+    import mlip_glass.properties.runners as runners
     from mlip_glass.properties.parallel import run_tasks
 
     eam = cheng_ma_sheng()
     alloys = [random_alloy(150, seed=s) for s in range(n_tasks)]
-    rdf_protocol = dict(equilibration_ps=1.0, cooling_rate_k_per_ns=5e5 if quick else 1e5, sample_ps=1.0,
-                        sample_frames=5, n_bins=60, r_max=6.0)
+    rdf_protocol = RDFProtocol(equilibration_ps=1.0, cooling_rate_k_per_ns=5e5 if quick else 1e5, sample_ps=1.0,
+                               sample_frames=5, n_bins=60, r_max=6.0)
     sweeps = 4000 if quick else 60000  # ~3.5 s per sample at 2.5e6 moves/s: start-up (~2 s) is paid once
 
     def with_runner(runner, func, *args, **kwargs):  # the property runners call run_tasks of their module
@@ -177,7 +182,7 @@ def parallel_suites(n_tasks: int = 4, repeats: int = 2, quick: bool = False) -> 
         "RDF runs (EAM, 200 atoms)": lambda w, rt: with_runner(rt, runners.compute_rdf, eam, n_runs=n_tasks,
                                                                n_atoms=200, protocol=rdf_protocol, n_workers=w),
         "AQS samples (EAM, 150 atoms)": lambda w, rt: with_runner(rt, runners.compute_aqs, eam, alloys,
-                                                                  strain_step=2e-3 if quick else 5e-4,
+                                                                  AQSProtocol(strain_step=2e-3 if quick else 5e-4),
                                                                   n_workers=w),
     }
     print(f"\n== parallel suites: {n_tasks} independent tasks, 1 vs 2 workers, {repeats} alternating repeats "
@@ -254,21 +259,20 @@ def main() -> None:
     demo = RDFMaker.demo()
     rdf_kw = dict(n_runs=demo.n_runs, n_atoms=demo.n_atoms, protocol=demo.protocol())
     if args.quick:
-        rdf_kw["protocol"].update(equilibration_ps=1.0, cooling_rate_k_per_ns=5e5, sample_ps=0.5, sample_frames=5)
+        rdf_kw["protocol"] = dataclasses.replace(rdf_kw["protocol"], equilibration_ps=1.0, cooling_rate_k_per_ns=5e5,
+                                                 sample_ps=0.5, sample_frames=5)
     per = {}
     for pot in (eam, nep):
         print(f" {pot.name}")
         _, per[pot.name, "rdf"] = timed("RDF (demo preset): 2 runs x 200 atoms", compute_rdf, pot, **rdf_kw)
         el_demo = ElasticMaker.demo()
         _, per[pot.name, "elastic"] = timed(
-            "elastic (demo preset): 2 structures x 150", compute_elastic, pot, structures[:2],
-            norm_strains=el_demo.protocol.norm_strains, shear_strains=el_demo.protocol.shear_strains,
-            fmax=el_demo.protocol.fmax)
+            "elastic (demo preset): 2 structures x 150", compute_elastic, pot, structures[:2], el_demo.protocol)
         if not args.quick and pot is eam:
             _, per[pot.name, "elastic_paper"] = timed("elastic (paper set): 2 structures x 150",
                                                       compute_elastic, pot, structures[:2])
         _, per[pot.name, "aqs"] = timed("AQS (demo preset): 2 structures x 150", compute_aqs, pot,
-                                        structures[:2], strain_step=5e-4)
+                                        structures[:2], AQSProtocol(strain_step=5e-4))
         _, per[pot.name, "energetics"] = timed("energetics: 5 structures", compute_energetics, pot, structures,
                                                reference_energies=[-5.0 - 0.01 * i for i in range(5)])
     parallel_suites(quick=args.quick)

@@ -489,7 +489,7 @@ def cmd_status(args) -> int:
     return 0
 
 
-def build_parser(flow_names: bool = True) -> argparse.ArgumentParser:
+def build_parser(flow_names: bool = True) -> argparse.ArgumentParser:  # noqa: PLR0915 - argparse declarations: one statement per option, no branches
     """The argument parser of ``mlip-glass`` (every sub-command has ``--help``). ``flow_names=False``: the
     flow-building commands' help does not list the flows (read commands start without importing them)."""
     parser = argparse.ArgumentParser(

@@ -13,7 +13,16 @@ class MLIPGlassError(Exception):
 
 
 class FlowOptionError(MLIPGlassError, ValueError):
-    """A ``-o KEY=VALUE`` flow option with an unknown name or a value of the wrong type."""
+    """An unknown flow name, or a ``-o KEY=VALUE`` flow option with an unknown name or a value of the wrong type."""
+
+
+class ProtocolError(MLIPGlassError, ValueError):
+    """A protocol field (AIMD, relaxation, elastic, AQS, RDF, feedback MD, held-out set) or a labelling option
+    outside its accepted range; the message names the field, its value and the range."""
+
+
+class MakerInputError(MLIPGlassError, ValueError):
+    """A Maker's parameter (or its job's input) that cannot be used; the message names the field."""
 
 
 class CampaignError(MLIPGlassError, RuntimeError):

@@ -89,6 +89,34 @@ def _type_name(hint: Any) -> str:
     return getattr(hint, "__name__", str(hint))
 
 
+#: what :func:`_convert` returns for a value that does not fit the type hint
+_NOT_CONVERTED = object()
+
+
+def _convert(value: Any, hint: Any, origin: Any) -> Any:
+    """``value`` as a plain type ``hint`` (int → float, list → tuple), or :data:`_NOT_CONVERTED`."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is type(None):
+        fits = value is None
+    elif hint is bool:
+        fits = isinstance(value, bool)
+    elif hint is float:
+        return float(value) if number else _NOT_CONVERTED
+    elif hint is int:
+        fits = number and isinstance(value, int)
+    elif hint is str:
+        fits = isinstance(value, str)
+    elif hint is tuple or origin is tuple:
+        return tuple(value) if isinstance(value, (list, tuple)) else _NOT_CONVERTED
+    elif hint is list or origin is list:
+        return list(value) if isinstance(value, (list, tuple)) else _NOT_CONVERTED
+    elif hint is dict or origin is dict:
+        fits = isinstance(value, dict)
+    else:  # a type this check does not know: the Maker checks it
+        fits = True
+    return value if fits else _NOT_CONVERTED
+
+
 def _coerce(key: str, value: Any, hint: Any) -> Any:
     """``value`` converted to ``hint`` (int → float, list → tuple) or :class:`FlowOptionError`."""
     from jobflow import Maker
@@ -106,31 +134,11 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         raise FlowOptionError(f"option {key} expects {_type_name(hint)}, got {type(value).__name__} {value!r}")
     if hint is Any:
         return value
-    if hint is type(None):
-        if value is None:
-            return None
-    elif isinstance(hint, type) and issubclass(hint, Maker):
+    if isinstance(hint, type) and issubclass(hint, Maker):
         raise FlowOptionError(f"option {key} is a {hint.__name__} and cannot be set with -o; use the Python API")
-    elif hint is bool:
-        if isinstance(value, bool):
-            return value
-    elif hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    elif hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif hint is str:
-        if isinstance(value, str):
-            return value
-    elif hint is tuple or origin is tuple or hint is list or origin is list:
-        if isinstance(value, (list, tuple)):
-            return tuple(value) if (hint is tuple or origin is tuple) else list(value)
-    elif hint is dict or origin is dict:
-        if isinstance(value, dict):
-            return value
-    else:
-        return value
+    converted = _convert(value, hint, origin)
+    if converted is not _NOT_CONVERTED:
+        return converted
     example = " (a list, e.g. [100, 1000])" if hint in (tuple, list) or origin in (tuple, list) else ""
     raise FlowOptionError(
         f"option {key} expects {_type_name(hint)}{example}, got {type(value).__name__} {value!r}"

@@ -15,12 +15,17 @@ import dataclasses
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from jobflow import Flow, Maker
 
+from mlip_glass.errors import FlowOptionError
 from mlip_glass.provenance import stamp
 from mlip_glass.reference.constants import AIMD_STEPS as AIMD_STEPS_PAPER
+
+if TYPE_CHECKING:  # the stages' Makers are imported where they are built (import time of the command line)
+    from mlip_glass.active_learning.jobs import ActiveLearningMaker
+    from mlip_glass.properties.jobs import PropertySuiteMaker
 
 #: wall-time budgets (s) of the demo's NEP fits: iteration 0 from scratch, active-learning refits warm-started
 DEMO_FIT_WALL_TIME_S = 200.0
@@ -105,14 +110,13 @@ def _demo_database():
     AIMD subsets."""
     from mlip_glass.datasets.demo import demo_database_maker
 
-    database = demo_database_maker(relax_keep=DEMO_RELAX_KEEP_EVERY)
+    database = demo_database_maker(relax_keep=DEMO_RELAX_KEEP_EVERY, aimd_steps=AIMD_STEPS_PAPER)
     database.relaxed.n_select = DEMO_RELAXATIONS
     database.relaxed.max_frames = DEMO_RELAX_MAX_FRAMES
     database.expanded_compressed.n_select = None  # every surrogate state, liquids included: E(V) and close contacts
     database.expanded_compressed_relaxed = dataclasses.replace(database.expanded_compressed, n_select=None,
                                                                name="expanded/compressed relaxed minima")
     database.aimd.n_select = DEMO_AIMD_RUNS
-    database.aimd.nsteps = AIMD_STEPS_PAPER
     database.rescale = "relaxed_density"
     database.distort_relaxed = database.aimd_relaxed = True
     return database
@@ -128,7 +132,7 @@ def _demo_fit(wall_time: float, steps: int = DEMO_FIT_STEPS, n_max: tuple[int, i
     from mlip_glass.nep.settings import CPUTrainerSettings, NEPSettings
 
     settings = NEPSettings() if n_max is None else NEPSettings(n_max=n_max)
-    schedule = {} if learning_rate is None else {"learning_rate": learning_rate}
+    schedule: dict[str, Any] = {} if learning_rate is None else {"learning_rate": learning_rate}
     trainer = CPUTrainerSettings(threads=DEMO_FIT_THREADS, output_interval=DEMO_FIT_REPORT_EVERY, **schedule)
     return NEPFitMaker(steps=steps, wall_time=wall_time, settings=settings, cpu_settings=trainer,
                        warm_start_learning_rate=DEMO_WARM_START_LEARNING_RATE)
@@ -255,7 +259,7 @@ class GlassMLIPFlowMaker(Maker):
         """Minutes on 2 cores: small surrogate grid, every subset at demo size with the local EAM engine,
         CPU NEP fits with a wall-time budget, demo property protocols, ``al_iterations`` AL rounds."""
         if int(al_iterations) < 0:
-            raise ValueError(f"al_iterations must be >= 0, got {al_iterations}")
+            raise FlowOptionError(f"al_iterations must be >= 0, got {al_iterations}")
         from mlip_glass.active_learning.jobs import ActiveLearningMaker, FeedbackMaker
         from mlip_glass.active_learning.protocols import FeedbackMDProtocol
         from mlip_glass.properties.jobs import ElasticMaker, PropertySuiteMaker, RDFMaker
@@ -308,9 +312,11 @@ class GlassMLIPFlowMaker(Maker):
             swap_sweeps=VALIDATE_SWAP_SWEEPS if deep_swap else (),
             md_times=VALIDATE_MD_TIMES if deep_swap else VALIDATE_ABLATION_MD_TIMES,
             n_samples=VALIDATE_SAMPLES, liquid_temperatures=VALIDATE_LIQUID_TEMPERATURES)
-        loop = dataclasses.replace(demo.active_learning, n_feedback_runs=VALIDATE_FEEDBACK_RUNS,
+        loop = dataclasses.replace(cast("ActiveLearningMaker", demo.active_learning),
+                                   n_feedback_runs=VALIDATE_FEEDBACK_RUNS,
                                    fit=_demo_fit(VALIDATE_REFIT_WALL_TIME_S, VALIDATE_REFIT_STEPS, VALIDATE_N_MAX))
-        properties = dataclasses.replace(demo.properties, rdf_maker=RDFMaker.demo(**VALIDATE_RDF))
+        properties = dataclasses.replace(cast("PropertySuiteMaker", demo.properties),
+                                         rdf_maker=RDFMaker.demo(**VALIDATE_RDF))
         settings = dict(
             name="mlip_glass validate campaign" + ("" if deep_swap else " (no swap-MC)"),
             surrogate=surrogate, database=database,
@@ -343,7 +349,7 @@ class GlassMLIPFlowMaker(Maker):
             after = loop.output
         best = "best" if self.heldout is not None and self.validation is not None else None
         if self.properties is not None:
-            suite = self.properties.from_store(
+            suite = cast("PropertySuiteMaker", self.properties).from_store(
                 campaign, iteration=best if best else 0 if self.active_learning is None else None,
                 subset="relaxed", max_structures=self.property_structures, after=after,
             )
@@ -396,8 +402,8 @@ def flow_builder(name: str) -> Callable[..., Flow]:
         try:
             return getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError) as exc:
-            raise ValueError(f"flow {name!r} cannot be imported: {exc}") from exc
-    raise ValueError(f"unknown flow {name!r}; available: {', '.join(available_flows())} or 'module:function'")
+            raise FlowOptionError(f"flow {name!r} cannot be imported: {exc}") from exc
+    raise FlowOptionError(f"unknown flow {name!r}; available: {', '.join(available_flows())} or 'module:function'")
 
 
 def build_flow(name: str, campaign: str, iteration: int = 0, **options: Any) -> Flow:

@@ -21,7 +21,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from mlip_glass.errors import MLIPGlassError
-from mlip_glass.store import INDEXED_FIELDS, ensure_indexes  # noqa: F401  (INDEXED_FIELDS re-exported)
 
 #: stages whose outputs hold labelled frames / surrogate states / datasets / models
 REFERENCE_STAGE = "reference"

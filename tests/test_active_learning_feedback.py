@@ -14,12 +14,13 @@ from pymatgen.io.ase import AseAtomsAdaptor
 
 from mlip_glass.active_learning.feedback import choose_start_structures, equilibrate_and_quench
 from mlip_glass.active_learning.jobs import FeedbackMaker
+from mlip_glass.active_learning.protocols import FeedbackMDProtocol
 from mlip_glass.properties.potentials import NEPPotential
 from mlip_glass.provenance import structure_hash
 from mlip_glass.store import memory_job_store
 
 NEP_TINY = Path(__file__).parent / "data" / "nep_cuzral_tiny.txt"
-SHORT = dict(t_equil=1000.0, equil_steps=50, quench_steps=200, pressure_gpa=None)
+SHORT = dict(t_equil_k=1000.0, equil_steps=50, quench_steps=200, pressure_gpa=None)
 
 
 @pytest.fixture(scope="module")
@@ -36,21 +37,24 @@ def potential():
 
 
 def test_same_seed_same_quench_other_seed_other_structure(cell, potential):
-    a, sa = equilibrate_and_quench(cell, potential, seed=7, t_final=300.0, **SHORT)
-    b, _ = equilibrate_and_quench(cell, potential, seed=7, t_final=300.0, **SHORT)
-    c, _ = equilibrate_and_quench(cell, potential, seed=8, t_final=300.0, **SHORT)
+    to_300 = FeedbackMDProtocol(t_final_k=300.0, **SHORT)
+    a, sa = equilibrate_and_quench(cell, potential, seed=7, protocol=to_300)
+    b, _ = equilibrate_and_quench(cell, potential, seed=7, protocol=to_300)
+    c, _ = equilibrate_and_quench(cell, potential, seed=8, protocol=to_300)
     assert np.array_equal(a.positions, b.positions)
     assert structure_hash(a) != structure_hash(c)
     assert sorted(a.get_chemical_symbols()) == sorted(cell.get_chemical_symbols())
     assert a.get_volume() == pytest.approx(cell.get_volume())  # NVT keeps the cell
-    held, sh = equilibrate_and_quench(cell, potential, seed=7, t_final=1000.0, **SHORT)
+    held, sh = equilibrate_and_quench(cell, potential, seed=7, protocol=FeedbackMDProtocol(t_final_k=1000.0, **SHORT))
     assert sa["temperature_K"] < sh["temperature_K"]  # the ramp to 300 K removed kinetic energy
     assert sa["quench_rate_K_per_ps"] == pytest.approx(700.0 / 0.2)
 
 
 def test_bad_protocol_input_names_the_field(cell, potential):
     with pytest.raises(ValueError, match="t_final"):
-        equilibrate_and_quench(cell, potential, seed=1, t_final=-5.0)
+        equilibrate_and_quench(cell, potential, seed=1, protocol=FeedbackMDProtocol(t_final_k=-5.0))
+    with pytest.raises(ValueError, match="tdamp_fs"):
+        equilibrate_and_quench(cell, potential, seed=1, tdamp_fs=0.0)
     with pytest.raises(ValueError, match="seed"):
         equilibrate_and_quench(cell, potential, seed=0)
 
@@ -76,7 +80,8 @@ def test_feedback_job_reads_the_model_from_the_store(cell, potential):
     structure = AseAtomsAdaptor.get_structure(cell)
     start = {"structure": structure.as_dict(), "structure_hash": structure_hash(structure), "method": "swap_mc",
              "cooling_length": 1e5, "seed": 3}
-    run = FeedbackMaker(equil_steps=20, quench_steps=20, pressure_gpa=None).make(model.uuid, start, seed=4)
+    protocol = FeedbackMDProtocol(equil_steps=20, quench_steps=20, pressure_gpa=None)
+    run = FeedbackMaker(protocol=protocol).make(model.uuid, start, seed=4)
     run_locally(run, store=store, ensure_success=True, log=False)
     out = store.get_output(run.uuid)
     assert out["model_hash"] == potential.model_hash and out["parent_hash"] == start["structure_hash"]
@@ -86,18 +91,16 @@ def test_feedback_job_reads_the_model_from_the_store(cell, potential):
     assert out["surrogate"]["cooling_length"] == 1e5
 
 
-def test_feedback_protocol_is_passed_whole_and_old_keywords_keep_their_meaning():
-    """FeedbackMDProtocol carries the stage's defaults; the old keywords (deprecated) override it, and an explicit
-    ``pressure_gpa=None`` still means NVT while leaving it out keeps NPT at 0 GPa."""
+def test_feedback_protocol_is_passed_whole_and_none_pressure_means_nvt():
+    """FeedbackMDProtocol carries the stage's defaults (NPT at 0 GPa); ``pressure_gpa=None`` means NVT; a dict
+    (a deserialised Maker, a command-line option) gives the same protocol."""
     import dataclasses
 
-    from mlip_glass.active_learning.protocols import FeedbackMDProtocol
-
     assert FeedbackMaker().protocol == FeedbackMDProtocol() and FeedbackMDProtocol().pressure_gpa == 0.0
-    with pytest.warns(DeprecationWarning, match="FeedbackMDProtocol"):
-        old = FeedbackMaker(t_equil=1500.0, equil_steps=20, quench_steps=20, pressure_gpa=None)
-    assert old.protocol == FeedbackMDProtocol(t_equil_k=1500.0, equil_steps=20, quench_steps=20, pressure_gpa=None)
-    assert old.protocol.trajectory_kwargs()["t_equil"] == 1500.0
-    assert dataclasses.replace(old, snapshot_every=5).protocol == old.protocol  # a copy keeps the protocol
+    protocol = FeedbackMDProtocol(t_equil_k=1500.0, equil_steps=20, quench_steps=20, pressure_gpa=None)
+    maker = FeedbackMaker(protocol={"t_equil_k": 1500.0, "equil_steps": 20, "quench_steps": 20, "pressure_gpa": None})
+    assert maker.protocol == protocol
+    assert maker.protocol.t_equil_k == 1500.0 and maker.protocol.pressure_gpa is None
+    assert dataclasses.replace(maker, snapshot_every=5).protocol == protocol  # a copy keeps the protocol
     with pytest.raises(ValueError, match="quench_steps"):
         FeedbackMDProtocol(quench_steps=0)

@@ -1,5 +1,5 @@
 """The import graph of the package: no circles, no import from a later pipeline stage into an earlier one,
-no test double imported by production code.
+no test double imported by production code; no compatibility layer (nothing warns that it is deprecated).
 
 ``python tests/test_architecture.py`` prints the numbers (and the imports made inside functions).
 """
@@ -7,6 +7,7 @@ no test double imported by production code.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -33,11 +34,6 @@ TEST_DOUBLES = "mlip_glass.testing"
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _is_deprecated_alias(path: Path) -> bool:
-    """An old module path kept only to re-export a moved module (with a DeprecationWarning)."""
-    return "Deprecated alias of" in path.read_text().split("\n", 1)[0]
 
 
 def import_graph() -> tuple[dict[str, set[str]], list[tuple[str, str, int]]]:
@@ -112,13 +108,8 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def _path(module: str) -> Path:
-    path = PACKAGE.parent / (module.replace(".", "/") + ".py")
-    return path if path.exists() else path.with_suffix("") / "__init__.py"
-
-
 def _production(module: str) -> bool:
-    return not module.startswith(TEST_DOUBLES) and not _is_deprecated_alias(_path(module))
+    return not module.startswith(TEST_DOUBLES)
 
 
 def upward_imports(graph) -> list[tuple[str, str]]:
@@ -133,9 +124,13 @@ def test_doubles_used_by_production(graph) -> list[tuple[str, str]]:
 test_doubles_used_by_production.__test__ = False  # a helper, not a test
 
 
-def deprecated_aliases_used_by_production(graph) -> list[tuple[str, str]]:
-    return sorted((a, b) for a, targets in graph.items() if _production(a) for b in targets
-                  if _is_deprecated_alias(_path(b)))
+#: a deprecation warning raised by the package itself (an alias module, Maker or keyword kept for old callers)
+DEPRECATION = re.compile(r"warn\([^)]*DeprecationWarning|Deprecated alias|deprecated spelling", re.IGNORECASE)
+
+
+def compatibility_layer() -> list[str]:
+    """Modules of the package that keep an old name alive (they warn that something is deprecated)."""
+    return sorted(_module_name(p) for p in PACKAGE.rglob("*.py") if DEPRECATION.search(p.read_text()))
 
 
 def test_no_import_circles():
@@ -150,15 +145,15 @@ def test_production_never_imports_test_doubles():
     assert test_doubles_used_by_production(import_graph()[0]) == []
 
 
-def test_production_never_imports_a_deprecated_alias():
-    assert deprecated_aliases_used_by_production(import_graph()[0]) == []
+def test_no_module_keeps_a_deprecated_name_alive():
+    assert compatibility_layer() == []
 
 
 if __name__ == "__main__":
     graph, inner = import_graph()
     for title, rows in (("import circles", circles(graph)), ("upward imports", upward_imports(graph)),
                         ("production imports of test doubles", test_doubles_used_by_production(graph)),
-                        ("production imports of deprecated aliases", deprecated_aliases_used_by_production(graph))):
+                        ("modules with a deprecated name", compatibility_layer())):
         print(f"{title}: {len(rows)}")
         for row in rows:
             print("   ", row)

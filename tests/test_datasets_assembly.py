@@ -12,8 +12,8 @@ import pytest
 
 from mlip_glass.datasets.assembly import assemble_dataset, write_dataset
 from mlip_glass.datasets.extxyz import read_extxyz
-from mlip_glass.datasets.schemas import SubsetDocument
 from mlip_glass.reference.engines import EAMEngine
+from mlip_glass.reference.schemas import SubsetDocument
 from mlip_glass.testing.structures import random_cuzral
 
 warnings.filterwarnings("ignore")

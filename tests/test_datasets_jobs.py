@@ -21,9 +21,11 @@ from mlip_glass.datasets.jobs import (
     relaxed_finals,
     rescaled_parents,
 )
-from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
+from mlip_glass.datasets.schemas import DatasetDocument
 from mlip_glass.provenance import stamp
 from mlip_glass.reference.jobs import LabelMaker
+from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol
+from mlip_glass.reference.schemas import SubsetDocument
 from mlip_glass.store import memory_job_store
 from mlip_glass.testing.structures import surrogate_like_documents
 
@@ -142,10 +144,10 @@ def test_with_vasp_every_subset_becomes_one_atomate2_job_per_calculation(tmp_pat
     maker = ReferenceDatabaseMaker(
         engine=vasp,
         relaxed=None,
-        crystal=CrystalSubsetMaker(names=["CuZr-B2"], max_steps=300),
+        crystal=CrystalSubsetMaker(names=["CuZr-B2"], protocol=RelaxProtocol(max_steps=300)),
         expanded_compressed=ExpandedCompressedMaker(n_select=1, factors=(0.95, 1.05)),
         distorted=DistortedMaker(n_select=1, strains=(0.004,)),
-        aimd=AIMDSubsetMaker(n_select=1, nsteps=3),
+        aimd=AIMDSubsetMaker(n_select=1, protocol=AIMDProtocol(nsteps=3)),
         report=None,
     )
     flow = maker.make(docs)
@@ -165,26 +167,23 @@ def test_with_vasp_every_subset_becomes_one_atomate2_job_per_calculation(tmp_pat
     assert min(abs(a.info["energy"] - surrogate_energy) for a in frames) < 1e-5
 
 
-def test_active_learning_assemble_maker_is_a_deprecated_alias_with_the_same_documents():
+def test_loop_assembly_extends_the_previous_dataset_read_back_from_the_store_and_keeps_its_split():
     """Dataset k+1 from dataset k (by uuid, frames read back from the store) + new frames: the loop's
-    AssembleDatasetMaker and the old AssembleMaker (old argument order) store the same dataset."""
-    from mlip_glass.active_learning.jobs import AssembleMaker, feedback_label_maker, loop_assemble_maker
+    AssembleDatasetMaker keeps dataset k's test frames in test and stores a plain dict."""
+    from mlip_glass.active_learning.jobs import feedback_label_maker, loop_assemble_maker
     from mlip_glass.testing.al_standins import TOY_ENGINE, random_cell
 
     store = memory_job_store()
     first = feedback_label_maker(TOY_ENGINE, subset="surrogate").make([random_cell(300 + i) for i in range(4)])
     dataset0 = loop_assemble_maker(seed=1).make(first.output)
     second = feedback_label_maker(TOY_ENGINE).make([random_cell(400 + i) for i in range(3)])
-    with pytest.warns(DeprecationWarning, match="loop_assemble_maker"):
-        old = AssembleMaker(seed=2)
-    by_alias = old.make(second.output, [], dataset0.uuid)
     merged = loop_assemble_maker(seed=2).make(second.output, previous=dataset0.uuid, reused=[])
-    flow = stamp(Flow([first, dataset0, second, by_alias, merged]), campaign="assemble-alias")
+    flow = stamp(Flow([first, dataset0, second, merged]), campaign="assemble-loop")
     run_locally(flow, store=store, ensure_success=True)
-    outputs = [store.get_output(job.uuid, load=True) for job in (dataset0, by_alias, merged)]
+    outputs = [store.get_output(job.uuid, load=True) for job in (dataset0, merged)]
     assert all(isinstance(out, dict) and "@class" not in out for out in outputs)
-    ds0, alias_ds, merged_ds = outputs
-    assert alias_ds == merged_ds and alias_ds["previous_dataset_hash"] == ds0["dataset_hash"]
+    ds0, merged_ds = outputs
+    assert merged_ds["previous_dataset_hash"] == ds0["dataset_hash"]
     assert set(ds0["frame_hashes_test"]) <= set(merged_ds["frame_hashes_test"])  # the split of dataset 0 is kept
     assert merged_ds["counts"]["mlip_feedback"]["total"] == 3
     names = {d["name"] for d in store.docs_store.query({"metadata.stage": "dataset"}, properties=["name"])}

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from mlip_glass import queries
-from mlip_glass.store import ensure_indexes, get_job_store, get_launchpad
+from mlip_glass.store import INDEXED_FIELDS, ensure_indexes, get_job_store, get_launchpad
 from mlip_glass.testing.al_standins import toy_campaign_flow
 
 pytestmark = pytest.mark.wire
@@ -104,10 +104,10 @@ def test_two_concurrent_workers_run_every_firework_once(mongo_uri, tmp_path):
     chain = queries.lineage(store, CAMPAIGN, sorted(fresh)[0])
     assert [s["kind"] for s in chain] == ["frame", "feedback", "surrogate"] and chain[-1]["seed"] in (11, 12, 13)
 
-    assert set(ensure_indexes(store)) == {*queries.INDEXED_FIELDS, "data:blob_uuid"}  # GridFS blobs by blob_uuid
+    assert set(ensure_indexes(store)) == {*INDEXED_FIELDS, "data:blob_uuid"}  # GridFS blobs by blob_uuid
     info = store.docs_store._collection.index_information()
     indexed = {key for spec in info.values() for key, _ in spec["key"]}
-    assert set(queries.INDEXED_FIELDS) <= indexed
+    assert set(INDEXED_FIELDS) <= indexed
 
 
 def test_killed_worker_is_detected_and_its_job_rerun_without_loss(mongo_uri, tmp_path):

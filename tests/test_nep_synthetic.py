@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from mlip_glass.datasets.extxyz import frames_from_text, frames_to_text, virial_to_stress
+from mlip_glass.datasets.extxyz import frames_from_text, frames_to_text
 from mlip_glass.testing.synthetic import eam_dataset_frames, eam_label, random_cell
+from mlip_glass.utils.atoms import virial_to_stress
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from ase.build import bulk
 from jobflow import Flow, job, run_locally
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from mlip_glass.properties.protocols import AQSProtocol
+from mlip_glass.properties.protocols import AQSProtocol, RDFProtocol
 from mlip_glass.properties.jobs import (
     AQSShearMaker,
     ElasticMaker,
@@ -102,8 +102,8 @@ def test_a_run_with_uncovered_species_fails_by_name_and_other_runs_are_kept():
     good = random_alloy(60, seed=1)
     bad = bulk("Ni", "fcc", a=3.52, cubic=True).repeat((2, 2, 2))
     doc = compute_rdf(cheng_ma_sheng(), [good, bad], n_runs=2,
-                      protocol=dict(equilibration_ps=0.2, cooling_rate_k_per_ns=1e7, sample_ps=0.1,
-                                    sample_frames=2, n_bins=40, r_max=6.0), n_workers=2)
+                      protocol=RDFProtocol(equilibration_ps=0.2, cooling_rate_k_per_ns=1e7, sample_ps=0.1,
+                                           sample_frames=2, n_bins=40, r_max=6.0), n_workers=2)
     assert doc.n_ok == 1 and doc.seeds == [0]
     assert len(doc.failures) == 1 and "rdf run 1" in doc.failures[0].error and "Ni" in doc.failures[0].error
     assert doc.curves["g_total"]
@@ -192,16 +192,14 @@ def test_energetics_keeps_energies_when_the_parity_is_undefined():
     assert e[1] < e[0] and e[1] < e[2]
 
 
-def test_protocols_carry_the_paper_numbers_and_old_keywords_still_override_them():
-    """ElasticProtocol / AQSProtocol are passed whole; the old per-field keywords still work (deprecated) and give
-    the same protocol as spelling it out."""
+def test_protocols_carry_the_paper_numbers_and_are_passed_whole():
+    """ElasticProtocol / AQSProtocol are passed whole (or as their dict) and hold the paper's numbers."""
     from mlip_glass.properties.protocols import ElasticProtocol
 
     assert ElasticMaker().protocol == ElasticProtocol() and AQSShearMaker().protocol == AQSProtocol()
     assert ElasticProtocol().norm_strains == (-0.008, -0.004, 0.004, 0.008) and AQSProtocol().fit_range == (0.004, 0.006)
-    with pytest.warns(DeprecationWarning, match="AQSProtocol"):
-        old = AQSShearMaker(strain_step=5e-4, plane="xz")
-    assert old.protocol == AQSProtocol(strain_step=5e-4, plane="xz") and old.strain_step is None
+    from_dict = AQSShearMaker(protocol={"strain_step": 5e-4, "plane": "xz"})
+    assert from_dict.protocol == AQSProtocol(strain_step=5e-4, plane="xz")
     assert AQSShearMaker.demo().protocol.strain_step == 5e-4 and ElasticMaker.demo().protocol.fmax == 1e-4
     with pytest.raises(ValueError, match="plane"):
         AQSProtocol(plane="xx")

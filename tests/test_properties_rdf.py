@@ -6,6 +6,7 @@ import pytest
 from ase.build import bulk
 
 from mlip_glass.properties.potentials import cheng_ma_sheng
+from mlip_glass.properties.protocols import RDFProtocol
 from mlip_glass.properties.rdf import (
     G_to_g,
     MeltQuenchError,
@@ -112,10 +113,9 @@ def test_composition_counts_and_random_alloy_density():
 
 def test_short_eam_melt_quench_gives_a_liquid_like_g_of_r():
     atoms = random_alloy(n_atoms=120, seed=5)
-    res = melt_quench(
-        atoms, cheng_ma_sheng(), t_high=1500, t_low=300, cooling_rate_k_per_ns=4e5,
-        equilibration_ps=1.0, sample_ps=0.4, sample_frames=4, r_max=8.0, n_bins=80, seed=11,
-    )
+    protocol = RDFProtocol(t_high=1500, t_low=300, cooling_rate_k_per_ns=4e5, equilibration_ps=1.0, sample_ps=0.4,
+                           sample_frames=4, r_max=8.0, n_bins=80)
+    res = melt_quench(atoms, cheng_ma_sheng(), protocol, seed=11)
     r, g = res["r"], res["total"]
     assert np.all(g[r < 1.8] == 0)  # no atoms closer than the EAM core
     assert 2.4 < r[np.argmax(g)] < 3.3  # first shell of Cu-Zr-Al
@@ -130,5 +130,5 @@ def test_short_eam_melt_quench_gives_a_liquid_like_g_of_r():
 def test_exploding_quench_raises_an_error_naming_the_run():
     atoms = random_alloy(n_atoms=60, seed=2)
     with pytest.raises(MeltQuenchError, match="run 7"):
-        melt_quench(atoms, cheng_ma_sheng(), t_high=2000, timestep_fs=40.0, equilibration_ps=20,
-                    run_label="run 7", sample_frames=1)
+        melt_quench(atoms, cheng_ma_sheng(), RDFProtocol(t_high=2000, timestep_fs=40.0, equilibration_ps=20,
+                                                         sample_frames=1), run_label="run 7")

@@ -36,10 +36,10 @@ def test_a_cell_relaxation_that_explodes_is_an_error_naming_the_potential():
     from ase.build import bulk
 
     from mlip_glass.properties.potentials import LammpsPairPotential
-    from mlip_glass.properties.relax import RelaxationExploded, relax
+    from mlip_glass.properties.relax import RelaxationExplodedError, relax
 
     repulsive = LammpsPairPotential("soft 4.0", ["* * 5.0"], species=("Cu",), name="soft repulsion")
     atoms = bulk("Cu", "fcc", a=3.6, cubic=True) * (2, 2, 2)
     atoms.rattle(0.05, seed=1)
-    with pytest.raises(RelaxationExploded, match="soft repulsion"):
+    with pytest.raises(RelaxationExplodedError, match="soft repulsion"):
         relax(atoms, repulsive, fmax=1e-3, relax_cell=True)

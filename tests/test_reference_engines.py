@@ -11,11 +11,12 @@ from ase.calculators.lj import LennardJones
 from pymatgen.core import Lattice, Structure
 
 from mlip_glass.data import cheng_ma_sheng_eam
-from mlip_glass.datasets.extxyz import EV_PER_A3_TO_GPA
 from mlip_glass.properties.potentials import LammpsPairPotential
-from mlip_glass.reference.engines import ASECalculatorEngine, EAMEngine, EngineInputError, get_engine
+from mlip_glass.reference.base import EngineInputError
+from mlip_glass.reference.engines import ASECalculatorEngine, EAMEngine, get_engine
 from mlip_glass.reference.labelling import label_structures
 from mlip_glass.testing.structures import random_cuzral
+from mlip_glass.units import EV_PER_A3_TO_GPA
 
 warnings.filterwarnings("ignore", message="Significant simulation cell changes")
 

@@ -1,6 +1,5 @@
 """The one labelling Maker (``reference.jobs.LabelMaker``): engines from ``"module:factory"``, the loop's settings,
-and its deprecated aliases (``active_learning.jobs.LabelMaker``, ``datasets.jobs.MLIPFeedbackMaker``) storing the
-same documents as the Maker they stand for."""
+the documents it stores."""
 
 from __future__ import annotations
 
@@ -16,7 +15,6 @@ from mlip_glass.reference.engines import ASECalculatorEngine, get_engine
 from mlip_glass.reference.jobs import LabelMaker
 from mlip_glass.store import memory_job_store
 from mlip_glass.testing.al_standins import TOY_ENGINE, random_cell
-from mlip_glass.testing.structures import surrogate_like_documents
 
 
 def _candidates(n: int = 3) -> dict:
@@ -76,32 +74,3 @@ def test_default_label_maker_sends_frames_to_the_data_store():
     doc, output = _stored(LabelMaker(engine=TOY_ENGINE, subset="mlip_feedback"), _candidates(2))
     assert doc["name"] == "label" and doc["output"]["frames"]["store"] == "data"  # a reference to the blob
     assert output["counts"]["n_frames"] == 2
-
-
-def test_active_learning_label_maker_is_a_deprecated_alias_with_the_same_documents():
-    from mlip_glass.active_learning.jobs import LabelMaker as OldLabelMaker
-
-    with pytest.warns(DeprecationWarning, match="feedback_label_maker"):
-        old = OldLabelMaker(engine=TOY_ENGINE)
-    assert isinstance(old, LabelMaker)
-    assert _stored(old, _candidates()) == _stored(feedback_label_maker(TOY_ENGINE), _candidates())
-
-
-def test_mlip_feedback_maker_is_a_deprecated_alias_with_the_same_documents():
-    from mlip_glass.datasets.jobs import MLIPFeedbackMaker
-
-    docs = surrogate_like_documents(2, seed=40, counts={"Cu": 10, "Zr": 10, "Al": 2}, box=7.5)
-    with pytest.warns(DeprecationWarning, match="reference.jobs.LabelMaker"):
-        old = MLIPFeedbackMaker()
-    new = LabelMaker(name="mlip feedback labels", subset="mlip_feedback", vasp_jobs=True)
-    old_doc, old_out = _stored(old, docs)
-    assert (old_doc, old_out) == _stored(new, docs)
-    assert old_doc["name"] == "mlip feedback labels" and old_out["counts"]["n_frames"] == 2
-
-
-def test_vasp_makers_keep_their_old_import_path():
-    from mlip_glass.reference import jobs, vasp_jobs
-
-    assert jobs.VaspLabelMaker is vasp_jobs.VaspLabelMaker and jobs.PaperStaticMaker is vasp_jobs.PaperStaticMaker
-    with pytest.raises(AttributeError):
-        jobs.NoSuchMaker  # noqa: B018

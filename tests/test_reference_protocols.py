@@ -55,13 +55,12 @@ def test_vasp_set_and_incar_follow_the_protocol():
     assert paper_md_incar(2)["LANGEVIN_GAMMA"] == [20.0, 20.0]
 
 
-def test_makers_take_a_protocol_or_the_old_keywords_and_round_trip():
-    old = AIMDSubsetMaker(n_select=1, nsteps=20)
+def test_makers_take_a_protocol_or_its_dict_and_round_trip():
     new = AIMDSubsetMaker(n_select=1, protocol=AIMDProtocol(nsteps=20))
-    assert old.protocol == new.protocol == AIMDProtocol(nsteps=20)
-    assert old._params() == new._params()
-    back = MontyDecoder().process_decoded(jsanitize(old.as_dict(), strict=True))
+    from_dict = AIMDSubsetMaker(n_select=1, protocol={"nsteps": 20})
+    assert from_dict.protocol == new.protocol == AIMDProtocol(nsteps=20)
+    assert from_dict._params() == new._params() and new._params()["nsteps"] == 20
+    back = MontyDecoder().process_decoded(jsanitize(new.as_dict(), strict=True))
     assert back.protocol == AIMDProtocol(nsteps=20)
-    relaxed = RelaxedSubsetMaker(keep=100)
-    assert relaxed.protocol == RelaxProtocol(keep=100)
+    relaxed = RelaxedSubsetMaker(protocol=RelaxProtocol(keep=100))
     assert relaxed._params()["keep"] == 100

@@ -126,7 +126,7 @@ def test_vasp_maker_path_parses_energies_forces_stress_of_every_ionic_step(tmp_p
     and copies outputs; the reference outputs are EAM calculations written as vasprun.xml/OUTCAR/CONTCAR."""
     from atomate2.utils.testing.vasp import monkeypatch_vasp
 
-    from mlip_glass.reference.jobs import PaperAIMDMaker, PaperRelaxMaker, PaperStaticMaker, VaspLabelMaker
+    from mlip_glass.reference.vasp_jobs import PaperAIMDMaker, PaperRelaxMaker, PaperStaticMaker, VaspLabelMaker
 
     ref = tmp_path / "ref"
     fake_vasp_reference_dir(ref / "static", small, PaperStaticSetGenerator())

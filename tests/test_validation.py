@@ -13,6 +13,7 @@ from jobflow import Flow, run_locally
 
 from mlip_glass import queries
 from mlip_glass.active_learning.feedback import COLLAPSE_DISTANCE_A, feedback_trajectory, min_pair_distance
+from mlip_glass.active_learning.protocols import FeedbackMDProtocol
 from mlip_glass.properties.potentials import LammpsPairPotential
 from mlip_glass.provenance import stamp
 from mlip_glass.reference.engines import get_engine
@@ -65,8 +66,8 @@ def test_a_collapsing_mlip_run_keeps_the_states_before_it_broke():
     collapsing = LammpsPairPotential(pair_style="lj/cut 6.0", pair_coeff=["* * 0.5 0.9"], name="collapsing")
     start = random_liquid(n=60, seed=3)
     start.scale_lattice(60 * 17.3)
-    snapshots, summary = feedback_trajectory(start, collapsing, seed=5, equil_steps=2000, quench_steps=1000,
-                                             snapshot_every=20)
+    protocol = FeedbackMDProtocol(equil_steps=2000, quench_steps=1000)
+    snapshots, summary = feedback_trajectory(start, collapsing, seed=5, protocol=protocol, snapshot_every=20)
     assert summary["failed"] is not None and summary["steps_done"] < 3000
     assert "collapsed" in summary["failed"] or "volume" in summary["failed"] or "non-finite" in summary["failed"]
     assert snapshots, "states before the collapse are kept"

@@ -12,23 +12,16 @@ import logging
 
 import numpy as np
 
-from mlip_glass.active_learning.constants import (
-    FEEDBACK_EQUIL_STEPS,
-    FEEDBACK_PDAMP_FS,
-    FEEDBACK_PRESSURE_GPA,
-    FEEDBACK_QUENCH_STEPS,
-    FEEDBACK_T_EQUIL_K,
-    FEEDBACK_T_FINAL_K,
-    FEEDBACK_TDAMP_FS,
-    FEEDBACK_TIMESTEP_FS,
-)
+from mlip_glass.active_learning.constants import FEEDBACK_PDAMP_FS, FEEDBACK_TDAMP_FS
+from mlip_glass.active_learning.protocols import FeedbackMDProtocol
+from mlip_glass.errors import ProtocolError
 
 logger = logging.getLogger(__name__)
 
 
 def _check_positive(name: str, value: float) -> None:
     if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        raise ProtocolError(f"{name} must be a positive finite number, got {value!r}")
 
 
 #: a pair closer than this (Å) means the MLIP run has collapsed (the ZBL outer cutoff of the paper's NEP)
@@ -65,18 +58,14 @@ def feedback_trajectory(
     structure,
     potential,
     seed: int,
-    t_equil: float = FEEDBACK_T_EQUIL_K,
-    t_final: float = FEEDBACK_T_FINAL_K,
-    equil_steps: int = FEEDBACK_EQUIL_STEPS,
-    quench_steps: int = FEEDBACK_QUENCH_STEPS,
-    timestep_fs: float = FEEDBACK_TIMESTEP_FS,
+    protocol: FeedbackMDProtocol | None = None,
+    snapshot_every: int | None = None,
     tdamp_fs: float = FEEDBACK_TDAMP_FS,
     pdamp_fs: float = FEEDBACK_PDAMP_FS,
-    pressure_gpa: float | None = FEEDBACK_PRESSURE_GPA,
-    snapshot_every: int | None = None,
 ):
-    """Equilibrate at ``t_equil`` K for ``equil_steps``, quench linearly to ``t_final`` K over ``quench_steps``
-    (NPT at ``pressure_gpa``, NVT if None), checking the state every ``snapshot_every`` steps.
+    """The run of ``protocol`` (default :class:`FeedbackMDProtocol`): equilibrate at ``t_equil_k`` K for
+    ``equil_steps``, quench linearly to ``t_final_k`` K over ``quench_steps`` (NPT at ``pressure_gpa``, NVT if
+    None; thermostat/barostat damping ``tdamp_fs``/``pdamp_fs``), checking the state every ``snapshot_every`` steps.
 
     Returns ``(snapshots, summary)``: ``snapshots`` is a list of ``(step, temperature_K, Atoms)`` taken every
     ``snapshot_every`` steps (None: only the final state). A run that turns unphysical (see
@@ -86,15 +75,16 @@ def feedback_trajectory(
     """
     from mlip_glass.utils.lammps_session import LammpsSession
 
-    for name, value in (("t_equil", t_equil), ("t_final", t_final), ("timestep_fs", timestep_fs),
+    p = protocol or FeedbackMDProtocol()
+    t_equil, t_final, equil_steps, quench_steps = p.t_equil_k, p.t_final_k, p.equil_steps, p.quench_steps
+    timestep_fs, pressure_gpa = p.timestep_fs, p.pressure_gpa
+    for name, value in (("t_equil_k", t_equil), ("t_final_k", t_final), ("timestep_fs", timestep_fs),
                         ("tdamp_fs", tdamp_fs), ("pdamp_fs", pdamp_fs)):
         _check_positive(name, value)
-    if int(equil_steps) < 0 or int(quench_steps) < 1:
-        raise ValueError(f"equil_steps must be >= 0 and quench_steps >= 1, got {equil_steps}, {quench_steps}")
     if not 1 <= int(seed) < 2**31:
-        raise ValueError(f"seed must be in [1, 2^31), got {seed}")
+        raise ProtocolError(f"seed must be in [1, 2^31), got {seed}")
     if snapshot_every is not None and int(snapshot_every) < 1:
-        raise ValueError(f"snapshot_every must be >= 1 step or None, got {snapshot_every}")
+        raise ProtocolError(f"snapshot_every must be >= 1 step or None, got {snapshot_every}")
     dt_ps = timestep_fs * 1e-3
     total = int(equil_steps) + int(quench_steps)
     every = int(snapshot_every) if snapshot_every else total
@@ -165,7 +155,7 @@ def choose_start_structures(docs: list[dict], n: int, seed: int) -> list[dict]:
     the number of cooling lengths still spans slow and fast cooling. Repeats only if ``n > len(docs)``.
     """
     if n < 1:
-        raise ValueError(f"n (number of feedback runs) must be >= 1, got {n}")
+        raise ProtocolError(f"n (number of feedback runs) must be >= 1, got {n}")
     if not docs:
         raise ValueError("no surrogate structures found to start feedback runs from")
     rng = np.random.default_rng(seed)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 import numpy as np
 from jobflow import CURRENT_JOB, Flow, JobConfig, Maker, OutputReference, Response
@@ -40,14 +40,11 @@ from mlip_glass.active_learning.constants import (
 )
 from mlip_glass.active_learning.protocols import FeedbackMDProtocol
 from mlip_glass.active_learning.resources import ASSEMBLE, LABEL
-from mlip_glass.datasets.jobs import AssembleDatasetMaker, dataset_job, labelled_frames
+from mlip_glass.datasets.jobs import AssembleDatasetMaker, labelled_frames
+from mlip_glass.errors import MakerInputError
 from mlip_glass.provenance import stamp, structure_hash
-from mlip_glass.reference.engines import get_engine
 from mlip_glass.reference.jobs import LabelMaker as ReferenceLabelMaker
-from mlip_glass.reference.protocols import UNSET, fold_protocol
 from mlip_glass.stage import current_job, plain_output, stage_job
-from mlip_glass.utils.deprecation import DeprecatedAlias
-from mlip_glass.utils.imports import import_object  # noqa: F401  (re-exported: old import path)
 
 logger = logging.getLogger(__name__)
 
@@ -56,15 +53,6 @@ logger = logging.getLogger(__name__)
 al_job = stage_job("active_learning", data=["snapshots", "to_label", "reused_frames"],
                    config=JobConfig(expose_store=True))
 al_summary_job = stage_job("active_learning", name=queries.SUMMARY_JOB_NAME)
-
-#: default dataset assembly function ``f(frames, seed, previous=None)`` (import path; the deprecated
-#: :class:`AssembleMaker` names it, :func:`loop_assemble_maker` uses the same function directly)
-DEFAULT_ASSEMBLE = "mlip_glass.datasets.assembly:assemble_dataset"
-
-
-def resolve_engine(engine: Any, engine_kwargs: dict | None = None):
-    """Deprecated: :func:`mlip_glass.reference.engines.get_engine` resolves ``"module:factory"`` itself."""
-    return get_engine(engine, **(engine_kwargs or {}))
 
 
 # -- feedback runs ------------------------------------------------------------------------------------
@@ -76,9 +64,6 @@ class FeedbackMaker(Maker):
     ----------
     name
         Job name (queries find feedback runs by it).
-    t_equil, t_final, equil_steps, quench_steps, timestep_fs, pressure_gpa
-        Deprecated spelling of the protocol's fields (temperatures K, time step fs, pressure GPa, None: NVT);
-        they override it when given.
     snapshot_every
         Keep a snapshot every this many MD steps as a candidate (None: only the final structure, the paper's
         choice). A run that turns unphysical keeps the snapshots taken before it broke.
@@ -88,17 +73,11 @@ class FeedbackMaker(Maker):
     """
 
     name: str = queries.FEEDBACK_JOB_NAME
-    t_equil: float | None = None
-    t_final: float | None = None
-    equil_steps: int | None = None
-    quench_steps: int | None = None
-    timestep_fs: float | None = None
-    pressure_gpa: float | None = UNSET
     snapshot_every: int | None = None
-    protocol: FeedbackMDProtocol | dict | None = None
+    protocol: FeedbackMDProtocol = field(default_factory=FeedbackMDProtocol)
 
     def __post_init__(self):
-        fold_protocol(self, FeedbackMDProtocol)
+        self.protocol = FeedbackMDProtocol.from_any(self.protocol)
 
     @al_job
     def make(self, model_uuid: str, start: dict, seed: int):
@@ -135,11 +114,8 @@ class FeedbackMaker(Maker):
         from mlip_glass.properties.potentials import NEPPotential
 
         structure = _structure(start["structure"])
-        snapshots, summary = feedback_trajectory(
-            structure, NEPPotential.from_document(model), seed,
-            **FeedbackMDProtocol.from_any(self.protocol).trajectory_kwargs(),
-            snapshot_every=self.snapshot_every,
-        )
+        snapshots, summary = feedback_trajectory(structure, NEPPotential.from_document(model), seed, self.protocol,
+                                                 snapshot_every=self.snapshot_every)
         return [(step, t, AseAtomsAdaptor.get_structure(a)) for step, t, a in snapshots], summary
 
 
@@ -183,7 +159,7 @@ class SelectCandidatesMaker(Maker):
 
     def __post_init__(self):
         if self.method not in SELECTION_METHODS:
-            raise ValueError(f"method must be one of {SELECTION_METHODS}, got {self.method!r}")
+            raise MakerInputError(f"method must be one of {SELECTION_METHODS}, got {self.method!r}")
 
     @al_job
     def make(self, candidates: list[dict], model_uuids: list[str], dataset_uuid: str):
@@ -237,7 +213,7 @@ class SelectCandidatesMaker(Maker):
         paths = [NEPPotential.from_document(m).model_path() for m in models]
         if self.method == "committee":
             if len(paths) < 2:
-                raise ValueError(f"selection 'committee' needs >= 2 models, iteration has {len(paths)}")
+                raise MakerInputError(f"selection 'committee' needs >= 2 models, iteration has {len(paths)}")
             per_model = [selection.nep_forces(atoms, p) for p in paths]
             return [selection.committee_force_deviation(np.asarray([f[i] for f in per_model]))
                     for i in range(len(atoms))]
@@ -281,43 +257,12 @@ def feedback_label_maker(engine: Any = "eam", **fields: Any) -> ReferenceLabelMa
     return ReferenceLabelMaker(engine=engine, **settings)
 
 
-@dataclass
-class LabelMaker(DeprecatedAlias, ReferenceLabelMaker):
-    """Deprecated alias of :class:`mlip_glass.reference.jobs.LabelMaker` with the loop's settings
-    (:func:`feedback_label_maker`): same jobs, same documents."""
-
-    use_instead: ClassVar[str] = "mlip_glass.active_learning.jobs.feedback_label_maker() (a reference.jobs.LabelMaker)"
-    name: str = LABEL
-    subset: str = FEEDBACK_SUBSET
-    on_error: str = "reject"
-    output_as_dict: bool = True
-
-
 # -- dataset ------------------------------------------------------------------------------------------
 def loop_assemble_maker(seed: int = 0, **fields: Any) -> AssembleDatasetMaker:
     """The loop's assembly Maker: :class:`mlip_glass.datasets.jobs.AssembleDatasetMaker` making dataset k+1 from
     dataset k (given by its uuid) + new frames (job ``"al assemble dataset"``, a plain-dict document);
     ``fields`` (e.g. ``assemble``) override these."""
     return AssembleDatasetMaker(**{"name": ASSEMBLE, "seed": seed, "output_as_dict": True, **fields})
-
-
-@dataclass
-class AssembleMaker(DeprecatedAlias, AssembleDatasetMaker):
-    """Deprecated alias of :class:`mlip_glass.datasets.jobs.AssembleDatasetMaker` with the loop's settings
-    (:func:`loop_assemble_maker`); ``make(labelled, reused, previous_uuid)`` keeps its old argument order."""
-
-    use_instead: ClassVar[str] = ("mlip_glass.active_learning.jobs.loop_assemble_maker() "
-                                  "(a datasets.jobs.AssembleDatasetMaker)")
-    name: str = ASSEMBLE
-    assemble: str | None = DEFAULT_ASSEMBLE
-    output_as_dict: bool = True
-
-    @dataset_job
-    def make(self, labelled=None, reused: list | None = None, previous_uuid: str | None = None,
-             previous: str | None = None):
-        """``labelled``: a labelling output (or frame list); ``reused``: frames already in the store;
-        ``previous_uuid`` (or ``previous``): the uuid of dataset document k."""
-        return self.assemble_frames(labelled, previous if previous is not None else previous_uuid, reused)
 
 
 # -- the loop -----------------------------------------------------------------------------------------
@@ -389,15 +334,15 @@ class ActiveLearningMaker(Maker):
 
     def __post_init__(self):
         if self.feedback_density not in ("surrogate", "relaxed"):
-            raise ValueError(f"feedback_density must be 'surrogate' or 'relaxed', got {self.feedback_density!r}")
+            raise MakerInputError(f"feedback_density must be 'surrogate' or 'relaxed', got {self.feedback_density!r}")
         if self.patience is not None and int(self.patience) < 1:
-            raise ValueError(f"patience must be >= 1 or None, got {self.patience}")
+            raise MakerInputError(f"patience must be >= 1 or None, got {self.patience}")
         if self.n_feedback_runs < 1:
-            raise ValueError(f"n_feedback_runs must be >= 1, got {self.n_feedback_runs}")
+            raise MakerInputError(f"n_feedback_runs must be >= 1, got {self.n_feedback_runs}")
         if self.max_iterations < 0:
-            raise ValueError(f"max_iterations must be >= 0, got {self.max_iterations}")
+            raise MakerInputError(f"max_iterations must be >= 0, got {self.max_iterations}")
         if self.committee_size < 1:
-            raise ValueError(f"committee_size must be >= 1, got {self.committee_size}")
+            raise MakerInputError(f"committee_size must be >= 1, got {self.committee_size}")
         if self.fit is None:
             from mlip_glass.nep.jobs import NEPFitMaker
 
@@ -411,7 +356,7 @@ class ActiveLearningMaker(Maker):
         ``after`` only orders this job after another job's output."""
         campaign = campaign or current_job().campaign
         if not campaign:
-            raise ValueError("campaign must be given or stamped into the job metadata (provenance.stamp)")
+            raise MakerInputError("campaign must be given or stamped into the job metadata (provenance.stamp)")
         store = current_job().require_store()
         done = queries.last_finished_iteration(store, campaign)
         if done is None:
@@ -510,7 +455,7 @@ class ActiveLearningMaker(Maker):
             cpu = dataclasses.asdict(cpu) if dataclasses.is_dataclass(cpu) and not isinstance(cpu, type) else dict(cpu)
             cpu["seed"] = int(cpu.get("seed") or 0) + member
             return dataclasses.replace(fit, cpu_settings=cpu)
-        raise ValueError("committee members need a fit Maker with a 'seed' or 'cpu_settings.seed' field")
+        raise MakerInputError("committee members need a fit Maker with a 'seed' or 'cpu_settings.seed' field")
 
 
 def dict_with_uuid(run) -> dict:

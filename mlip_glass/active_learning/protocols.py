@@ -2,14 +2,12 @@
 
 :class:`FeedbackMDProtocol` carries the stage's defaults (:mod:`mlip_glass.active_learning.constants`; the paper
 gives no numbers for its "equilibration + fast quench" runs) and checks their ranges once;
-:class:`~mlip_glass.active_learning.jobs.FeedbackMaker` takes one, its old keywords still work (deprecated).
+:class:`~mlip_glass.active_learning.jobs.FeedbackMaker` takes one.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar
 
 from mlip_glass.active_learning.constants import (
     FEEDBACK_EQUIL_STEPS,
@@ -19,11 +17,8 @@ from mlip_glass.active_learning.constants import (
     FEEDBACK_T_FINAL_K,
     FEEDBACK_TIMESTEP_FS,
 )
+from mlip_glass.errors import ProtocolError
 from mlip_glass.reference.protocols import ProtocolBase
-
-#: the keywords of :class:`~mlip_glass.active_learning.jobs.FeedbackMaker` and
-#: :func:`~mlip_glass.active_learning.feedback.feedback_trajectory` → the protocol's fields
-FEEDBACK_ALIASES = {"t_equil": "t_equil_k", "t_final": "t_final_k"}
 
 
 @dataclass(frozen=True)
@@ -50,18 +45,11 @@ class FeedbackMDProtocol(ProtocolBase):
     quench_steps: int = FEEDBACK_QUENCH_STEPS
     timestep_fs: float = FEEDBACK_TIMESTEP_FS
     pressure_gpa: float | None = FEEDBACK_PRESSURE_GPA
-    #: the Maker's old names (``t_equil``, ``t_final``) accepted by :meth:`from_any`
-    ALIASES: ClassVar[dict[str, str]] = FEEDBACK_ALIASES
 
     def __post_init__(self):
         for name in ("t_equil_k", "t_final_k", "timestep_fs"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+                raise ProtocolError(f"{name} must be > 0, got {getattr(self, name)}")
         if int(self.equil_steps) < 0 or int(self.quench_steps) < 1:
-            raise ValueError(f"equil_steps must be >= 0 and quench_steps >= 1, got {self.equil_steps}, "
-                             f"{self.quench_steps}")
-
-    def trajectory_kwargs(self) -> dict[str, Any]:
-        """Keywords of :func:`~mlip_glass.active_learning.feedback.feedback_trajectory`."""
-        names = {v: k for k, v in FEEDBACK_ALIASES.items()}
-        return {names.get(k, k): v for k, v in dataclasses.asdict(self).items()}
+            raise ProtocolError(f"equil_steps must be >= 0 and quench_steps >= 1, got {self.equil_steps}, "
+                                f"{self.quench_steps}")

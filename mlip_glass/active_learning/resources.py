@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlip_glass.errors import MakerInputError
+
 #: job names of the active-learning stage (substrings work as filters)
 FEEDBACK = "mlip feedback run"
 LABEL = "al label"
@@ -42,11 +44,11 @@ def manager_config(category: str | None = None, fworker: str | None = None, core
         Any further ``my_qadapter.yaml`` keys (``queue``, ``account``, ``gres``, ``nodes``, ...).
     """
     if cores is not None and int(cores) < 1:
-        raise ValueError(f"cores must be >= 1, got {cores}")
+        raise MakerInputError(f"cores must be >= 1, got {cores}")
     if walltime is not None:
         parts = str(walltime).split(":")
         if len(parts) != 3 or not all(p.isdigit() for p in parts):
-            raise ValueError(f"walltime must be 'HH:MM:SS', got {walltime!r}")
+            raise MakerInputError(f"walltime must be 'HH:MM:SS', got {walltime!r}")
     qadapter = dict(queue)
     if cores is not None:
         qadapter["ntasks"] = int(cores)

@@ -69,6 +69,29 @@ def split_subset(hashes: list[str], n_test_wanted: int, seed: int, subset: str) 
     return {hashes[i] for i in order[:n_test_wanted]}
 
 
+def split_test_hashes(unique: dict[str, LabelledFrame], previous: DatasetDocument | None, train_fraction: float,
+               seed: int) -> set[str]:
+    """The structure hashes of ``unique`` (hash → frame) put in test: per subset ``1 - train_fraction`` of its
+    frames (at least one in each split when it has two), the previous dataset's test frames kept in test and its
+    train frames in train, the new ones drawn with ``seed``."""
+    prev_train = set(previous.frame_hashes_train) if previous else set()
+    prev_test = set(previous.frame_hashes_test) if previous else set()
+    test_hashes: set[str] = set()
+    by_subset: dict[str, list[str]] = {}
+    for h, f in unique.items():
+        by_subset.setdefault(f.subset, []).append(h)
+    for subset, hashes in by_subset.items():
+        old_test = [h for h in hashes if h in prev_test]
+        new = [h for h in hashes if h not in prev_test and h not in prev_train]
+        total = len(hashes)
+        wanted = int(round((1 - train_fraction) * total))
+        if total >= 2:
+            wanted = min(max(wanted, 1), total - 1)  # both train and test hold the subset
+        n_new_test = int(np.clip(wanted - len(old_test), 0, len(new)))
+        test_hashes |= set(old_test) | split_subset(new, n_new_test, seed, subset)
+    return test_hashes
+
+
 def assemble_dataset(
     frames,
     seed: int = 0,
@@ -115,22 +138,7 @@ def assemble_dataset(
     if not unique:
         raise ValueError(f"all {len(frames)} frames were rejected; nothing to assemble")
 
-    prev_train = set(previous.frame_hashes_train) if previous else set()
-    prev_test = set(previous.frame_hashes_test) if previous else set()
-    test_hashes: set[str] = set()
-    by_subset: dict[str, list[str]] = {}
-    for h, f in unique.items():
-        by_subset.setdefault(f.subset, []).append(h)
-    for subset, hashes in by_subset.items():
-        old_test = [h for h in hashes if h in prev_test]
-        new = [h for h in hashes if h not in prev_test and h not in prev_train]
-        total = len(hashes)
-        wanted = int(round((1 - train_fraction) * total))
-        if total >= 2:
-            wanted = min(max(wanted, 1), total - 1)  # both train and test hold the subset
-        n_new_test = int(np.clip(wanted - len(old_test), 0, len(new)))
-        test_hashes |= set(old_test) | split_subset(new, n_new_test, seed, subset)
-
+    test_hashes = split_test_hashes(unique, previous, train_fraction, seed)
     order = {s: i for i, s in enumerate(SUBSETS)}
     ordered = sorted(unique.values(), key=lambda f: (order.get(f.subset, 99), f.structure_hash))
     train = [f for f in ordered if f.structure_hash not in test_hashes]

@@ -51,15 +51,16 @@ def demo_database_maker(png_path=None, relax_keep=100, aimd_steps=20, strains=No
         RelaxedSubsetMaker,
         SurrogateSubsetMaker,
     )
+    from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol
 
     distorted = DistortedMaker(n_select=1) if strains is None else DistortedMaker(n_select=1, strains=strains)
     return ReferenceDatabaseMaker(
         engine="eam",
         surrogate=SurrogateSubsetMaker(),
-        relaxed=RelaxedSubsetMaker(n_select=1, keep=relax_keep),
+        relaxed=RelaxedSubsetMaker(n_select=1, protocol=RelaxProtocol(keep=relax_keep)),
         expanded_compressed=ExpandedCompressedMaker(n_select=1),
         distorted=distorted,
-        aimd=AIMDSubsetMaker(n_select=1, nsteps=aimd_steps),
+        aimd=AIMDSubsetMaker(n_select=1, protocol=AIMDProtocol(nsteps=aimd_steps)),
         crystal=CrystalSubsetMaker(names=crystal_names),
         assemble=AssembleDatasetMaker(seed=0),
         report=DatabaseReportMaker(png_path=png_path),

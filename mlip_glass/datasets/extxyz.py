@@ -14,9 +14,6 @@ import ase.io
 import numpy as np
 from ase import Atoms
 
-from mlip_glass.units import EV_PER_A3_TO_GPA  # noqa: F401  (re-exported: old import path)
-from mlip_glass.utils.atoms import labelled_atoms, stress_to_virial, virial_to_stress  # noqa: F401  (re-exported)
-
 
 def write_extxyz(frames: Iterable[Atoms], path: str | Path) -> Path:
     """Write labelled frames (see :func:`labelled_atoms`) as GPUMD extxyz; returns the path."""

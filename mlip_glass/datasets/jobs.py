@@ -11,14 +11,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 from jobflow import Flow, JobConfig, Maker, Response
 
 from mlip_glass import queries
 from mlip_glass.datasets import subsets as subset_functions
 from mlip_glass.datasets.assembly import assemble_dataset, labelled_frames
-from mlip_glass.datasets.schemas import DatasetDocument, SubsetDocument
+from mlip_glass.datasets.schemas import DatasetDocument
+from mlip_glass.errors import MakerInputError
 from mlip_glass.provenance import inherit_provenance
 from mlip_glass.reference.constants import (
     DISTORTION_STRAINS,
@@ -30,11 +31,11 @@ from mlip_glass.reference.constants import (
     VOLUME_SCALE_FACTORS,
 )
 from mlip_glass.reference.engines import get_engine
-from mlip_glass.reference.jobs import LabelMaker, reference_job
+from mlip_glass.reference.jobs import reference_job
 from mlip_glass.reference.labelling import input_document
-from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol, fold_protocol
+from mlip_glass.reference.protocols import AIMDProtocol, RelaxProtocol
+from mlip_glass.reference.schemas import SubsetDocument
 from mlip_glass.stage import current_job, plain_output, stage_job
-from mlip_glass.utils.deprecation import DeprecatedAlias
 from mlip_glass.utils.imports import import_object
 
 #: dataset jobs: extxyz text to the data store; the store is exposed so the assembly can gather by campaign
@@ -110,9 +111,8 @@ class RelaxedSubsetMaker(_SubsetMaker):
     seed
         Seed of the random selection.
     protocol
-        :class:`~mlip_glass.reference.protocols.RelaxProtocol` (default: the paper's: 0.01 eV/Å, last frame).
-    keep, fmax, max_steps
-        Deprecated spelling of the protocol's fields; override it when given.
+        :class:`~mlip_glass.reference.protocols.RelaxProtocol` (default: the paper's: 0.01 eV/Å, last frame; its
+        ``keep`` says which ionic steps are frames).
     max_frames
         At most this many of the kept frames per relaxation, evenly spread over its steps (first and last
         always kept); None = all kept frames. Local engines only (VASP jobs keep ``keep``).
@@ -121,15 +121,12 @@ class RelaxedSubsetMaker(_SubsetMaker):
     name: str = "relaxed subset"
     n_select: int | None = N_RELAXED
     seed: int = 0
-    keep: Any = None
-    fmax: float | None = None
-    max_steps: int | None = None
     max_frames: int | None = None
-    protocol: RelaxProtocol | dict | None = None
+    protocol: RelaxProtocol = field(default_factory=RelaxProtocol)
     subset = "relaxed"
 
     def __post_init__(self):
-        fold_protocol(self, RelaxProtocol, warn=False)
+        self.protocol = RelaxProtocol.from_any(self.protocol)
 
     def _params(self):
         params = {"n_select": self.n_select, "seed": self.seed, **self.protocol.engine_kwargs()}
@@ -198,22 +195,16 @@ class AIMDSubsetMaker(_SubsetMaker):
         Selection seed; run i uses seed + i for its thermostat.
     protocol
         :class:`~mlip_glass.reference.protocols.AIMDProtocol` (default: the paper's).
-    nsteps, t_start_k, t_end_k, timestep_fs
-        Deprecated spelling of the protocol's fields (steps, temperatures K, time step fs); override it.
     """
 
     name: str = "aimd subset"
     n_select: int | None = N_AIMD
     seed: int = 0
-    nsteps: int | None = None
-    t_start_k: float | None = None
-    t_end_k: float | None = None
-    timestep_fs: float | None = None
-    protocol: AIMDProtocol | dict | None = None
+    protocol: AIMDProtocol = field(default_factory=AIMDProtocol)
     subset = "aimd"
 
     def __post_init__(self):
-        fold_protocol(self, AIMDProtocol, warn=False)
+        self.protocol = AIMDProtocol.from_any(self.protocol)
 
     def _params(self):
         return {"n_select": self.n_select, "seed": self.seed, **self.protocol.engine_kwargs()}
@@ -229,34 +220,18 @@ class CrystalSubsetMaker(_SubsetMaker):
         Phase names to use (None: all shipped phases).
     protocol
         :class:`~mlip_glass.reference.protocols.RelaxProtocol` (default: the paper's).
-    keep, fmax, max_steps
-        Deprecated spelling of the protocol's fields; override it when given.
     """
 
     name: str = "crystal subset"
     names: Sequence[str] | None = None
-    keep: Any = None
-    fmax: float | None = None
-    max_steps: int | None = None
-    protocol: RelaxProtocol | dict | None = None
+    protocol: RelaxProtocol = field(default_factory=RelaxProtocol)
     subset = "crystal"
 
     def __post_init__(self):
-        fold_protocol(self, RelaxProtocol, warn=False)
+        self.protocol = RelaxProtocol.from_any(self.protocol)
 
     def _params(self):
         return {"names": None if self.names is None else list(self.names), **self.protocol.engine_kwargs()}
-
-
-@dataclass
-class MLIPFeedbackMaker(DeprecatedAlias, LabelMaker):
-    """Deprecated alias of :class:`mlip_glass.reference.jobs.LabelMaker` (subset "mlip_feedback", VASP as
-    atomate2 jobs): single points of MLIP-feedback candidates."""
-
-    use_instead: ClassVar[str] = "mlip_glass.reference.jobs.LabelMaker(subset='mlip_feedback', vasp_jobs=True)"
-    name: str = "mlip feedback labels"
-    subset: str = "mlip_feedback"
-    vasp_jobs: bool = True
 
 
 def gather_frames_from_store(store, campaign: str, iteration: int | None = None) -> list:
@@ -425,12 +400,13 @@ class ReferenceDatabaseMaker(Maker):
 
     def __post_init__(self):
         if self.rescale not in RESCALE_OPTIONS:
-            raise ValueError(f"ReferenceDatabaseMaker.rescale must be one of {RESCALE_OPTIONS}, got {self.rescale!r}")
+            raise MakerInputError(f"ReferenceDatabaseMaker.rescale must be one of {RESCALE_OPTIONS}, "
+                                  f"got {self.rescale!r}")
         needs_relaxed = (self.rescale != "none" or self.aimd_relaxed or self.distort_relaxed or self.expand_relaxed
                          or self.expanded_compressed_relaxed is not None)
         if needs_relaxed and self.relaxed is None:
-            raise ValueError("ReferenceDatabaseMaker.relaxed is None but rescale/aimd_relaxed/distort_relaxed need "
-                             "the relaxed subset")
+            raise MakerInputError("ReferenceDatabaseMaker.relaxed is None but rescale/aimd_relaxed/distort_relaxed "
+                                  "need the relaxed subset")
 
     def make(self, structures, previous: DatasetDocument | None = None) -> Flow:
         """Flow: subset jobs → assembly (→ report). Output: the DatasetDocument."""

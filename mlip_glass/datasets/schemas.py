@@ -6,8 +6,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from mlip_glass.reference.schemas import SubsetDocument  # noqa: F401  (re-exported: old import path)
-
 
 class DatasetDocument(BaseModel):
     """An assembled, split training database in GPUMD extxyz form."""

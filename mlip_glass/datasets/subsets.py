@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mlip_glass.datasets.crystals import load_crystals
+from mlip_glass.errors import ProtocolError
 from mlip_glass.provenance import structure_hash
 from mlip_glass.reference.constants import (
     DISTORTION_STRAINS,
@@ -33,7 +34,7 @@ def select_structures(structures, n_select: int | None, seed: int) -> list[Struc
     if n_select is None or n_select >= len(inputs):
         return inputs
     if n_select < 0:
-        raise ValueError(f"n_select must be >= 0, got {n_select}")
+        raise ProtocolError(f"n_select must be >= 0, got {n_select}")
     keyed = sorted(inputs, key=lambda item: item.parent_hash or structure_hash(item.structure))
     rng = np.random.default_rng(seed)
     chosen = sorted(rng.choice(len(keyed), size=n_select, replace=False))
@@ -57,7 +58,7 @@ def spread_frames(frames: Sequence[LabelledFrame], max_frames: int | None) -> li
     if max_frames is None:
         return list(frames)
     if int(max_frames) < 2:
-        raise ValueError(f"max_frames must be >= 2 (first and last step) or None, got {max_frames}")
+        raise ProtocolError(f"max_frames must be >= 2 (first and last step) or None, got {max_frames}")
     runs: dict = {}
     for frame in frames:
         runs.setdefault(frame.parent_hash or frame.structure_hash, []).append(frame)
@@ -122,7 +123,7 @@ def rescale_to_density(structures, volume_per_atom: float) -> list[StructureInpu
     """Every structure scaled isotropically to ``volume_per_atom`` (Å^3/atom), fractional coordinates kept, the
     transformation recorded (the surrogate's parent hash stays the frame's parent)."""
     if not volume_per_atom > 0:
-        raise ValueError(f"volume_per_atom must be > 0 Å^3, got {volume_per_atom}")
+        raise ProtocolError(f"volume_per_atom must be > 0 Å^3, got {volume_per_atom}")
     out = []
     for item in as_inputs(structures):
         scaled = item.structure.copy()
@@ -146,7 +147,7 @@ def scaled_structures(structure, factors: Sequence[float] = VOLUME_SCALE_FACTORS
     out = []
     for factor in factors:
         if not 0.5 < factor < 2.0:
-            raise ValueError(f"lattice scale factors must be in (0.5, 2.0), got {factor}")
+            raise ProtocolError(f"lattice scale factors must be in (0.5, 2.0), got {factor}")
         scaled = structure.copy()
         scaled.lattice = Lattice(structure.lattice.matrix * factor)
         out.append((float(factor), scaled))
@@ -182,7 +183,7 @@ def distorted_structures(structure, strains: Sequence[float] = DISTORTION_STRAIN
 
     strains = [float(s) for s in strains]
     if any(abs(s) >= 0.2 or s == 0 for s in strains):
-        raise ValueError(f"strains must be non-zero with |strain| < 0.2, got {strains}")
+        raise ProtocolError(f"strains must be non-zero with |strain| < 0.2, got {strains}")
     dss = DeformedStructureSet(structure, norm_strains=strains, shear_strains=strains, symmetry=False)
     out = []
     for k, deformed in enumerate(dss):
@@ -297,7 +298,7 @@ def subset_plan(subset: str, structures, params: dict) -> tuple[list[StructureIn
     if subset == "crystal":
         crystals = structures if structures is not None else load_crystals(names=p.get("names"))
         return as_inputs(crystals), "relax", _protocol_kwargs(RelaxProtocol, p)
-    raise ValueError(f"unknown subset {subset!r}")
+    raise ProtocolError(f"unknown subset {subset!r}")
 
 
 def _protocol_kwargs(protocol_class, params: dict) -> dict:

@@ -106,11 +106,11 @@ def split_table(pred: dict[str, np.ndarray], ref: dict[str, np.ndarray],
                 config_types: Sequence[str], n_atoms: Sequence[int]) -> dict[str, dict[str, float]]:
     """``{"all": metrics, <config_type>: metrics, ...}`` for one split."""
     table = {"all": error_metrics(pred, ref)}
-    config_types = np.asarray([str(c) for c in config_types])
-    atom_types = np.repeat(config_types, np.asarray(n_atoms, dtype=int))
-    for ctype in sorted(set(config_types)):
-        table[ctype] = error_metrics(_subset(pred, config_types == ctype, atom_types == ctype),
-                                     _subset(ref, config_types == ctype, atom_types == ctype))
+    frame_types = np.asarray([str(c) for c in config_types])
+    atom_types = np.repeat(frame_types, np.asarray(n_atoms, dtype=int))
+    for ctype in sorted(set(frame_types)):
+        frame_mask, atom_mask = np.asarray(frame_types == ctype), np.asarray(atom_types == ctype)
+        table[ctype] = error_metrics(_subset(pred, frame_mask, atom_mask), _subset(ref, frame_mask, atom_mask))
     return table
 
 
@@ -131,7 +131,7 @@ def error_table(nep_txt: str | Path, splits: dict[str, Sequence[Atoms]]) -> dict
 
 
 # --- trainer output files ------------------------------------------------------------------------
-def read_parity(directory: str | Path, split: str) -> dict[str, np.ndarray]:
+def read_parity(directory: str | Path, split: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Read ``{energy,force,virial}_<split>.out`` (GPUMD/neppo format) into
     ``{"energy": (pred, target), ...}`` arrays in eV/atom, eV/Å, eV/atom; missing virial targets → NaN."""
     directory = Path(directory)
@@ -170,7 +170,7 @@ def read_loss_curve(directory: str | Path) -> dict[str, list[float]]:
     from calorine.nep import read_loss
 
     frame = read_loss(str(Path(directory) / "loss.out"))
-    curve = {"step": [int(i) for i in frame.index]}
+    curve: dict[str, list[float]] = {"step": [int(i) for i in frame.index]}
     for column in frame.columns:
         curve[str(column)] = [float(x) for x in frame[column]]
     return curve

@@ -128,7 +128,8 @@ def prepare_run_directory(directory: str | Path, nep_in: str, train: Sequence[At
 
 def parity_data(directory: Path, split: str, frames: Sequence[Atoms]) -> dict[str, Any]:
     parity = read_parity(directory, split)
-    out = {q: {"pred": np.asarray(p).tolist(), "ref": np.asarray(r).tolist()} for q, (p, r) in parity.items()}
+    out: dict[str, Any] = {q: {"pred": np.asarray(p).tolist(), "ref": np.asarray(r).tolist()}
+                           for q, (p, r) in parity.items()}
     out["config_type"] = config_types(frames)
     out["n_atoms"] = [len(f) for f in frames]
     return out
@@ -214,7 +215,7 @@ def fit_nep(
         return NEPModelDocument(status="failed", error=str(exc).splitlines()[0], log=log,
                                 backend={"name": trainer.name, "version": version}, **common)
     nep_txt = (directory / "nep.txt").read_text()
-    splits = {"train": train, "test": test}
+    splits: dict[str, Sequence[Atoms]] = {"train": train, "test": test}
     rmse = error_table(directory / "nep.txt", splits)
     trainer_rmse = {s: parity_table(directory, s, f) for s, f in splits.items() if f}
     curve = read_loss_curve(directory)

@@ -6,13 +6,13 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jobflow import Maker, Response
 
 from mlip_glass.nep.fit import dataset_field, dataset_hash, fit_nep
 from mlip_glass.nep.schemas import DATA_FIELDS, NEPModelDocument
-from mlip_glass.nep.settings import CPUTrainerSettings, NEPSettings
+from mlip_glass.nep.settings import CPUTrainerSettings, NEPInputError, NEPSettings
 from mlip_glass.stage import stage_job
 
 #: the NEP stage's job decorator: nep.txt, loss curves, parity data and logs go to the data store
@@ -53,8 +53,8 @@ class NEPFitMaker(Maker):
     """
 
     name: str = "nep fit"
-    settings: NEPSettings | dict = field(default_factory=NEPSettings)
-    cpu_settings: CPUTrainerSettings | dict = field(default_factory=CPUTrainerSettings)
+    settings: NEPSettings = field(default_factory=NEPSettings)
+    cpu_settings: CPUTrainerSettings = field(default_factory=CPUTrainerSettings)
     backend: str = "auto"
     steps: int | None = None
     wall_time: float | None = None
@@ -63,19 +63,22 @@ class NEPFitMaker(Maker):
     run_dir: str | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.settings, dict):
-            self.settings = NEPSettings.from_dict({k: v for k, v in self.settings.items() if not k.startswith("@")})
-        if isinstance(self.cpu_settings, dict):
-            values = {k: v for k, v in self.cpu_settings.items() if not k.startswith("@")}
-            self.cpu_settings = CPUTrainerSettings(**values)
+        settings: Any = self.settings  # a dict too: a deserialised Maker, or written by hand
+        if isinstance(settings, dict):
+            self.settings = NEPSettings.from_dict({k: v for k, v in settings.items() if not k.startswith("@")})
+        cpu_settings: Any = self.cpu_settings
+        if isinstance(cpu_settings, dict):
+            self.cpu_settings = CPUTrainerSettings(**{k: v for k, v in cpu_settings.items() if not k.startswith("@")})
         if self.backend not in ("auto", "gpumd", "neppo"):
-            raise ValueError(f"backend must be 'auto', 'gpumd' or 'neppo', got {self.backend!r}")
+            raise NEPInputError(f"backend must be 'auto', 'gpumd' or 'neppo', got {self.backend!r}")
         if self.steps is not None and int(self.steps) < 1:
-            raise ValueError(f"steps must be >= 1, got {self.steps}")
+            raise NEPInputError(f"steps must be >= 1, got {self.steps}")
         if self.wall_time is not None and not float(self.wall_time) > 0:
-            raise ValueError(f"wall_time must be > 0 s, got {self.wall_time}")
+            raise NEPInputError(f"wall_time must be > 0 s, got {self.wall_time}")
         if self.warm_start_learning_rate is not None:
-            self.warm_start_learning_rate = tuple(float(x) for x in self.warm_start_learning_rate)
+            # floats of any length here; CPUTrainerSettings names a wrong length
+            self.warm_start_learning_rate = cast(tuple[float, float],
+                                                 tuple(float(x) for x in self.warm_start_learning_rate))
             CPUTrainerSettings(learning_rate=self.warm_start_learning_rate)  # validates (names the field)
 
     def trainer_settings(self, warm_start: Any = None) -> CPUTrainerSettings:

@@ -68,7 +68,7 @@ def _truncate_loss_out(path: Path, last_step: int) -> None:
     path.write_text("".join(kept))
 
 
-def train(directory: str | Path, wall_time: float | None = None, threads: int = 1,
+def train(directory: str | Path, wall_time: float | None = None, threads: int = 1,  # noqa: C901, PLR0915 - one loop over neppo 1.0 internals (resume, thread tuning, reports, checkpoints)
           warm_start: str | Path | None = None, device: str = "cpu", adapt_threads: bool = False) -> dict:
     """Train (or resume) in ``directory``; returns the status dictionary also written to
     :data:`STATUS_FILE`.
@@ -204,7 +204,7 @@ def train(directory: str | Path, wall_time: float | None = None, threads: int = 
             totals, n_acc, last_report = None, 0, k
             save_checkpoint(time.perf_counter() - t0)
             report_cost = time.perf_counter() - before
-    if n_acc:
+    if n_acc and totals is not None:  # totals is set whenever a step was accumulated
         trainer._report(rate, totals / n_acc, is_last_step=True)
         save_checkpoint(time.perf_counter() - t0)
     elif last_report == k and k > 0:

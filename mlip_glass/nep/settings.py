@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 from mlip_glass.errors import MLIPGlassError
 
@@ -147,7 +147,8 @@ class CPUTrainerSettings:
     adapt_threads: bool = True
 
     def __post_init__(self) -> None:
-        self.learning_rate = tuple(float(x) for x in self.learning_rate)
+        # floats of any length here; the length is checked next (a wrong one is named, not unpacked)
+        self.learning_rate = cast(tuple[float, float], tuple(float(x) for x in self.learning_rate))
         _check(isinstance(self.batch, int) and self.batch >= 1, "batch", self.batch, "integer >= 1")
         _check(len(self.learning_rate) == 2 and all(0 < x < 10 for x in self.learning_rate),
                "learning_rate", self.learning_rate, "two values in (0, 10)")
@@ -220,10 +221,11 @@ class NEPSettings:
 
     def __post_init__(self) -> None:
         self.species = list(self.species)
-        self.cutoff = tuple(float(x) for x in self.cutoff)
-        self.n_max = tuple(int(x) for x in self.n_max)
-        self.basis_size = tuple(int(x) for x in self.basis_size)
-        self.l_max = tuple(int(x) for x in self.l_max)
+        # numbers of any length here; validate() names a wrong length
+        self.cutoff = cast(tuple[float, float], tuple(float(x) for x in self.cutoff))
+        self.n_max = cast(tuple[int, int], tuple(int(x) for x in self.n_max))
+        self.basis_size = cast(tuple[int, int], tuple(int(x) for x in self.basis_size))
+        self.l_max = cast(tuple[int, int, int], tuple(int(x) for x in self.l_max))
         if self.type_weight is not None:
             self.type_weight = [float(x) for x in self.type_weight]
         self.validate()
@@ -358,6 +360,25 @@ def parse_nep_in(text: str) -> tuple[NEPSettings, CPUTrainerSettings | None]:
     :class:`NEPInputError`. Returns ``(settings, cpu)``, ``cpu`` is None when no neppo keyword is present
     (then ``batch`` is the SNES batch).
     """
+    raw = _nep_in_keywords(text)
+    _check("type" in raw, "type", None, "a 'type N El1 ... ElN' line")
+    try:
+        kw = _nep_settings_keywords(raw)
+        cpu = None
+        if any(k in raw for k in NEPPO_KEYWORDS):
+            cpu = CPUTrainerSettings(**_cpu_trainer_keywords(raw, kw.pop("batch", CPUTrainerSettings.batch)))
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, NEPInputError):
+            raise
+        raise NEPInputError(f"nep.in: cannot parse values ({exc})") from exc
+    if "zbl" not in raw:
+        kw["zbl"] = None
+    return NEPSettings(**kw), cpu
+
+
+def _nep_in_keywords(text: str) -> dict[str, list[str]]:
+    """nep.in lines → ``{keyword: [value tokens]}`` (comments dropped); unknown, repeated or empty keywords raise
+    :class:`NEPInputError` naming the line."""
     raw: dict[str, list[str]] = {}
     for number, line in enumerate(text.splitlines(), 1):
         tokens = line.split("#", 1)[0].split()
@@ -373,50 +394,49 @@ def parse_nep_in(text: str) -> tuple[NEPSettings, CPUTrainerSettings | None]:
         if not vals:
             raise NEPInputError(f"nep.in line {number}: keyword {key!r} has no value")
         raw[key] = vals
-    _check("type" in raw, "type", None, "a 'type N El1 ... ElN' line")
-    try:
-        n_types, *species = raw["type"]
-        _check(int(n_types) == len(species), "type", raw["type"], "count followed by that many elements")
-        kw: dict[str, Any] = {"species": species}
-        one = {"version": int, "neuron": int, "batch": int, "population": int, "generation": int,
-               "zbl": float, "lambda_1": float, "lambda_2": float, "lambda_e": float, "lambda_f": float,
-               "lambda_v": float, "lambda_shear": float}
-        for key, conv in one.items():
-            if key in raw:
-                _check(len(raw[key]) == 1, key, raw[key], "exactly one value")
-                kw[key] = conv(raw[key][0])
-        for key, n, conv in (("cutoff", 2, float), ("n_max", 2, int), ("basis_size", 2, int), ("l_max", 3, int)):
-            if key in raw:
-                vals = [conv(v) for v in raw[key]]
-                if key == "l_max":
-                    vals += [2, 0][len(vals) - 1:] if len(vals) < 3 else []
-                _check(len(vals) == n, key, raw[key], f"{n} values")
-                kw[key] = tuple(vals)
-        if "type_weight" in raw:
-            kw["type_weight"] = [float(v) for v in raw["type_weight"]]
-        for key, expected in (("model_type", "0"), ("prediction", "0")):
-            if key in raw:
-                _check(raw[key] == [expected], key, raw[key], f"{expected} (potential training)")
-        cpu = None
-        if any(k in raw for k in NEPPO_KEYWORDS):
-            if "optimizer" in raw:
-                _check(raw["optimizer"] == ["adamw"], "optimizer", raw["optimizer"], "adamw")
-            ckw: dict[str, Any] = {"batch": kw.pop("batch", CPUTrainerSettings.batch)}
-            if "learning_rate" in raw:
-                ckw["learning_rate"] = tuple(float(v) for v in raw["learning_rate"])
-            if "weight_decay" in raw:
-                ckw["weight_decay"] = float(raw["weight_decay"][0])
-            if "loss_form" in raw:
-                ckw["loss_form"] = raw["loss_form"][0]
-            if "seed" in raw:
-                ckw["seed"] = int(raw["seed"][0])
-            if "output_interval" in raw:
-                ckw["output_interval"] = int(raw["output_interval"][0])
-            cpu = CPUTrainerSettings(**ckw)
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, NEPInputError):
-            raise
-        raise NEPInputError(f"nep.in: cannot parse values ({exc})") from exc
-    if "zbl" not in raw:
-        kw["zbl"] = None
-    return NEPSettings(**kw), cpu
+    return raw
+
+
+def _nep_settings_keywords(raw: dict[str, list[str]]) -> dict[str, Any]:
+    """The :class:`NEPSettings` keywords of parsed nep.in lines (``batch`` included, whoever takes it)."""
+    n_types, *species = raw["type"]
+    _check(int(n_types) == len(species), "type", raw["type"], "count followed by that many elements")
+    kw: dict[str, Any] = {"species": species}
+    one = {"version": int, "neuron": int, "batch": int, "population": int, "generation": int,
+           "zbl": float, "lambda_1": float, "lambda_2": float, "lambda_e": float, "lambda_f": float,
+           "lambda_v": float, "lambda_shear": float}
+    for key, conv in one.items():
+        if key in raw:
+            _check(len(raw[key]) == 1, key, raw[key], "exactly one value")
+            kw[key] = conv(raw[key][0])
+    for key, n, conv in (("cutoff", 2, float), ("n_max", 2, int), ("basis_size", 2, int), ("l_max", 3, int)):
+        if key in raw:
+            numbers: list[float] = [conv(v) for v in raw[key]]
+            if key == "l_max":
+                numbers += [2, 0][len(numbers) - 1:] if len(numbers) < 3 else []
+            _check(len(numbers) == n, key, raw[key], f"{n} values")
+            kw[key] = tuple(numbers)
+    if "type_weight" in raw:
+        kw["type_weight"] = [float(v) for v in raw["type_weight"]]
+    for key, expected in (("model_type", "0"), ("prediction", "0")):
+        if key in raw:
+            _check(raw[key] == [expected], key, raw[key], f"{expected} (potential training)")
+    return kw
+
+
+def _cpu_trainer_keywords(raw: dict[str, list[str]], batch: int) -> dict[str, Any]:
+    """The :class:`CPUTrainerSettings` keywords of parsed nep.in lines (neppo's keywords, ``batch``)."""
+    if "optimizer" in raw:
+        _check(raw["optimizer"] == ["adamw"], "optimizer", raw["optimizer"], "adamw")
+    ckw: dict[str, Any] = {"batch": batch}
+    if "learning_rate" in raw:
+        ckw["learning_rate"] = tuple(float(v) for v in raw["learning_rate"])
+    if "weight_decay" in raw:
+        ckw["weight_decay"] = float(raw["weight_decay"][0])
+    if "loss_form" in raw:
+        ckw["loss_form"] = raw["loss_form"][0]
+    if "seed" in raw:
+        ckw["seed"] = int(raw["seed"][0])
+    if "output_interval" in raw:
+        ckw["output_interval"] = int(raw["output_interval"][0])
+    return ckw

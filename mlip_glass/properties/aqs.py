@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlip_glass.errors import ProtocolError
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.relax import relax
 from mlip_glass.utils.lammps_session import LammpsSession, to_atoms
@@ -42,11 +43,11 @@ def aqs_shear(
     Returns ``strain``, ``stress`` (GPa), ``energy`` (eV) per step, ``G`` (GPa, fit on
     ``fit_range``), ``energy_per_atom`` (eV, unstrained, relaxed) and ``relaxed_structure``."""
     if plane not in SHEAR_PLANES:
-        raise ValueError(f"plane must be one of {sorted(SHEAR_PLANES)}, got {plane!r}")
+        raise ProtocolError(f"plane must be one of {sorted(SHEAR_PLANES)}, got {plane!r}")
     if not 0 < strain_step <= max_strain <= 0.5:
-        raise ValueError(f"need 0 < strain_step <= max_strain <= 0.5, got {strain_step}, {max_strain}")
+        raise ProtocolError(f"need 0 < strain_step <= max_strain <= 0.5, got {strain_step}, {max_strain}")
     if not 0 <= fit_range[0] < fit_range[1] <= max_strain + 1e-12:
-        raise ValueError(f"fit_range must lie in [0, max_strain={max_strain}], got {fit_range}")
+        raise ProtocolError(f"fit_range must lie in [0, max_strain={max_strain}], got {fit_range}")
     atoms = to_atoms(structure)
     if relax_first:
         atoms, _ = relax(atoms, potential, fmax=relax_fmax, relax_cell=True)

@@ -15,9 +15,6 @@ from mlip_glass.properties.relax import relax
 from mlip_glass.units import EV_PER_A3_TO_GPA
 from mlip_glass.utils.lammps_session import LammpsSession, to_atoms
 
-#: GPa per eV/Å^3 (old name of :data:`mlip_glass.units.EV_PER_A3_TO_GPA`)
-EV_A3_TO_GPA = EV_PER_A3_TO_GPA
-
 
 def isotropic_moduli(c_voigt) -> dict[str, float]:
     """Voigt, Reuss and Hill bulk and shear moduli and Hill Young's modulus and Poisson ratio of a
@@ -94,7 +91,7 @@ def elastic_tensor(
     # next to its minimum, and all of them stay in the same basin as the reference state
     with LammpsSession(atoms, potential) as session:
         session.minimize(fmax)
-        eq_stress = session.stress() * EV_A3_TO_GPA
+        eq_stress = session.stress() * EV_PER_A3_TO_GPA
         energy = session.energy()
         atoms = session.current_atoms()
     relaxed = AseAtomsAdaptor.get_structure(atoms)
@@ -105,7 +102,7 @@ def elastic_tensor(
     for deformation, dstructure in zip(deformed.deformations, deformed):
         with LammpsSession(dstructure, potential) as session:
             session.minimize(fmax)
-            stresses.append(session.stress() * EV_A3_TO_GPA)
+            stresses.append(session.stress() * EV_PER_A3_TO_GPA)
         strains.append(np.asarray(deformation.green_lagrange_strain))
     tensor = ElasticTensor.from_independent_strains(strains, stresses, eq_stress=eq_stress)
     c = np.asarray(tensor.voigt)

@@ -13,10 +13,11 @@ from typing import Any
 
 from jobflow import Flow, JobConfig, Maker, Response
 
+from mlip_glass.errors import MakerInputError
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.inputs import as_potential
 from mlip_glass.properties.potentials import cheng_ma_sheng
-from mlip_glass.properties.protocols import AQSProtocol, ElasticProtocol
+from mlip_glass.properties.protocols import AQSProtocol, ElasticProtocol, RDFProtocol
 from mlip_glass.properties.runners import (
     compute_aqs,
     compute_elastic,
@@ -34,7 +35,6 @@ from mlip_glass.properties.schemas import (
 )
 from mlip_glass.properties.store import fetch_nep_potentials, fetch_reference_frames
 from mlip_glass.provenance import inherit_provenance
-from mlip_glass.reference.protocols import fold_protocol
 from mlip_glass.stage import current_job, stage_job
 
 # no output_schema: a split RDFMaker job returns a Response replacing itself (schema checks reject it)
@@ -122,16 +122,16 @@ class RDFMaker(Maker):
 
     def __post_init__(self):
         if self.n_runs < 1:
-            raise ValueError(f"n_runs must be >= 1, got {self.n_runs}")
+            raise MakerInputError(f"n_runs must be >= 1, got {self.n_runs}")
         if self.runs_per_job is not None and self.runs_per_job < 1:
-            raise ValueError(f"runs_per_job must be >= 1 or None, got {self.runs_per_job}")
+            raise MakerInputError(f"runs_per_job must be >= 1 or None, got {self.runs_per_job}")
 
-    def protocol(self) -> dict:
-        """Keyword arguments of :func:`~mlip_glass.properties.rdf.melt_quench`."""
-        return dict(t_high=self.t_high, t_low=self.t_low, cooling_rate_k_per_ns=self.cooling_rate_k_per_ns,
-                    timestep_fs=self.timestep_fs, equilibration_ps=self.equilibration_ps,
-                    sample_ps=self.sample_ps, sample_frames=self.sample_frames,
-                    pressure_gpa=self.pressure_gpa, r_max=self.r_max, n_bins=self.n_bins)
+    def protocol(self) -> RDFProtocol:
+        """The :class:`~mlip_glass.properties.protocols.RDFProtocol` of every run."""
+        return RDFProtocol(t_high=self.t_high, t_low=self.t_low, cooling_rate_k_per_ns=self.cooling_rate_k_per_ns,
+                           timestep_fs=self.timestep_fs, equilibration_ps=self.equilibration_ps,
+                           sample_ps=self.sample_ps, sample_frames=self.sample_frames,
+                           pressure_gpa=self.pressure_gpa, r_max=self.r_max, n_bins=self.n_bins)
 
     def atom_steps_per_run(self) -> float:
         """MD work of one run (atom-steps): divide by a measured rate (atom-steps/s) for its time."""
@@ -191,8 +191,6 @@ class ElasticMaker(Maker):
     ----------
     name
         Job name.
-    norm_strains, shear_strains, fmax, relax_first, relax_fmax
-        Deprecated spelling of the protocol's fields; they override it when given.
     n_workers
         Parallel worker processes (one structure each).
     checkpoint_dir
@@ -203,17 +201,12 @@ class ElasticMaker(Maker):
     """
 
     name: str = "elastic"
-    norm_strains: tuple[float, ...] | None = None
-    shear_strains: tuple[float, ...] | None = None
-    fmax: float | None = None
-    relax_first: bool | None = None
-    relax_fmax: float | None = None
     n_workers: int = C.N_WORKERS
     checkpoint_dir: str | None = None
-    protocol: ElasticProtocol | dict | None = None
+    protocol: ElasticProtocol = field(default_factory=ElasticProtocol)
 
     def __post_init__(self):
-        fold_protocol(self, ElasticProtocol)
+        self.protocol = ElasticProtocol.from_any(self.protocol)
 
     @classmethod
     def demo(cls, **kwargs) -> ElasticMaker:
@@ -227,7 +220,7 @@ class ElasticMaker(Maker):
     @elastic_job
     def make(self, potential, structures):
         """Elastic constants of ``structures`` (Structures or LabelledFrames) with ``potential``."""
-        return compute_elastic(potential, structures, **self.protocol.runner_kwargs(), n_workers=self.n_workers,
+        return compute_elastic(potential, structures, self.protocol, n_workers=self.n_workers,
                                checkpoint_dir=self.checkpoint_dir)
 
 
@@ -239,8 +232,6 @@ class AQSShearMaker(Maker):
     ----------
     name
         Job name.
-    max_strain, strain_step, fit_range, plane, fmax, relax_first, relax_fmax
-        Deprecated spelling of the protocol's fields; they override it when given.
     n_workers
         Parallel worker processes (one structure each).
     checkpoint_dir
@@ -251,19 +242,12 @@ class AQSShearMaker(Maker):
     """
 
     name: str = "aqs shear"
-    max_strain: float | None = None
-    strain_step: float | None = None
-    fit_range: tuple[float, float] | None = None
-    plane: str | None = None
-    fmax: float | None = None
-    relax_first: bool | None = None
-    relax_fmax: float | None = None
     n_workers: int = C.N_WORKERS
     checkpoint_dir: str | None = None
-    protocol: AQSProtocol | dict | None = None
+    protocol: AQSProtocol = field(default_factory=AQSProtocol)
 
     def __post_init__(self):
-        fold_protocol(self, AQSProtocol)
+        self.protocol = AQSProtocol.from_any(self.protocol)
 
     @classmethod
     def demo(cls, **kwargs) -> AQSShearMaker:
@@ -273,7 +257,7 @@ class AQSShearMaker(Maker):
     @aqs_job
     def make(self, potential, structures):
         """AQS shear of ``structures`` with ``potential``."""
-        return compute_aqs(potential, structures, **self.protocol.runner_kwargs(), n_workers=self.n_workers,
+        return compute_aqs(potential, structures, self.protocol, n_workers=self.n_workers,
                            checkpoint_dir=self.checkpoint_dir)
 
 

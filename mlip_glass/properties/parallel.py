@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -174,13 +174,16 @@ class _Worker:
             [sys.executable, "-m", "mlip_glass.properties.parallel", "--serve", str(tmp)],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
         )
+        if self.proc.stdin is None or self.proc.stdout is None:  # opened above (PIPE)
+            raise RuntimeError("worker pipes were not opened")
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
         self.task: int | None = None
         self.started = 0.0
 
     def submit(self, i: int) -> None:
         self.task, self.started = i, time.perf_counter()
-        self.proc.stdin.write(f"{i}\n".encode())
-        self.proc.stdin.flush()
+        self.stdin.write(f"{i}\n".encode())
+        self.stdin.flush()
 
     def stderr_tail(self) -> str:
         try:
@@ -190,7 +193,7 @@ class _Worker:
 
     def close(self) -> None:
         try:
-            self.proc.stdin.close()
+            self.stdin.close()
         except OSError:
             pass
         try:
@@ -225,10 +228,10 @@ def run_tasks(
         directory = Path(checkpoint_dir)
         directory.mkdir(parents=True, exist_ok=True)
         for i, task in enumerate(tasks):
-            paths[i] = _checkpoint_path(directory, func, task)
-            if paths[i].is_file():
-                outcomes[i] = load_outcome(paths[i])
-                logger.info("%s: loaded from checkpoint %s", labels[i], paths[i])
+            path = paths[i] = _checkpoint_path(directory, func, task)
+            if path.is_file():
+                outcomes[i] = load_outcome(path)
+                logger.info("%s: loaded from checkpoint %s", labels[i], path)
     pending = [i for i in range(len(tasks)) if outcomes[i] is None]
 
     def finish(i: int, outcome: TaskOutcome) -> None:
@@ -236,14 +239,22 @@ def run_tasks(
         done = sum(o is not None for o in outcomes)
         logger.info("%s done in %.1f s (%d/%d)%s", labels[i], outcome.wall_time_s, done, len(tasks),
                     "" if outcome.ok else " FAILED")
-        if paths[i] is not None and outcome.ok:
-            save_outcome(paths[i], outcome)
+        path = paths[i]
+        if path is not None and outcome.ok:
+            save_outcome(path, outcome)
 
     if n_workers <= 1 or len(pending) <= 1:
         for i in pending:
             finish(i, _call(func, tasks[i], labels[i]))
-        return outcomes  # type: ignore[return-value]
+    else:
+        _run_in_workers(func, tasks, labels, pending, n_workers, finish)
+    return cast(list[TaskOutcome], outcomes)  # every task has its outcome now
 
+
+def _run_in_workers(func: Callable, tasks: list[dict], labels: list[str], pending: list[int], n_workers: int,
+                    finish: Callable[[int, TaskOutcome], None]) -> None:
+    """Run the ``pending`` tasks in up to ``n_workers`` worker processes; ``finish(i, outcome)`` for each. A worker
+    that dies fails its current task and is replaced."""
     with tempfile.TemporaryDirectory(prefix="mlip_glass_tasks_") as tmp_name:
         tmp = Path(tmp_name)
         for i in pending:  # private directory of this call: pickle is safe here
@@ -259,34 +270,33 @@ def run_tasks(
                 idle = [w for w in workers if w.task is None]
                 while queue and (idle or len(workers) < min(n_workers, len(pending))):
                     if not idle:
-                        w = _Worker(tmp, env, n_started)
+                        new = _Worker(tmp, env, n_started)
                         n_started += 1
-                        workers.append(w)
-                        sel.register(w.proc.stdout, selectors.EVENT_READ, w)
-                        idle.append(w)
+                        workers.append(new)
+                        sel.register(new.stdout, selectors.EVENT_READ, new)
+                        idle.append(new)
                     idle.pop(0).submit(queue.pop(0))
                 for key, _ in sel.select(timeout=1.0):
                     w: _Worker = key.data
-                    line = w.proc.stdout.readline()
-                    i = w.task
-                    if line.strip() == str(i).encode():
-                        with open(tmp / f"{i}.out.pkl", "rb") as handle:
-                            outcome = pickle.load(handle)
+                    line = w.stdout.readline()
+                    index = w.task
+                    if index is not None and line.strip() == str(index).encode():
+                        with open(tmp / f"{index}.out.pkl", "rb") as reply:
+                            outcome = pickle.load(reply)
                         w.task = None
-                        finish(i, outcome)
+                        finish(index, outcome)
                         continue
                     # EOF or garbage: the worker died (its current task fails; a new worker takes over)
-                    sel.unregister(w.proc.stdout)
+                    sel.unregister(w.stdout)
                     w.close()
                     workers.remove(w)
-                    if i is not None:
-                        finish(i, TaskOutcome(labels[i], None, f"{labels[i]}: worker process died (exit code "
-                                              f"{w.proc.returncode}): {w.stderr_tail()}",
-                                              time.perf_counter() - w.started))
+                    if index is not None:
+                        error = (f"{labels[index]}: worker process died (exit code {w.proc.returncode}): "
+                                 f"{w.stderr_tail()}")
+                        finish(index, TaskOutcome(labels[index], None, error, time.perf_counter() - w.started))
         finally:
             for w in workers:
                 w.close()
-    return outcomes  # type: ignore[return-value]
 
 
 def _die_with_parent() -> None:

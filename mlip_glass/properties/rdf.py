@@ -15,9 +15,10 @@ from itertools import combinations_with_replacement
 import numpy as np
 from ase import Atoms
 
-from mlip_glass.errors import MLIPGlassError
+from mlip_glass.errors import MLIPGlassError, ProtocolError
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.potentials import LammpsPairPotential
+from mlip_glass.properties.protocols import RDFProtocol
 from mlip_glass.utils.lammps_session import LammpsSession, to_atoms
 
 logger = logging.getLogger(__name__)
@@ -34,10 +35,10 @@ class MeltQuenchError(MLIPGlassError, RuntimeError):
 def composition_counts(n_atoms: int, composition: dict[str, float]) -> dict[str, int]:
     """Integer atom counts summing to ``n_atoms`` (largest-remainder rounding of the fractions)."""
     if n_atoms < 1:
-        raise ValueError(f"n_atoms must be >= 1, got {n_atoms}")
+        raise ProtocolError(f"n_atoms must be >= 1, got {n_atoms}")
     total = sum(composition.values())
     if total <= 0 or any(v < 0 for v in composition.values()):
-        raise ValueError(f"composition fractions must be >= 0 with a positive sum, got {composition}")
+        raise ProtocolError(f"composition fractions must be >= 0 with a positive sum, got {composition}")
     exact = {s: n_atoms * v / total for s, v in composition.items()}
     counts = {s: int(math.floor(v)) for s, v in exact.items()}
     for s in sorted(exact, key=lambda s: exact[s] - counts[s], reverse=True)[: n_atoms - sum(counts.values())]:
@@ -159,49 +160,39 @@ def _run_chunked(session, n_steps, chunk, check, stage):
 def melt_quench(
     structure,
     potential,
-    t_high: float = C.RDF_T_HIGH_K,
-    t_low: float = C.RDF_T_LOW_K,
-    cooling_rate_k_per_ns: float = C.RDF_COOLING_RATE_K_PER_NS,
-    timestep_fs: float = C.RDF_TIMESTEP_FS,
-    equilibration_ps: float = C.RDF_EQUILIBRATION_PS,
-    sample_ps: float = C.RDF_SAMPLE_PS,
-    sample_frames: int = C.RDF_SAMPLE_FRAMES,
-    pressure_gpa: float = C.RDF_PRESSURE_GPA,
-    tdamp_ps: float = C.RDF_TDAMP_PS,
-    pdamp_ps: float = C.RDF_PDAMP_PS,
-    r_max: float = C.RDF_R_MAX,
-    n_bins: int = C.RDF_N_BINS,
+    protocol: RDFProtocol | None = None,
     seed: int = 1,
     run_label: str = "run",
+    tdamp_ps: float = C.RDF_TDAMP_PS,
+    pdamp_ps: float = C.RDF_PDAMP_PS,
     extra_args=None,
     log_file: str | None = None,
 ) -> dict:
-    """One melt-quench run: minimise, NPT at ``t_high`` for ``equilibration_ps``, NPT cooling to
-    ``t_low`` at ``cooling_rate_k_per_ns``, NPT at ``t_low`` for ``sample_ps`` taking ``sample_frames``
-    g(r) frames. Raises :class:`MeltQuenchError` naming ``run_label`` if the run explodes.
+    """One melt-quench run of ``protocol`` (default :class:`RDFProtocol`, the paper's): minimise, NPT at
+    ``t_high`` for ``equilibration_ps``, NPT cooling to ``t_low`` at ``cooling_rate_k_per_ns``, NPT at ``t_low``
+    for ``sample_ps`` taking ``sample_frames`` g(r) frames (thermostat/barostat damping ``tdamp_ps``/``pdamp_ps``).
+    Raises :class:`MeltQuenchError` naming ``run_label`` if the run explodes.
     ``seed`` (>= 0) sets the velocities (LAMMPS ``velocity create`` seed ``seed + 1``).
 
     Returns ``r`` (Å), ``total`` and ``partials`` (frame-averaged g), ``frames_total`` (per-frame
     total g), ``number_density`` (1/Å^3, mean over frames), ``energy_per_atom`` (eV, last frame),
     ``temperature`` (K), ``final_structure`` (ASE Atoms), ``n_steps``.
     """
-    for name, value in (("t_high", t_high), ("t_low", t_low), ("cooling_rate_k_per_ns", cooling_rate_k_per_ns),
-                        ("timestep_fs", timestep_fs), ("tdamp_ps", tdamp_ps), ("pdamp_ps", pdamp_ps)):
+    p = protocol or RDFProtocol()
+    t_high, t_low, cooling_rate_k_per_ns, timestep_fs = p.t_high, p.t_low, p.cooling_rate_k_per_ns, p.timestep_fs
+    sample_frames, r_max, n_bins = p.sample_frames, p.r_max, p.n_bins
+    for name, value in (("tdamp_ps", tdamp_ps), ("pdamp_ps", pdamp_ps)):
         if not value > 0:
-            raise ValueError(f"{name} must be > 0, got {value}")
-    if t_low > t_high:
-        raise ValueError(f"t_low ({t_low} K) must be <= t_high ({t_high} K)")
+            raise ProtocolError(f"{name} must be > 0, got {value}")
     if int(seed) < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    if sample_frames < 1:
-        raise ValueError(f"sample_frames must be >= 1, got {sample_frames}")
+        raise ProtocolError(f"seed must be >= 0, got {seed}")
     atoms = to_atoms(structure)
     n_atoms = len(atoms)
     dt_ps = timestep_fs * 1e-3
-    n_equil = int(round(equilibration_ps / dt_ps))
+    n_equil = int(round(p.equilibration_ps / dt_ps))
     n_cool = max(1, int(round((t_high - t_low) / cooling_rate_k_per_ns * 1e3 / dt_ps)))
-    n_every = max(1, int(round(sample_ps / dt_ps / sample_frames)))
-    pressure_bar = pressure_gpa * 1e4
+    n_every = max(1, int(round(p.sample_ps / dt_ps / sample_frames)))
+    pressure_bar = p.pressure_gpa * 1e4
     t_max = 5.0 * t_high
     chunk = 1000
 
@@ -298,7 +289,7 @@ def scattering_factors(species, weighting: str = "concentration", q: float | Non
     Waasmaier–Kirfel table; ``q=None`` gives the Z approximation f = Z), or neutron coherent scattering
     length b_c (fm, periodictable / NIST)."""
     if weighting not in WEIGHTINGS:
-        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+        raise ProtocolError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
     if weighting == "concentration":
         return {s: 1.0 for s in species}
     import periodictable

@@ -15,7 +15,7 @@ RELAX_CELL_CYCLES = 3
 MAX_VOLUME_FACTOR = 2.0
 
 
-class RelaxationExploded(MLIPGlassError, RuntimeError):
+class RelaxationExplodedError(MLIPGlassError, RuntimeError):
     """The cell of a relaxation grew or shrank beyond :data:`MAX_VOLUME_FACTOR`."""
 
 
@@ -44,7 +44,7 @@ def relax(
         relaxed = session.current_atoms()
     factor = relaxed.get_volume() / session.atoms.get_volume()
     if not 1 / MAX_VOLUME_FACTOR <= factor <= MAX_VOLUME_FACTOR:
-        raise RelaxationExploded(
+        raise RelaxationExplodedError(
             f"cell relaxation with {getattr(potential, 'name', potential)!r} changed the volume by a factor "
             f"{factor:.3g} (allowed 1/{MAX_VOLUME_FACTOR:g}..{MAX_VOLUME_FACTOR:g}): the potential has no "
             "sensible minimum near this structure"

@@ -4,6 +4,7 @@ into property documents. No jobflow here: the Makers in :mod:`mlip_glass.propert
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from mlip_glass.errors import ProtocolError
 from mlip_glass.properties import constants as C
 from mlip_glass.properties.aqs import aqs_shear
 from mlip_glass.properties.elastic import elastic_tensor, in_linear_regime, stiffness_asymmetry
@@ -22,6 +24,7 @@ from mlip_glass.properties.inputs import (
     reference_energy_per_atom,
 )
 from mlip_glass.properties.parallel import run_tasks
+from mlip_glass.properties.protocols import AQSProtocol, ElasticProtocol, RDFProtocol
 from mlip_glass.properties.rdf import (
     WEIGHTINGS,
     average_runs,
@@ -71,19 +74,20 @@ def _failures(outcomes, hashes=None) -> list[RunFailure]:
 # -- RDF -------------------------------------------------------------------------------------------------
 def rdf_run(potential, seed: int, label: str, start=None, n_atoms: int = C.RDF_N_ATOMS,
             composition: dict | None = None, **protocol) -> dict:
-    """One melt-quench run (worker task): from ``start`` or a random cell made with ``seed``."""
+    """One melt-quench run (worker task): from ``start`` or a random cell made with ``seed``; ``protocol``: the
+    fields of an :class:`~mlip_glass.properties.protocols.RDFProtocol` (plain values: they name the checkpoint)."""
     atoms = start if start is not None else random_alloy(n_atoms, composition, seed=seed)
-    return melt_quench(atoms, potential, seed=seed, run_label=label, **protocol)
+    return melt_quench(atoms, potential, RDFProtocol(**protocol), seed=seed, run_label=label)
 
 
-def compute_rdf(
+def compute_rdf(  # noqa: PLR0913 - runs, starting cells and the experiment comparison besides the RDFProtocol
     potential,
     structures=None,
     n_runs: int = C.RDF_N_RUNS,
     n_atoms: int = C.RDF_N_ATOMS,
     composition: dict | None = None,
     seed: int = 0,
-    protocol: dict | None = None,
+    protocol: RDFProtocol | None = None,
     experiment: dict | str | None = None,
     compare_weighting: str = "xray",
     xray_q: float | None = None,
@@ -94,29 +98,29 @@ def compute_rdf(
     """``n_runs`` independent melt-quench runs (run i: velocity seed ``seed + i``, starting from
     ``structures[i % len]`` or a random ``n_atoms`` cell of ``composition``), averaged g(r), weighted
     totals, G(r), S(q) and the comparison with ``experiment`` (path or ``{"path", "kind",
-    "number_density"}`` or ``{"r", "g"}``). ``protocol``: keyword arguments of
-    :func:`~mlip_glass.properties.rdf.melt_quench`."""
+    "number_density"}`` or ``{"r", "g"}``). ``protocol``: the :class:`~mlip_glass.properties.protocols.RDFProtocol`
+    of every run (None: the paper's, recorded as no fields)."""
     start_time = time.perf_counter()
     potential = as_potential(potential)
     starts = _structures(structures, "structures")
     if n_runs < 1:
-        raise ValueError(f"n_runs must be >= 1, got {n_runs}")
+        raise ProtocolError(f"n_runs must be >= 1, got {n_runs}")
     if compare_weighting not in WEIGHTINGS:
-        raise ValueError(f"compare_weighting must be one of {WEIGHTINGS}, got {compare_weighting!r}")
-    protocol = dict(protocol or {})
+        raise ProtocolError(f"compare_weighting must be one of {WEIGHTINGS}, got {compare_weighting!r}")
+    fields = {} if protocol is None else dataclasses.asdict(protocol)
     tasks, labels = [], []
     for i in range(n_runs):
         label = f"rdf run {i} ({potential.name})"
         tasks.append(dict(potential=potential, seed=seed + i, label=label,
                           start=starts[i % len(starts)] if starts else None, n_atoms=n_atoms,
-                          composition=composition or C.RDF_COMPOSITION, **protocol))
+                          composition=composition or C.RDF_COMPOSITION, **fields))
         labels.append(label)
     outcomes = run_tasks(rdf_run, tasks, labels, n_workers, checkpoint_dir)
     runs = [o.result for o in outcomes if o.ok]
     doc = RDFDocument(
         potential=PotentialRecord(**potential_info(potential)),
         protocol={"n_runs": n_runs, "n_atoms": n_atoms if not starts else None,
-                  "composition": composition or C.RDF_COMPOSITION, "seed": seed, **protocol},
+                  "composition": composition or C.RDF_COMPOSITION, "seed": seed, **fields},
         structure_hashes=[structure_hash(s) for s in starts],
         n_requested=n_runs,
         n_ok=len(runs),
@@ -185,20 +189,18 @@ def _per_structure(func, kind: str, potential, structures, protocol: dict, curve
 def compute_elastic(
     potential,
     structures,
-    norm_strains=C.ELASTIC_NORM_STRAINS,
-    shear_strains=C.ELASTIC_SHEAR_STRAINS,
-    fmax: float = C.ELASTIC_FMAX,
-    relax_first: bool = True,
-    relax_fmax: float = C.RELAX_FMAX,
+    protocol: ElasticProtocol | None = None,
     n_workers: int = C.N_WORKERS,
     checkpoint_dir: str | None = None,
 ) -> ElasticDocument:
-    """0 K elastic constants of every structure (one parallel task each), averaged moduli."""
+    """0 K elastic constants of every structure (one parallel task each) with ``protocol`` (default: the
+    paper's), averaged moduli."""
     start_time = time.perf_counter()
-    protocol = dict(norm_strains=list(norm_strains), shear_strains=list(shear_strains), fmax=fmax,
-                    relax_first=relax_first, relax_fmax=relax_fmax)
+    p = protocol or ElasticProtocol()
+    settings = dict(norm_strains=list(p.norm_strains), shear_strains=list(p.shear_strains), fmax=p.fmax,
+                    relax_first=p.relax_first, relax_fmax=p.relax_fmax)
     potential, hashes, outcomes, ok, curves = _per_structure(
-        elastic_tensor, "elastic", potential, structures, protocol, ("strains", "stresses", "eq_stress"),
+        elastic_tensor, "elastic", potential, structures, settings, ("strains", "stresses", "eq_stress"),
         n_workers, checkpoint_dir)
     samples = [
         ElasticSample(
@@ -213,7 +215,7 @@ def compute_elastic(
     keys = ("B", "G", "E", "nu")
     values = {k: [getattr(s, k) for s in linear] for k in keys}
     return ElasticDocument(
-        potential=PotentialRecord(**potential_info(potential)), protocol=protocol,
+        potential=PotentialRecord(**potential_info(potential)), protocol=settings,
         structure_hashes=hashes, n_requested=len(hashes), n_ok=len(samples),
         failures=_failures(outcomes, hashes), samples=samples, n_nonlinear=len(samples) - len(linear),
         mean={k: float(np.mean(v)) for k, v in values.items()} if linear else {},
@@ -226,28 +228,23 @@ def compute_elastic(
 def compute_aqs(
     potential,
     structures,
-    max_strain: float = C.AQS_MAX_STRAIN,
-    strain_step: float = C.AQS_STRAIN_STEP,
-    fit_range=C.AQS_FIT_RANGE,
-    plane: str = C.AQS_PLANE,
-    fmax: float = C.AQS_FMAX,
-    relax_first: bool = True,
-    relax_fmax: float = C.RELAX_FMAX,
+    protocol: AQSProtocol | None = None,
     n_workers: int = C.N_WORKERS,
     checkpoint_dir: str | None = None,
 ) -> AQSDocument:
-    """AQS simple shear of every structure (one parallel task each)."""
+    """AQS simple shear of every structure (one parallel task each) with ``protocol`` (default: the paper's)."""
     start_time = time.perf_counter()
-    protocol = dict(max_strain=max_strain, strain_step=strain_step, fit_range=list(fit_range),
-                    plane=plane, fmax=fmax, relax_first=relax_first, relax_fmax=relax_fmax)
+    p = protocol or AQSProtocol()
+    settings = dict(max_strain=p.max_strain, strain_step=p.strain_step, fit_range=list(p.fit_range),
+                    plane=p.plane, fmax=p.fmax, relax_first=p.relax_first, relax_fmax=p.relax_fmax)
     potential, hashes, outcomes, ok, curves = _per_structure(
-        aqs_shear, "aqs", potential, structures, protocol, ("strain", "stress", "energy"), n_workers,
+        aqs_shear, "aqs", potential, structures, settings, ("strain", "stress", "energy"), n_workers,
         checkpoint_dir)
     samples = [AQSSample(structure_hash=h, G=res["G"], energy_per_atom=res["energy_per_atom"],
                          max_stress=float(np.max(res["stress"]))) for h, res in ok]
     gs = [s.G for s in samples]
     return AQSDocument(
-        potential=PotentialRecord(**potential_info(potential)), protocol=protocol,
+        potential=PotentialRecord(**potential_info(potential)), protocol=settings,
         structure_hashes=hashes, n_requested=len(hashes), n_ok=len(samples),
         failures=_failures(outcomes, hashes), samples=samples,
         mean_G=float(np.mean(gs)) if gs else None, std_G=float(np.std(gs)) if gs else None,

@@ -1,12 +1,7 @@
 """Reference labelling: one protocol (static / relax / aimd → LabelledFrame) for VASP, EAM, ASE, NEP."""
 
-from mlip_glass.reference.engines import (
-    ASECalculatorEngine,
-    EAMEngine,
-    EngineInputError,
-    ReferenceEngine,
-    get_engine,
-)
+from mlip_glass.reference.base import EngineInputError, ReferenceEngine
+from mlip_glass.reference.engines import ASECalculatorEngine, EAMEngine, get_engine
 from mlip_glass.reference.labelling import label_structures, rescale_structure
 from mlip_glass.reference.schemas import FrameSource, LabelledFrame
 

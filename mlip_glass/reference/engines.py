@@ -23,17 +23,9 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 
-from mlip_glass.reference.base import (  # noqa: F401  (re-exported: old import paths)
-    MIN_DISTANCE_A,
-    RELAX_FMAX_EV_PER_A,
-    RELAX_MAX_STEPS,
-    EngineInputError,
+from mlip_glass.reference.base import (
     ReferenceEngine,
     _labels,
-    _source,
-    parse_keep,
-    to_atoms,
-    to_structure,
 )
 from mlip_glass.units import EV_PER_A3_TO_GPA
 from mlip_glass.utils.imports import import_object

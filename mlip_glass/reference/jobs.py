@@ -2,10 +2,10 @@
 
 - :class:`LabelMaker`: the one labelling Maker: :func:`~mlip_glass.reference.labelling.label_structures` with
   any engine (EAM, ASE calculator, NEP, ``"module:factory"``; VASP in this job or as atomate2 jobs); the
-  active-learning loop uses it with ``subset="mlip_feedback"`` (``datasets.jobs.MLIPFeedbackMaker`` and
-  ``active_learning.jobs.LabelMaker`` are its deprecated aliases).
+  active-learning loop uses it with ``subset="mlip_feedback"``
+  (:func:`~mlip_glass.active_learning.jobs.feedback_label_maker`).
 - The atomate2 VASP Makers (``PaperStaticMaker``, ``VaspLabelMaker``, ...) live in
-  :mod:`mlip_glass.reference.vasp_jobs`; their old import path here still works.
+  :mod:`mlip_glass.reference.vasp_jobs`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from jobflow import Maker, Response
 
+from mlip_glass.errors import MakerInputError
 from mlip_glass.provenance import inherit_provenance
 from mlip_glass.reference.engines import ReferenceEngine, get_engine
 from mlip_glass.reference.labelling import as_inputs, check_subset_protocol, input_document, label_structures
@@ -80,7 +81,8 @@ class LabelMaker(Maker):
     def __post_init__(self):
         check_subset_protocol(self.subset, self.protocol)
         if not isinstance(self.engine, (str, ReferenceEngine)) and not hasattr(self.engine, "calculate"):
-            raise ValueError("engine must be 'eam', 'vasp', 'module:factory', a ReferenceEngine or an ASE calculator")
+            raise MakerInputError("LabelMaker.engine must be 'eam', 'vasp', 'module:factory', a ReferenceEngine or an "
+                                  "ASE calculator")
 
     def make(self, structures):
         """Job: label ``structures`` → SubsetDocument (or its dict, see ``output_as_dict``)."""
@@ -105,7 +107,7 @@ class LabelMaker(Maker):
         engine = get_engine(self.engine, **self.engine_kwargs)
         if engine.name == "vasp" and self.vasp_jobs:
             if self.rescale != "none":
-                raise ValueError("LabelMaker.rescale must be 'none' with vasp_jobs (VASP labels the given cells)")
+                raise MakerInputError("LabelMaker.rescale must be 'none' with vasp_jobs (VASP labels the given cells)")
             from mlip_glass.reference.vasp_jobs import vasp_label_maker  # atomate2's VASP Makers: +2.5 s import
 
             maker = vasp_label_maker(engine, f"{self.name} vasp", self.subset, self.protocol, self.protocol_kwargs)
@@ -125,15 +127,3 @@ class LabelMaker(Maker):
             {"engine": spec, "protocol": self.protocol, "rescale": self.rescale, **self.protocol_kwargs},
         )
 
-
-#: names that moved to :mod:`mlip_glass.reference.vasp_jobs` (imported on first use: atomate2's VASP Makers)
-_VASP_NAMES = ("PaperStaticMaker", "PaperRelaxMaker", "PaperAIMDMaker", "VaspLabelMaker", "frames_from_task_docs_job",
-               "vasp_label_maker")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _VASP_NAMES:
-        from mlip_glass.reference import vasp_jobs
-
-        return getattr(vasp_jobs, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

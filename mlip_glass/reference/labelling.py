@@ -17,10 +17,13 @@ from typing import Any
 import numpy as np
 from pymatgen.core import Structure
 
+from mlip_glass.errors import ProtocolError
 from mlip_glass.provenance import structure_hash
+from mlip_glass.reference.base import EngineInputError
 from mlip_glass.reference.constants import PAPER_NUMBER_DENSITY_PER_A3, SUBSETS
-from mlip_glass.reference.engines import EngineInputError, ReferenceEngine, get_engine, to_structure
+from mlip_glass.reference.engines import ReferenceEngine, get_engine
 from mlip_glass.reference.schemas import FrameSource, LabelledFrame
+from mlip_glass.utils.atoms import to_structure
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +36,9 @@ ZERO_PRESSURE_TOL_GPA = 0.02
 def check_subset_protocol(subset: str, protocol: str) -> None:
     """``ValueError`` naming the field unless ``subset`` is one of SUBSETS and ``protocol`` one of PROTOCOLS."""
     if subset not in SUBSETS:
-        raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}")
+        raise ProtocolError(f"subset must be one of {SUBSETS}, got {subset!r}")
     if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+        raise ProtocolError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
 
 
 @dataclass
@@ -130,17 +133,17 @@ def rescale_structure(
         of ``engine``, secant search on the static pressure within ``tol_gpa``).
     """
     if mode not in RESCALE_MODES:
-        raise ValueError(f"rescale mode must be one of {RESCALE_MODES}, got {mode!r}")
+        raise ProtocolError(f"rescale mode must be one of {RESCALE_MODES}, got {mode!r}")
     if mode == "none":
         return structure
     if mode == "density":
         if not target_density > 0:
-            raise ValueError(f"target_density must be > 0 atoms/Å^3, got {target_density}")
+            raise ProtocolError(f"target_density must be > 0 atoms/Å^3, got {target_density}")
         scaled = structure.copy()
         scaled.scale_lattice(len(structure) / target_density)
         return scaled
     if engine is None:
-        raise ValueError("rescale mode 'zero_pressure' needs an engine")
+        raise ProtocolError("rescale mode 'zero_pressure' needs an engine")
 
     def pressure(scale):
         trial = structure.copy()
@@ -203,7 +206,7 @@ def label_structures(
     """
     check_subset_protocol(subset, protocol)
     if on_error not in ("raise", "reject"):
-        raise ValueError(f"on_error must be 'raise' or 'reject', got {on_error!r}")
+        raise ProtocolError(f"on_error must be 'raise' or 'reject', got {on_error!r}")
     engine = get_engine(engine)
     inputs = as_inputs(structures)
     done = _read_checkpoint(checkpoint)

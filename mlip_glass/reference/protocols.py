@@ -1,20 +1,19 @@
 """The paper's labelling protocols as objects passed whole (like :class:`~mlip_glass.nep.settings.NEPSettings`).
 
 :class:`AIMDProtocol` (NPT Langevin heating, SPEC §4) and :class:`RelaxProtocol` (full relaxation) carry the
-paper's numbers (:mod:`mlip_glass.reference.constants`) as defaults and check their ranges once. Engines,
-VASP input sets and Makers take one protocol instead of re-declaring its keywords; the old keywords still
-work and override the protocol's fields (:meth:`AIMDProtocol.from_any`).
+paper's numbers (:mod:`mlip_glass.reference.constants`) as defaults and check their ranges once. Makers take
+one protocol; :meth:`~ProtocolBase.from_any` builds one from an instance, a dict or None with keyword overrides.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from mlip_glass.errors import ProtocolError
 from mlip_glass.reference.constants import (
     AIMD_LANGEVIN_GAMMA_L_PER_PS,
     AIMD_LANGEVIN_GAMMA_PER_PS,
@@ -61,36 +60,7 @@ def parse_keep(keep) -> int | None:
         return 1
     if isinstance(keep, (int, np.integer)) and not isinstance(keep, bool) and keep >= 1:
         return int(keep)
-    raise ValueError(f"keep must be 'last', 'all' or an integer >= 1 (every k-th step), got {keep!r}")
-
-
-#: default of a Maker's deprecated protocol keyword whose None is a value (e.g. ``pressure_gpa=None``: NVT)
-UNSET: Any = "<unset>"
-
-
-def fold_protocol(maker, protocol_class, aliases: dict | None = None, warn: bool = True) -> None:
-    """Fold a Maker's old per-field keywords into its ``protocol`` (they override it), then clear them.
-
-    A keyword counts as given when it is not None (or, where its default is :data:`UNSET`, when it is not
-    UNSET: None is then a value). ``aliases``: other names of the fields (default: the protocol's ``ALIASES``).
-    With ``warn`` a given keyword raises a DeprecationWarning naming the protocol."""
-    aliases = getattr(protocol_class, "ALIASES", {}) if aliases is None else aliases
-    names = [f.name for f in dataclasses.fields(protocol_class)]
-    old = {k: getattr(maker, k) for k in [*names, *aliases] if k in maker.__dataclass_fields__}
-    defaults = {k: maker.__dataclass_fields__[k].default for k in old}
-    given = {k: v for k, v in old.items() if not _is_unset(v) and (v is not None or _is_unset(defaults[k]))}
-    if given and warn:
-        warnings.warn(f"{type(maker).__name__}({', '.join(sorted(given))}=...) is deprecated: pass "
-                      f"protocol={protocol_class.__name__}(...)", DeprecationWarning, stacklevel=4)
-    protocol = merge_protocol(protocol_class, maker.protocol, aliases, given)
-    nones = {aliases.get(k, k): None for k, v in given.items() if v is None}
-    maker.protocol = dataclasses.replace(protocol, **nones) if nones else protocol
-    for key in old:
-        setattr(maker, key, UNSET if _is_unset(defaults[key]) else None)
-
-
-def _is_unset(value) -> bool:
-    return isinstance(value, str) and value == UNSET
+    raise ProtocolError(f"keep must be 'last', 'all' or an integer >= 1 (every k-th step), got {keep!r}")
 
 
 def merge_protocol(cls, protocol, aliases: dict, overrides: dict):
@@ -162,13 +132,13 @@ class AIMDProtocol(ProtocolBase):
 
     def __post_init__(self):
         if self.nsteps < 1:
-            raise ValueError(f"nsteps must be >= 1, got {self.nsteps}")
+            raise ProtocolError(f"nsteps must be >= 1, got {self.nsteps}")
         if not (0 < self.t_start_k and 0 < self.t_end_k <= 1e5):
-            raise ValueError(f"temperatures must be in (0, 1e5] K, got {self.t_start_k}, {self.t_end_k}")
+            raise ProtocolError(f"temperatures must be in (0, 1e5] K, got {self.t_start_k}, {self.t_end_k}")
         if not 0 < self.timestep_fs <= 10:
-            raise ValueError(f"timestep_fs must be in (0, 10] fs, got {self.timestep_fs}")
+            raise ProtocolError(f"timestep_fs must be in (0, 10] fs, got {self.timestep_fs}")
         if self.gamma_per_ps <= 0 or self.gamma_lattice_per_ps <= 0:
-            raise ValueError("Langevin frictions must be > 0 ps^-1")
+            raise ProtocolError("Langevin frictions must be > 0 ps^-1")
 
     def engine_kwargs(self) -> dict[str, Any]:
         """Keywords of :meth:`ReferenceEngine.aimd` (every field but the VASP-only ``pmass_amu``)."""
@@ -217,13 +187,11 @@ class RelaxProtocol(ProtocolBase):
     def __post_init__(self):
         parse_keep(self.keep)
         if self.fmax <= 0:
-            raise ValueError(f"fmax must be > 0 eV/Å, got {self.fmax}")
+            raise ProtocolError(f"fmax must be > 0 eV/Å, got {self.fmax}")
         if self.max_steps < 1:
-            raise ValueError(f"max_steps must be >= 1, got {self.max_steps}")
+            raise ProtocolError(f"max_steps must be >= 1, got {self.max_steps}")
 
     def engine_kwargs(self) -> dict[str, Any]:
         """Keywords of :meth:`ReferenceEngine.relax`."""
         return dataclasses.asdict(self)
 
-
-_merge = merge_protocol  # old private name

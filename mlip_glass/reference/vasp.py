@@ -3,7 +3,7 @@
 
 Two ways in:
 
-- the jobflow Makers of :mod:`mlip_glass.reference.jobs` (``PaperStaticMaker`` ... on atomate2's
+- the jobflow Makers of :mod:`mlip_glass.reference.vasp_jobs` (``PaperStaticMaker`` ... on atomate2's
   ``StaticMaker``/``RelaxMaker``/``MDMaker``) followed by :func:`frames_from_task_doc`;
 - :class:`VaspEngine`, the same protocol as the local engines (``static``/``relax``/``aimd``), which
   writes inputs, runs VASP and parses the run in a scratch directory without jobflow.
@@ -241,7 +241,7 @@ class VaspEngine(ReferenceEngine):
             generator = _with_user_incar(generator, updates)
         return self._run(atoms, generator, subset, keep, structure_hash(atoms), source, check_relax_forces=True)
 
-    def aimd(self, structure, subset="aimd", nsteps=None, t_start_k=None, t_end_k=None, timestep_fs=None,
+    def aimd(self, structure, subset="aimd", nsteps=None, t_start_k=None, t_end_k=None, timestep_fs=None,  # noqa: PLR0913 - AIMDProtocol's fields as overrides (ReferenceEngine.aimd's signature)
              gamma_per_ps=None, gamma_lattice_per_ps=None, pressure_gpa=None, seed=1, source=None, protocol=None):
         """VASP NPT Langevin heating with the MD set; every ionic step is a frame. A ``protocol``
         (:class:`AIMDProtocol`) replaces the set's MD keys; arguments that are not None override

@@ -17,7 +17,7 @@ import numpy as np
 from jobflow import Flow, Maker
 from pymatgen.core import Structure
 
-from mlip_glass.campaign import CHECKPOINT_DIR_ENV, job_checkpoint_dir  # noqa: F401 - re-exported
+from mlip_glass.campaign import job_checkpoint_dir
 from mlip_glass.provenance import structure_hash
 from mlip_glass.stage import stage_job
 from mlip_glass.surrogate import constants as C

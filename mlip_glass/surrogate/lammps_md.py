@@ -187,7 +187,7 @@ def _write_checkpoint(lmp, ckpt: Path, meta_path: Path, settings, done, tr_t, tr
                                      "trace_energy": tr_e, "trace_temperature": tr_T}))
 
 
-def md_cooling(
+def md_cooling(  # noqa: PLR0913, PLR0915 - the cooling schedule's parameters and its checkpointed LAMMPS run
     structure,
     model: LJModel | None = None,
     t_start: float = C.T_HIGH,

@@ -187,7 +187,8 @@ def _setup(state: ReducedState, model: LJModel, seed: int, swap_species: str | N
     ncell = np.maximum(np.floor(box / (rcmax + skin)).astype(np.int64), 1)
     if neighbour_lists:  # space-sorted (cells of side >= r_cut,max, not skin-dependent) for memory locality
         sort_cells = np.maximum(np.floor(box / rcmax).astype(np.int64), 1)
-        cells = grid_cells(*(np.ascontiguousarray(pos[:, k]) for k in range(3)), box, sort_cells)
+        px, py, pz = (np.ascontiguousarray(pos[:, k]) for k in range(3))
+        cells = grid_cells(px, py, pz, box, sort_cells)
         order = np.argsort(cells, kind="stable")
     else:  # blocked by type
         order = np.argsort(site_types, kind="stable")
@@ -226,7 +227,7 @@ def _derived(arr: _Arrays) -> None:
         arr.rebuild_lists()
 
 
-def _fingerprint(model, state_n, t_start, t_end, n_sweeps, seed, delta, p_swap, swap_species, trace_every,
+def _fingerprint(model, state_n, t_start, t_end, n_sweeps, seed, delta, p_swap, swap_species, trace_every,  # noqa: PLR0913 - every parameter that changes the trajectory identifies a checkpoint
                  neighbour_lists):
     return repr((CHECKPOINT_VERSION, model.as_dict_params(), int(state_n), float(t_start), float(t_end),
                  int(n_sweeps), int(seed), float(delta), float(p_swap), swap_species, int(trace_every),
@@ -268,7 +269,7 @@ def acceptance_summary(arr_trans, swap_att, swap_acc, species) -> dict:
     return out
 
 
-def swap_mc(
+def swap_mc(  # noqa: PLR0913, PLR0915 - the kernel's Python wrapper (STYLE.md Kernels): checks, RNG, checkpoints
     structure,
     model: LJModel | None = None,
     t_start: float = C.T_HIGH,
@@ -381,9 +382,11 @@ def swap_mc(
                   float(swap_fraction), arr.trans_cnt, arr.swap_att, arr.swap_acc, trace_every, arr.trace_e,
                   arr.trace_t)
         if arr.neighbour_lists:
+            gcount, gatoms, gcell, gslot = arr.grid
             status, arr.nlist, arr.ncount, *grid = run_verlet(
                 arr.x, arr.y, arr.z, arr.types, arr.slot_of_site, *common, arr.rx, arr.ry, arr.rz,
-                0.25 * arr.skin ** 2, arr.r2_list, arr.ncell, arr.nlist, arr.ncount, *arr.grid, arr.n_rebuild)
+                0.25 * arr.skin ** 2, arr.r2_list, arr.ncell, arr.nlist, arr.ncount, gcount, gatoms, gcell, gslot,
+                arr.n_rebuild)
             arr.grid = tuple(grid)
         else:
             status = run_blocked(arr.x, arr.y, arr.z, arr.types, arr.block, arr.slot_of_site, arr.site_of_slot,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from pymatgen.core import Structure
 
-from mlip_glass.composition import PAPER_COUNTS  # noqa: F401  (re-exported)
 from mlip_glass.provenance import structure_hash
 from mlip_glass.utils.structures import random_cuzral
 

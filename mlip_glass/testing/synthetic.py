@@ -2,7 +2,7 @@
 
 The Cheng-Ma-Sheng EAM (shipped with the package) plays the role of the reference engine: LAMMPS
 computes energy (eV), forces (eV/Å) and the virial part of the stress tensor, stored as the GPUMD
-virial (eV) through :func:`mlip_glass.datasets.extxyz.labelled_atoms`. Structures are liquid /
+virial (eV) through :func:`mlip_glass.utils.atoms.labelled_atoms`. Structures are liquid /
 glass-like snapshots of an MD quench (LAMMPS, NVT) plus strained and rattled copies, i.e. the kind of
 configurations of the paper's database (SPEC §5), just far fewer and far cheaper.
 """
@@ -16,8 +16,8 @@ from ase import Atoms
 
 from mlip_glass.composition import PAPER_COMPOSITION, SPECIES
 from mlip_glass.data import cheng_ma_sheng_eam
-from mlip_glass.datasets.extxyz import labelled_atoms
 from mlip_glass.units import BAR_TO_GPA, EV_PER_A3_TO_GPA
+from mlip_glass.utils.atoms import labelled_atoms
 from mlip_glass.utils.lammps import new_lammps
 
 logger = logging.getLogger(__name__)

@@ -57,13 +57,12 @@ def md_stability(potential, frames: Sequence[Atoms], t_k: float = STABILITY_T_K,
     """NVT MD with ``potential`` at ``t_k`` K for ``steps`` × 1 fs from each frame; a run is stable if no pair comes
     closer than 1.8 Å, the energy stays finite and LAMMPS does not fail (checked every ``check_every`` steps)."""
     from mlip_glass.active_learning.feedback import feedback_trajectory, min_pair_distance
+    from mlip_glass.active_learning.protocols import FeedbackMDProtocol
 
+    nvt = FeedbackMDProtocol(t_equil_k=t_k, t_final_k=t_k, equil_steps=steps - 1, quench_steps=1, pressure_gpa=None)
     runs = []
     for i, frame in enumerate(frames):
-        snapshots, summary = feedback_trajectory(
-            frame, potential, seed=seed + i, t_equil=t_k, t_final=t_k, equil_steps=steps - 1, quench_steps=1,
-            pressure_gpa=None, snapshot_every=check_every,
-        )
+        snapshots, summary = feedback_trajectory(frame, potential, seed + i, nvt, snapshot_every=check_every)
         dmin = min((min_pair_distance(a) for _, _, a in snapshots), default=float("nan"))
         runs.append({"stable": summary["failed"] is None, "failed": summary["failed"],
                      "steps_done": summary["steps_done"], "min_pair_distance_A": float(dmin)})

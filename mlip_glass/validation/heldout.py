@@ -19,7 +19,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from ase import Atoms
 
-from mlip_glass.datasets.extxyz import labelled_atoms
+from mlip_glass.errors import ProtocolError
+from mlip_glass.reference.protocols import ProtocolBase
+from mlip_glass.utils.atoms import labelled_atoms
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +31,8 @@ HELDOUT_TEMPERATURES_K = (2000.0, 1200.0, 700.0, 300.0)
 HELDOUT_SCALE_FACTORS = (0.97, 1.03)
 
 
-@dataclass
-class HeldOutProtocol:
+@dataclass(frozen=True)
+class HeldOutProtocol(ProtocolBase):
     """The reference-engine MD protocol of the held-out set (metal units: K, fs, ps, GPa).
 
     Parameters
@@ -85,14 +87,15 @@ class HeldOutProtocol:
     def __post_init__(self) -> None:
         for name in ("n_runs", "n_atoms", "frames_per_plateau"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"HeldOutProtocol.{name} must be >= 1, got {getattr(self, name)}")
+                raise ProtocolError(f"HeldOutProtocol.{name} must be >= 1, got {getattr(self, name)}")
         for name in ("melt_ps", "cool_ps", "plateau_ps", "sample_every_ps", "timestep_fs", "relax_fmax"):
             if not float(getattr(self, name)) > 0:
-                raise ValueError(f"HeldOutProtocol.{name} must be > 0, got {getattr(self, name)}")
+                raise ProtocolError(f"HeldOutProtocol.{name} must be > 0, got {getattr(self, name)}")
         if not self.temperatures_k or any(t <= 0 for t in self.temperatures_k):
-            raise ValueError(f"HeldOutProtocol.temperatures_k must be positive, got {self.temperatures_k}")
-        self.temperatures_k = tuple(float(t) for t in self.temperatures_k)
-        self.scale_factors = tuple(float(s) for s in self.scale_factors)
+            raise ProtocolError(f"HeldOutProtocol.temperatures_k must be positive, got {self.temperatures_k}")
+        # frozen: the tuples are normalised once, here
+        object.__setattr__(self, "temperatures_k", tuple(float(t) for t in self.temperatures_k))
+        object.__setattr__(self, "scale_factors", tuple(float(s) for s in self.scale_factors))
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -197,8 +200,8 @@ DEEP_GLASS_SEED_OFFSET = 700_000
 def deep_glass_frames(engine, protocol: HeldOutProtocol) -> list[Atoms]:
     """``protocol.deep_glasses`` swap-MC glasses cooled over ``deep_sweeps`` sweeps, box-relaxed by ``engine``
     (its LAMMPS potential) and labelled: category ``swap_mc_deep``, run index ``n_runs`` (test split)."""
-    from mlip_glass.reference.engines import to_atoms
     from mlip_glass.surrogate.swap_mc import swap_mc
+    from mlip_glass.utils.atoms import to_atoms
 
     frames = []
     for i in range(int(protocol.deep_glasses)):

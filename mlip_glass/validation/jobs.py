@@ -18,6 +18,7 @@ from typing import Any
 from jobflow import CURRENT_JOB, JobConfig, Maker
 
 from mlip_glass import queries
+from mlip_glass.errors import MakerInputError
 from mlip_glass.nep.fit import dataset_field
 from mlip_glass.stage import stage_job
 from mlip_glass.validation import checks
@@ -49,7 +50,7 @@ class HeldOutSetMaker(Maker):
         Reference engine (``"eam"`` or an engine with a LAMMPS ``potential``); other engines (VASP) give an
         empty set with ``skipped`` set: reference MD is the expensive part there and not the paper's method.
     protocol
-        :class:`~mlip_glass.validation.heldout.HeldOutProtocol` (or its dict).
+        :class:`~mlip_glass.validation.heldout.HeldOutProtocol` (a dict is turned into one).
     validation_runs
         The first ``validation_runs`` melt–quench runs are the validation split (model selection); the rest the
         test split (reported only). Must be < ``protocol.n_runs``.
@@ -57,15 +58,14 @@ class HeldOutSetMaker(Maker):
 
     name: str = queries.HELDOUT_JOB_NAME
     engine: Any = "eam"
-    protocol: HeldOutProtocol | dict = field(default_factory=HeldOutProtocol)
+    protocol: HeldOutProtocol = field(default_factory=HeldOutProtocol)
     validation_runs: int = 1
 
     def __post_init__(self):
-        if isinstance(self.protocol, dict):
-            self.protocol = HeldOutProtocol(**{k: v for k, v in self.protocol.items() if not k.startswith("@")})
+        self.protocol = HeldOutProtocol.from_any(self.protocol)
         if not 0 <= int(self.validation_runs) < int(self.protocol.n_runs):
-            raise ValueError(f"HeldOutSetMaker.validation_runs must be in [0, protocol.n_runs = "
-                             f"{self.protocol.n_runs}), got {self.validation_runs}")
+            raise MakerInputError(f"HeldOutSetMaker.validation_runs must be in [0, protocol.n_runs = "
+                                  f"{self.protocol.n_runs}), got {self.validation_runs}")
 
     @heldout_job
     def make(self) -> dict:
@@ -128,6 +128,8 @@ class ModelValidationMaker(Maker):
 
         store = CURRENT_JOB.store
         campaign = campaign or CURRENT_JOB.job.metadata.get("campaign")
+        if not campaign:
+            raise queries.ProvenanceError("model validation needs a campaign (argument or the job's metadata)")
         if model is None:
             best = queries.best_model(store, campaign, load=True)
             if best is None:

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 from ase.build import bulk
 
-from mlip_glass.datasets.extxyz import labelled_atoms, write_extxyz
+from mlip_glass.datasets.extxyz import write_extxyz
+from mlip_glass.utils.atoms import labelled_atoms
 from mlip_glass.utils.lammps_session import LammpsSession
 from mlip_glass.properties.potentials import cheng_ma_sheng
 
