@@ -37,7 +37,7 @@ import numpy as np
 from ase import Atoms
 from ase.units import Bohr, Hartree
 
-from mlip_glass.errors import MLIPGlassError
+from mlip_glass.errors import MLIPGlassError, ProtocolError
 from mlip_glass.reference.base import ReferenceCalculationError, ReferenceEngine
 from mlip_glass.units import EV_PER_A3_TO_GPA
 
@@ -145,7 +145,7 @@ class CP2KSettings:
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             values = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
-            raise ValueError(f"CP2KSettings: out of range: {values} (see the field docs for accepted ranges)")
+            raise ProtocolError(f"CP2KSettings: out of range: {values} (see the field docs for accepted ranges)")
 
     def replace(self, **changes) -> CP2KSettings:
         """A copy with ``changes``."""
@@ -160,7 +160,7 @@ class CP2KSettings:
     def pseudopotential(self, symbol: str) -> str:
         """The GTH entry of ``symbol`` (e.g. ``GTH-PBE-q11`` for Cu)."""
         if symbol not in GTH_VALENCE:
-            raise ValueError(f"species {symbol!r} has no GTH valence set (known: {sorted(GTH_VALENCE)})")
+            raise ProtocolError(f"species {symbol!r} has no GTH valence set (known: {sorted(GTH_VALENCE)})")
         return f"GTH-{self.xc}-q{GTH_VALENCE[symbol]}"
 
 
@@ -462,7 +462,7 @@ class CP2KEngine(ReferenceEngine):
         elif isinstance(self.dft, dict):
             self.dft = CP2KSettings(**{k: v for k, v in self.dft.items() if not k.startswith("@")})
         elif not isinstance(self.dft, CP2KSettings):
-            raise ValueError(f"CP2KEngine.dft must be CP2KSettings or a dict, got {type(self.dft).__name__}")
+            raise ProtocolError(f"CP2KEngine.dft must be CP2KSettings or a dict, got {type(self.dft).__name__}")
         self._wfn_chain: dict | None = None
 
     @property
