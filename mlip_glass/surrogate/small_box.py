@@ -18,9 +18,15 @@ import numpy as np
 from numba import njit
 
 from mlip_glass.surrogate import constants as C
+from mlip_glass.surrogate.mc_common import (
+    DEFAULT_TRACE_POINTS,
+    SwapMCResult,
+    acceptance_summary,
+    pair_tables,
+    validate_run,
+)
 from mlip_glass.surrogate.model import LJModel, SurrogateInputError
 from mlip_glass.surrogate.state import from_reduced, to_reduced
-from mlip_glass.surrogate.swap_mc import DEFAULT_TRACE_POINTS, SwapMCResult, _tables, _validate, acceptance_summary
 
 
 def image_shifts(box: np.ndarray, rcut: float) -> np.ndarray:
@@ -158,12 +164,12 @@ def small_box_swap_mc(
     run in seconds). The chain differs from the main kernel's (another random stream), not its statistics.
     """
     model = model or LJModel.paper()
-    _validate(t_start, t_end, n_sweeps, delta_r_max, swap_fraction, seed)
+    validate_run(t_start, t_end, n_sweeps, delta_r_max, swap_fraction, seed)
     if swap_species is not None and swap_species not in model.species:
         raise SurrogateInputError(f"swap_species must be one of {model.species} or None, got {swap_species!r}")
     n_sweeps = int(n_sweeps)
     state = to_reduced(structure, model)
-    sig2, eps4, rc2, shift, rcmax = _tables(model)
+    sig2, eps4, rc2, shift, rcmax = pair_tables(model)
     box = state.box.astype(float)
     shifts = image_shifts(box, rcmax)
     pos = np.ascontiguousarray(state.positions, dtype=float).copy()

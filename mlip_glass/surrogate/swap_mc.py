@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from pymatgen.core import Structure
 
 from mlip_glass.surrogate import constants as C
 from mlip_glass.surrogate.kernel import (
@@ -27,6 +26,13 @@ from mlip_glass.surrogate.kernel import (
     run_blocked,
     run_verlet,
     verlet_energies,
+)
+from mlip_glass.surrogate.mc_common import (
+    DEFAULT_TRACE_POINTS,
+    SwapMCResult,
+    acceptance_summary,
+    pair_tables,
+    validate_run,
 )
 from mlip_glass.surrogate.model import LJModel, SurrogateInputError
 from mlip_glass.surrogate.rng import seed_state
@@ -44,37 +50,8 @@ VERLET_SKIN = 0.3
 #: to whole sweeps, at fixed sweep numbers: a resumed run re-sorts at the same sweeps), so that a diffusing
 #: liquid keeps its memory locality; O(N log N) + a list rebuild, ~1e-3 of the moves' time
 RESORT_EVERY_MOVES = 10_000_000
-#: default number of energy-trace points per run
-DEFAULT_TRACE_POINTS = 1000
 #: checkpoint format version (refuse foreign files); 2 = type-blocked / Verlet kernels (issue 15)
 CHECKPOINT_VERSION = 2
-
-
-@dataclass
-class SwapMCResult:
-    """Outcome of :func:`swap_mc` (energies in reduced units and eV; structure in Å)."""
-
-    structure: Structure
-    energy: float  #: total potential energy, eV
-    energy_reduced: float  #: total potential energy, eps_ref
-    n_sweeps: int
-    sweeps_done: int
-    t_start: float
-    t_end: float
-    seed: int
-    trace_sweeps: np.ndarray  #: sweep index (1-based count) of each trace point
-    trace_energy_per_atom: np.ndarray  #: reduced energy per atom
-    trace_temperature: np.ndarray  #: reduced temperature
-    acceptance: dict  #: attempted/accepted per move type and rates
-    rng_state: list
-    wall_time_s: float  #: wall time of the sweeps (set-up excluded), s
-    completed: bool = True
-    settings: dict = field(default_factory=dict)
-    cpu_time_s: float = float("nan")  #: process CPU time of the sweeps, s
-
-    @property
-    def n_atoms(self) -> int:
-        return len(self.structure)
 
 
 @dataclass
@@ -143,35 +120,9 @@ class _Arrays:
         return ReducedState(pos, self.box, types)
 
 
-def _tables(model: LJModel):
-    t = model.pair_tables()
-    return (
-        np.ascontiguousarray((t["sigma"] ** 2).ravel()),
-        np.ascontiguousarray((4.0 * t["epsilon"]).ravel()),
-        np.ascontiguousarray((t["rcut"] ** 2).ravel()),
-        np.ascontiguousarray(t["shift"].ravel()),
-        float(t["rcut"].max()),
-    )
-
-
-def _validate(t_start, t_end, n_sweeps, delta_r_max, swap_fraction, seed):
-    if not (np.isfinite(t_start) and t_start > 0):
-        raise SurrogateInputError(f"t_start must be a finite reduced temperature > 0, got {t_start}")
-    if not (np.isfinite(t_end) and t_end > 0):
-        raise SurrogateInputError(f"t_end must be a finite reduced temperature > 0, got {t_end}")
-    if int(n_sweeps) != n_sweeps or n_sweeps < 1:
-        raise SurrogateInputError(f"n_sweeps must be an integer >= 1, got {n_sweeps}")
-    if not delta_r_max > 0:
-        raise SurrogateInputError(f"delta_r_max must be > 0 (reduced length), got {delta_r_max}")
-    if not 0 <= swap_fraction <= 1:
-        raise SurrogateInputError(f"swap_fraction must be in [0, 1], got {swap_fraction}")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise SurrogateInputError(f"seed must be an integer >= 0, got {seed!r}")
-
-
 def _setup(state: ReducedState, model: LJModel, seed: int, swap_species: str | None, n_trace: int,
            neighbour_lists: bool | None, skin: float) -> _Arrays:
-    sig2, eps4, rc2, shift, rcmax = _tables(model)
+    sig2, eps4, rc2, shift, rcmax = pair_tables(model)
     n, nt = state.n_atoms, model.n_types
     box = state.box.astype(float).copy()
     if box.min() < 2 * rcmax:  # the kernel uses the minimum image: one image of each pair within r_cut
@@ -255,20 +206,6 @@ def _load_checkpoint(path: Path, arr: _Arrays, fingerprint: str) -> bool:
     return True
 
 
-def acceptance_summary(arr_trans, swap_att, swap_acc, species) -> dict:
-    """{'translation': {attempted, accepted, rate}, 'swap_Al-Cu': {...}, ...} (only attempted swap pairs)."""
-    out = {"translation": {"attempted": int(arr_trans[0]), "accepted": int(arr_trans[1]),
-                           "rate": float(arr_trans[1] / arr_trans[0]) if arr_trans[0] else 0.0}}
-    for a, sa in enumerate(species):
-        for b, sb in enumerate(species):
-            if swap_att[a, b]:
-                out[f"swap_{sa}-{sb}"] = {"attempted": int(swap_att[a, b]), "accepted": int(swap_acc[a, b]),
-                                          "rate": float(swap_acc[a, b] / swap_att[a, b])}
-    tot_a, tot_c = int(swap_att.sum()), int(swap_acc.sum())
-    out["swap"] = {"attempted": tot_a, "accepted": tot_c, "rate": tot_c / tot_a if tot_a else 0.0}
-    return out
-
-
 def swap_mc(  # noqa: PLR0913, PLR0915 - the kernel's Python wrapper (STYLE.md Kernels): checks, RNG, checkpoints
     structure,
     model: LJModel | None = None,
@@ -326,12 +263,12 @@ def swap_mc(  # noqa: PLR0913, PLR0915 - the kernel's Python wrapper (STYLE.md K
         Seconds between progress log lines.
     """
     model = model or LJModel.paper()
-    _validate(t_start, t_end, n_sweeps, delta_r_max, swap_fraction, seed)
+    validate_run(t_start, t_end, n_sweeps, delta_r_max, swap_fraction, seed)
     n_sweeps = int(n_sweeps)
     if swap_species is not None and swap_species not in model.species:
         raise SurrogateInputError(f"swap_species must be one of {model.species} or None, got {swap_species!r}")
     state = to_reduced(structure, model)
-    if state.box.min() < 2 * _tables(model)[4]:  # the minimum image would miss periodic images: sum them all
+    if state.box.min() < 2 * pair_tables(model)[4]:  # the minimum image would miss periodic images: sum them all
         from mlip_glass.surrogate.small_box import small_box_swap_mc
 
         logger.info("swap-MC: box %.3f < 2 r_cut: every periodic image summed (small_box, no checkpoints)",
@@ -355,7 +292,7 @@ def swap_mc(  # noqa: PLR0913, PLR0915 - the kernel's Python wrapper (STYLE.md K
     if ckpt is not None and ckpt.exists():
         _load_checkpoint(ckpt, arr, fp)
         logger.info("swap-MC resumed from %s at sweep %d / %d", ckpt, arr.sweep, n_sweeps)
-    sig2, eps4, rc2, shift, _ = _tables(model)
+    sig2, eps4, rc2, shift, _ = pair_tables(model)
     nt = model.n_types
 
     t0 = time.perf_counter()
