@@ -41,6 +41,7 @@ from mlip_glass.active_learning.constants import (
 from mlip_glass.active_learning.protocols import FeedbackMDProtocol
 from mlip_glass.active_learning.resources import ASSEMBLE, LABEL
 from mlip_glass.datasets.jobs import AssembleDatasetMaker, dataset_job, labelled_frames
+from mlip_glass.job_ids import deterministic_replacement
 from mlip_glass.provenance import stamp, structure_hash
 from mlip_glass.reference.engines import get_engine
 from mlip_glass.reference.jobs import LabelMaker as ReferenceLabelMaker
@@ -438,7 +439,7 @@ class ActiveLearningMaker(Maker):
         _prepare_dynamic_jobs()
         plan = {"campaign": campaign, "stopped": False, "iteration": k, "model_uuid": model["uuid"],
                 "dataset_uuid": dataset["uuid"], "n_jobs": len(flow.jobs)}
-        return Response(output=plan, replace=flow)
+        return Response(output=plan, replace=deterministic_replacement(flow))
 
     def stop_reason(self, store, campaign: str, k: int) -> str | None:
         """Why the loop stops after finished iteration ``k`` (None: continue)."""

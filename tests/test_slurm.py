@@ -1,0 +1,148 @@
+"""FireWorks on a real single-node SLURM (``slurm_cluster`` fixture) with the Mongo wire server: ``mlip-glass
+submit`` of the surrogate flow and of a demo-size active-learning campaign, ``qlaunch rapidfire`` with the shipped
+SLURM queue adapter (only its ``/path/to/...`` placeholders replaced), every Firework COMPLETED through ``sbatch``,
+and the store's documents identical (job uuids, output hashes) to the same campaign run with ``run_locally``."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from campaign_docs import campaign_documents
+from launchpads import UNFINISHED, launchpad_file, states
+
+from mlip_glass.campaign import campaign_salt
+from mlip_glass.job_ids import deterministic_flow
+from mlip_glass.flows import build_flow
+from mlip_glass.store import get_job_store, get_launchpad, memory_job_store
+
+pytestmark = [pytest.mark.slurm, pytest.mark.wire]
+
+BIN = Path(sys.executable).parent
+VENV = BIN.parent
+WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows" / "fireworks"
+TOY_CAMPAIGN = "mlip_glass.testing.al_standins:toy_campaign_flow"
+#: a surrogate grid of five jobs: two swap-MC coolings, two MD coolings, the time-scale map
+SURROGATE_OPTIONS = {"n_samples": 1, "swap_sweeps": [100, 1000], "md_times": [10, 20]}
+#: iteration 0 of the stand-in campaign plus one active-learning iteration (dynamic Fireworks)
+TOY_OPTIONS = {"max_iterations": 1, "n_feedback_runs": 1}
+
+
+def shipped_qadapter(name: str, paths: dict[str, str | os.PathLike], out: Path, **settings) -> Path:
+    """The shipped queue adapter ``name`` with its ``/path/to/...`` placeholders replaced by ``paths`` (each
+    must occur) and ``settings`` (e.g. a short ``walltime``) set; written to ``out``."""
+    text = (WORKFLOWS / name).read_text()
+    for placeholder, path in paths.items():
+        assert placeholder in text, f"{name} has no {placeholder}"
+        text = text.replace(placeholder, str(path))
+    left = re.findall(r"/path/to/\S*", text)
+    assert not left, f"placeholders left in {name}: {left}"
+    config = yaml.safe_load(text)
+    config.update(settings)
+    out.write_text(yaml.safe_dump(config))
+    return out
+
+
+def qadapter_for(tmp_path: Path, lp_file: Path, checkpoints: Path, **settings) -> Path:
+    """``my_qadapter_slurm.yaml`` for this machine: the catch-all worker, this venv, a checkpoint folder."""
+    return shipped_qadapter("my_qadapter_slurm.yaml", {
+        "/path/to/launchpad.yaml": lp_file,
+        "/path/to/my_fworker_cpu.yaml": WORKFLOWS / "my_fworker.yaml",
+        "/path/to/mlip_glass/.venv": VENV,
+        "/path/to/shared/mlip_glass_checkpoints": checkpoints,
+    }, tmp_path / "my_qadapter.yaml", **settings)
+
+
+def fw_config(tmp_path: Path) -> Path:
+    """FireWorks settings of the tests: no pause between submissions."""
+    path = tmp_path / "FW_config.yaml"
+    path.write_text(yaml.safe_dump({"QUEUE_UPDATE_INTERVAL": 0, "QSTAT_FREQUENCY": 1}))
+    return path
+
+
+def submit(flow: str, campaign: str, options: dict, lp_file: Path, store_uri: str, env: dict) -> None:
+    """``mlip-glass submit`` (the command a user types on the login node)."""
+    cmd = [str(BIN / "mlip-glass"), "submit", flow, "--campaign", campaign, "--launchpad", str(lp_file),
+           "--store", store_uri]
+    for key, value in options.items():
+        cmd += ["-o", f"{key}={value!r}"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def local_documents(flow: str, campaign: str, options: dict) -> dict:
+    """The campaign's documents from jobflow's ``run_locally`` (same job uuids as ``mlip-glass submit``)."""
+    from jobflow import run_locally
+
+    store = memory_job_store()
+    built, _ = deterministic_flow(build_flow(flow, campaign, **options), salt=campaign_salt(campaign, 0))
+    run_locally(built, store=store, ensure_success=True, log=False)
+    return campaign_documents(store, campaign)
+
+
+def slurm_job_of(launch_dir: str) -> str:
+    """The SLURM job id of a launch: its queue job wrote ``<job_name>-<id>.out`` into the launch folder."""
+    outs = list(Path(launch_dir).glob("*-*.out"))
+    assert len(outs) == 1, f"{launch_dir}: expected one SLURM output file, got {outs}"
+    return outs[0].stem.rsplit("-", 1)[1]
+
+
+def sacct_states(cluster) -> dict[str, str]:
+    """Job id → final state of every finished job (``sacct -c``: the jobcomp file, no database)."""
+    out = cluster.run("sacct", "-c", "-n", "-P", "-o", "JobID,State")
+    return dict(line.split("|")[:2] for line in out.splitlines() if line.strip())
+
+
+def queue_campaign(cluster, tmp_path: Path, mongo_uri: str, flow: str, campaign: str, options: dict):
+    """Submit ``flow`` with ``mlip-glass submit``, run ``qlaunch rapidfire`` until every Firework finished;
+    returns ``(lpad, firework → SLURM job id)``."""
+    lp_file = launchpad_file(mongo_uri, tmp_path / "launchpad.yaml")
+    lpad = get_launchpad(str(lp_file))
+    lpad.reset("", require_password=False)
+    env = {**cluster.env, "FW_CONFIG_FILE": str(fw_config(tmp_path))}
+    submit(flow, campaign, options, lp_file, mongo_uri, env)
+    qadapter = qadapter_for(tmp_path, lp_file, tmp_path / "checkpoints", walltime="00:10:00")
+    launch_dir = tmp_path / "qlaunch"
+    launch_dir.mkdir()
+    cmd = [str(BIN / "qlaunch"), "-l", str(lp_file), "-w", str(WORKFLOWS / "my_fworker.yaml"), "-q", str(qadapter),
+           "--launch_dir", str(launch_dir), "rapidfire", "-m", "2", "--sleep", "1"]
+    for _ in range(10):  # qlaunch leaves when no Firework is READY or WAITING behind a running one
+        q = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+        assert q.returncode == 0, q.stderr[-3000:]
+        while cluster.run("squeue", "-h", "-o", "%i").split():  # let the last queued jobs finish
+            subprocess.run(["sleep", "0.5"])
+        if not lpad.fireworks.count_documents({"state": {"$in": UNFINISHED}}):
+            break
+    n_fw = lpad.fireworks.count_documents({})
+    assert states(lpad) == {"COMPLETED": n_fw}, (states(lpad), cluster.logs())
+    job_of = {la["fw_id"]: slurm_job_of(la["launch_dir"]) for la in lpad.launches.find({"state": "COMPLETED"})}
+    assert len(job_of) == n_fw and len(set(job_of.values())) == n_fw  # one sbatch job per Firework
+    return lpad, job_of
+
+
+@pytest.mark.parametrize(("flow", "campaign", "options"), [
+    ("surrogate", "slurm-surrogate", SURROGATE_OPTIONS),
+    (TOY_CAMPAIGN, "slurm-al", TOY_OPTIONS),
+], ids=["surrogate", "active_learning"])
+def test_qlaunch_runs_every_firework_through_sbatch_with_the_documents_of_run_locally(
+        slurm_cluster, mongo_uri, tmp_path, flow, campaign, options):
+    lpad, job_of = queue_campaign(slurm_cluster, tmp_path, mongo_uri, flow, campaign, options)
+    finished = sacct_states(slurm_cluster)
+    assert {job_of[fw]: finished.get(job_of[fw]) for fw in job_of} == {j: "COMPLETED" for j in job_of.values()}
+    some = sorted(job_of.values())[0]
+    shown = slurm_cluster.run("scontrol", "show", "job", some)
+    assert "JobState=COMPLETED" in shown and "Partition=standard" in shown and "TimeLimit=00:10:00" in shown
+    print(f"\n{campaign}: {len(job_of)} Fireworks COMPLETED through sbatch; scontrol show job {some}:\n"
+          + "\n".join(ln for ln in shown.splitlines() if re.search("JobId=|JobState=|RunTime=|WorkDir=", ln)))
+
+    queued = campaign_documents(get_job_store(mongo_uri), campaign)
+    assert queued == local_documents(flow, campaign, options)  # same uuids, same outputs, nothing twice
+    if flow == TOY_CAMPAIGN:
+        dynamic = [fw for fw in lpad.fireworks.find({}, {"spec._tasks.job.metadata": 1})
+                   if fw["spec"]["_tasks"][0]["job"]["metadata"].get("iteration") == 1]
+        assert dynamic, "no Firework of active-learning iteration 1 was created"
