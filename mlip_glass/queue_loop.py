@@ -147,10 +147,10 @@ class QueueLoop:
             raise ValueError(f"max_jobs must be >= 0 (0 = no limit), got {self.max_jobs}")
         if self.sleep_s < 0:
             raise ValueError(f"sleep_s must be >= 0 s, got {self.sleep_s}")
-        self.is_slurm = str(self.qadapter.get("_fw_q_type", "")).upper() == "SLURM"
+        q_type = getattr(self.qadapter, "q_type", None) or self.qadapter.get("_fw_q_type")  # CommonAdapter: q_type
+        self.is_slurm = str(q_type).upper() == "SLURM"
         if not self.is_slurm and self.lost_after_s is None:
-            logger.warning("queue %s: lost runs are found only with lost_after_s (ping expiry)",
-                           self.qadapter.get("_fw_q_type"))
+            logger.warning("queue %s: lost runs are found only with lost_after_s (ping expiry)", q_type)
         self._block: Path | None = None
 
     def requeue_lost(self) -> list[int]:

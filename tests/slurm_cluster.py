@@ -9,6 +9,7 @@ temporary folder, on free ports; starts ``munged -F``, ``slurmctld -D -i`` and `
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import signal
@@ -116,7 +117,12 @@ class SlurmCluster:
         return "\n".join(parts)
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Stop slurmd, slurmctld, munged (in that order) by PID: SIGTERM, then SIGKILL."""
+        """Cancel the jobs left, then stop slurmd, slurmctld, munged (in that order) by PID: SIGTERM, then SIGKILL."""
+        if all(p.poll() is None for p in self.processes.values()) and len(self.processes) == len(DAEMONS):
+            self.run("scancel", "--full", "-u", getpass.getuser(), check=False)
+            deadline = time.monotonic() + KILL_WAIT_S + 10
+            while self.run("squeue", "-h", "-o", "%i", check=False).strip() and time.monotonic() < deadline:
+                time.sleep(0.5)
         for name in reversed(DAEMONS):
             proc = self.processes.get(name)
             if proc is None or proc.poll() is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from launchpads import UNFINISHED, launchpad_file, states
+from fireworks_queue import UNFINISHED, launchpad_file, states
 
 from mlip_glass import queries
 from mlip_glass.store import ensure_indexes, get_job_store, get_launchpad

@@ -5,27 +5,21 @@ and the store's documents identical (job uuids, output hashes) to the same campa
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from campaign_docs import campaign_documents
-from launchpads import UNFINISHED, launchpad_file, states
+from fireworks_queue import BIN, UNFINISHED, WORKFLOWS, fw_config, launchpad_file, qadapter_for, states, submit
 
 from mlip_glass.campaign import campaign_salt
-from mlip_glass.job_ids import deterministic_flow
 from mlip_glass.flows import build_flow
+from mlip_glass.job_ids import deterministic_flow
 from mlip_glass.store import get_job_store, get_launchpad, memory_job_store
 
 pytestmark = [pytest.mark.slurm, pytest.mark.wire]
 
-BIN = Path(sys.executable).parent
-VENV = BIN.parent
-WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows" / "fireworks"
 TOY_CAMPAIGN = "mlip_glass.testing.al_standins:toy_campaign_flow"
 #: a surrogate grid of five jobs: two swap-MC coolings, two MD coolings, the time-scale map
 SURROGATE_OPTIONS = {"n_samples": 1, "swap_sweeps": [100, 1000], "md_times": [10, 20]}
@@ -33,55 +27,14 @@ SURROGATE_OPTIONS = {"n_samples": 1, "swap_sweeps": [100, 1000], "md_times": [10
 TOY_OPTIONS = {"max_iterations": 1, "n_feedback_runs": 1}
 
 
-def shipped_qadapter(name: str, paths: dict[str, str | os.PathLike], out: Path, **settings) -> Path:
-    """The shipped queue adapter ``name`` with its ``/path/to/...`` placeholders replaced by ``paths`` (each
-    must occur) and ``settings`` (e.g. a short ``walltime``) set; written to ``out``."""
-    text = (WORKFLOWS / name).read_text()
-    for placeholder, path in paths.items():
-        assert placeholder in text, f"{name} has no {placeholder}"
-        text = text.replace(placeholder, str(path))
-    left = re.findall(r"/path/to/\S*", text)
-    assert not left, f"placeholders left in {name}: {left}"
-    config = yaml.safe_load(text)
-    config.update(settings)
-    out.write_text(yaml.safe_dump(config))
-    return out
-
-
-def qadapter_for(tmp_path: Path, lp_file: Path, checkpoints: Path, **settings) -> Path:
-    """``my_qadapter_slurm.yaml`` for this machine: the catch-all worker, this venv, a checkpoint folder."""
-    return shipped_qadapter("my_qadapter_slurm.yaml", {
-        "/path/to/launchpad.yaml": lp_file,
-        "/path/to/my_fworker_cpu.yaml": WORKFLOWS / "my_fworker.yaml",
-        "/path/to/mlip_glass/.venv": VENV,
-        "/path/to/shared/mlip_glass_checkpoints": checkpoints,
-    }, tmp_path / "my_qadapter.yaml", **settings)
-
-
-def fw_config(tmp_path: Path) -> Path:
-    """FireWorks settings of the tests: no pause between submissions."""
-    path = tmp_path / "FW_config.yaml"
-    path.write_text(yaml.safe_dump({"QUEUE_UPDATE_INTERVAL": 0, "QSTAT_FREQUENCY": 1}))
-    return path
-
-
-def submit(flow: str, campaign: str, options: dict, lp_file: Path, store_uri: str, env: dict) -> None:
-    """``mlip-glass submit`` (the command a user types on the login node)."""
-    cmd = [str(BIN / "mlip-glass"), "submit", flow, "--campaign", campaign, "--launchpad", str(lp_file),
-           "--store", store_uri]
-    for key, value in options.items():
-        cmd += ["-o", f"{key}={value!r}"]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-
-
-def local_documents(flow: str, campaign: str, options: dict) -> dict:
-    """The campaign's documents from jobflow's ``run_locally`` (same job uuids as ``mlip-glass submit``)."""
+def local_documents(flow: str, campaign: str, options: dict, root_dir: Path) -> dict:
+    """The campaign's documents from jobflow's ``run_locally`` in ``root_dir`` (same job uuids as
+    ``mlip-glass submit``)."""
     from jobflow import run_locally
 
     store = memory_job_store()
     built, _ = deterministic_flow(build_flow(flow, campaign, **options), salt=campaign_salt(campaign, 0))
-    run_locally(built, store=store, ensure_success=True, log=False)
+    run_locally(built, store=store, ensure_success=True, log=False, root_dir=root_dir, create_folders=True)
     return campaign_documents(store, campaign)
 
 
@@ -141,7 +94,7 @@ def test_qlaunch_runs_every_firework_through_sbatch_with_the_documents_of_run_lo
           + "\n".join(ln for ln in shown.splitlines() if re.search("JobId=|JobState=|RunTime=|WorkDir=", ln)))
 
     queued = campaign_documents(get_job_store(mongo_uri), campaign)
-    assert queued == local_documents(flow, campaign, options)  # same uuids, same outputs, nothing twice
+    assert queued == local_documents(flow, campaign, options, tmp_path / "local")  # same uuids, same outputs, nothing twice
     if flow == TOY_CAMPAIGN:
         dynamic = [fw for fw in lpad.fireworks.find({}, {"spec._tasks.job.metadata": 1})
                    if fw["spec"]["_tasks"][0]["job"]["metadata"].get("iteration") == 1]
