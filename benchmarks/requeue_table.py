@@ -48,8 +48,8 @@ def swap_options(work_s: float, interval_s: float) -> dict:
     return {"sweeps": int(rate * work_s) // every * every, "checkpoint_every": every}
 
 
-def md_options(work_s: float) -> dict:
-    """An MD cooling of ``work_s`` seconds here (checkpoints every 10 % of the run: fixed by the Maker)."""
+def md_options(work_s: float, interval_s: float) -> dict:
+    """An MD cooling of ``work_s`` seconds here, a checkpoint every ``interval_s`` seconds (rate measured now)."""
     from mlip_glass.surrogate.constants import MD_TIMESTEP
     from mlip_glass.surrogate.lammps_md import md_cooling
     from mlip_glass.surrogate.model import LJModel
@@ -60,14 +60,15 @@ def md_options(work_s: float) -> dict:
     start = time.perf_counter()
     md_cooling(liquid, model, duration=20.0, seed=1)
     steps_per_s = (20.0 / MD_TIMESTEP) / (time.perf_counter() - start)
-    return {"md_duration": round(steps_per_s * work_s * MD_TIMESTEP, 1)}
+    return {"md_duration": round(steps_per_s * work_s * MD_TIMESTEP, 1),
+            "checkpoint_every": max(1, int(steps_per_s * interval_s))}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     parser.add_argument("--work", type=float, default=100.0, help="seconds of work of each long job")
-    parser.add_argument("--interval", type=float, default=5.0, help="swap-MC: seconds between checkpoints")
+    parser.add_argument("--interval", type=float, default=5.0, help="seconds of work between checkpoints")
     args = parser.parse_args()
     reason = unavailable_reason()
     python = find_wire_python(ROOT)
@@ -81,7 +82,8 @@ def main() -> int:
         try:
             for n, name in enumerate(args.kinds):
                 kind = KINDS[name]
-                options = swap_options(args.work, args.interval) if kind is SWAP_MC else md_options(args.work)
+                make_options = swap_options if kind is SWAP_MC else md_options
+                options = make_options(args.work, args.interval)
                 workdir = Path(tmp) / f"run{n}"
                 workdir.mkdir()
                 uri = f"mongodb://127.0.0.1:{server.port}/requeue{n}?directConnection=true"
@@ -95,7 +97,8 @@ def main() -> int:
                     docs, duplicates = -1, 1
                 state = next(iter({fw["state"] for fw in lpad.fireworks.find({}, {"state": 1})}))
                 print(f"{name}: {options}; {len(seen.jobs)} queue jobs, Firework {state}, "
-                      f"{time.perf_counter() - start:.0f} s", flush=True)
+                      f"{time.perf_counter() - start:.0f} s; checkpoints (time, progress, job):", flush=True)
+                print("   ", [(round(t - seen.checkpoints[0][0], 1), p, j) for t, p, j in seen.checkpoints])
                 for i in seen.interruptions:
                     rows.append((name, i.kind, i.slurm_state, f"{i.interval} {kind.unit}",
                                  f"{i.work_lost} {kind.unit} ({i.checkpoint_age_s} s)",

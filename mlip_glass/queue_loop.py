@@ -10,7 +10,8 @@ until someone runs ``lpad detect_lostruns --rerun``. Each pass of :class:`QueueL
    exactly those launches: no waiting for a ping to expire), and cancels the reservation of RESERVED ones
    (``qlaunch -r`` jobs cancelled before they started);
 2. submits one queue job per READY Firework (FireWorks' ``launch_rocket_to_queue``, one launcher folder each)
-   until ``max_jobs`` jobs are queued.
+   until ``max_jobs`` jobs are queued; without reservation, jobs that started but have not yet taken a
+   Firework count as taken (no second job for the same READY Firework).
 
 The rerun starts a new launch of the same job (same job uuid), which resumes from its checkpoint in
 ``$MLIP_GLASS_CHECKPOINT_DIR/<campaign>/<job uuid>`` (set in the queue adapter's ``pre_rocket``): at most one
@@ -161,14 +162,33 @@ class QueueLoop:
             fw_ids += [f for f in lost if f not in fw_ids]
         return sorted(fw_ids)
 
+    def unclaimed_jobs(self) -> int | None:
+        """This loop's live SLURM jobs that have not started a Firework yet (they will take a READY one);
+        None if unknown (not SLURM, or ``squeue`` failed)."""
+        live = live_job_dirs() if self.is_slurm else None
+        if live is None:
+            return None
+        ours = [d for d in live if d == self.launch_dir or self.launch_dir in d.parents]
+        claimed = [Path(la.get("launch_dir") or "/").resolve() for la in self.launchpad.launches.find(
+            {"state": {"$in": ["RUNNING", "RESERVED"]}}, {"launch_dir": 1})]
+        return sum(1 for d in ours if not any(c == d or d in c.parents for c in claimed))
+
     def submit(self) -> list[str]:
-        """Submit queue jobs for READY Fireworks (up to ``max_jobs`` queued); returns their job ids."""
+        """Submit queue jobs for READY Fireworks (up to ``max_jobs`` queued; without reservation on SLURM, one
+        per READY Firework not already awaited by a started job); returns their job ids."""
         from fireworks.queue.queue_launcher import launch_rocket_to_queue
         from fireworks.utilities.fw_utilities import create_datestamp_dir
 
         queued = self.qadapter.get_njobs_in_queue() if self.max_jobs else 0
+        budget: int | None = None
+        if not self.reserve:
+            unclaimed = self.unclaimed_jobs()
+            if unclaimed is not None:
+                ready = self.launchpad.fireworks.count_documents({**self.fworker.query, "state": "READY"})
+                budget = ready - unclaimed
         submitted: list[str] = []
-        while (not self.max_jobs or queued < self.max_jobs) and self.launchpad.run_exists(self.fworker):
+        while ((not self.max_jobs or queued < self.max_jobs) and (budget is None or len(submitted) < budget)
+               and self.launchpad.run_exists(self.fworker)):
             if self._block is None:
                 self._block = Path(create_datestamp_dir(str(self.launch_dir), logger))
             job_id = launch_rocket_to_queue(self.launchpad, self.fworker, self.qadapter, str(self._block),

@@ -29,8 +29,8 @@ LONG_JOB_FLOW = "requeue_scenario:long_job_flow"
 def long_job_flow(campaign: str, kind: str = "swap-MC", sweeps: int = 100_000, checkpoint_every: int | None = None,
                   md_duration: float = 100.0):
     """One long surrogate job of the package (its Maker, default settings otherwise): a swap-MC cooling of
-    ``sweeps`` sweeps with a checkpoint every ``checkpoint_every`` sweeps, or an MD cooling of ``md_duration``
-    (reduced time; a checkpoint every 10 % of the run)."""
+    ``sweeps`` sweeps or an MD cooling of ``md_duration`` (reduced time), with a checkpoint every
+    ``checkpoint_every`` sweeps / MD steps (None: the Maker's default)."""
     from jobflow import Flow
 
     from mlip_glass.surrogate.jobs import MDCoolingMaker, SwapMCCoolingMaker
@@ -38,7 +38,7 @@ def long_job_flow(campaign: str, kind: str = "swap-MC", sweeps: int = 100_000, c
     if kind == SWAP_MC.name:
         job = SwapMCCoolingMaker(n_sweeps=int(sweeps), checkpoint_every=checkpoint_every, n_atoms=150).make()
     elif kind == MD_COOLING.name:
-        job = MDCoolingMaker(duration=float(md_duration), n_atoms=150).make()
+        job = MDCoolingMaker(duration=float(md_duration), n_atoms=150, checkpoint_every=checkpoint_every).make()
     else:
         raise ValueError(f"kind must be {SWAP_MC.name!r} or {MD_COOLING.name!r}, got {kind!r}")
     return Flow([job], name=f"long {kind}")
