@@ -343,6 +343,7 @@ def cmd_queue(args) -> int:
     from mlip_glass.campaign import CHECKPOINT_DIR_ENV
     from mlip_glass.store import get_launchpad
 
+    expiration = _lost_expiration(args)  # before connecting: bad options fail first
     lpad = get_launchpad(args.launchpad, args.project_dir)
     from fireworks.core.fworker import FWorker
     from fireworks.utilities.fw_serializers import load_object_from_file
@@ -353,7 +354,6 @@ def cmd_queue(args) -> int:
     if CHECKPOINT_DIR_ENV not in str(qadapter.get("pre_rocket") or ""):
         print(f"warning: the pre_rocket of {args.qadapter} does not set {CHECKPOINT_DIR_ENV}: a rerun job cannot "
               "find the checkpoints of a lost one (docs/hpc.md)", file=sys.stderr)
-    expiration = _lost_expiration(args)
     loop = QueueLoop(lpad, FWorker.from_file(args.fworker) if args.fworker else FWorker(), qadapter,
                      Path(args.launch_dir), max_jobs=args.max_jobs, sleep_s=args.sleep, reserve=args.reserve,
                      lost_after_s=expiration)
@@ -364,10 +364,12 @@ def cmd_queue(args) -> int:
 
 def _lost_expiration(args) -> float | None:
     """``--rerun-lost SECONDS`` checked against FireWorks' ping interval (shorter would rerun live runs)."""
-    from fireworks.fw_config import PING_TIME_SECS
-
     expiration = args.rerun_lost
-    if expiration is not None and expiration < PING_TIME_SECS:
+    if expiration is None:
+        return None
+    from fireworks.fw_config import PING_TIME_SECS  # only now: the embedded LaunchPad is chosen before the import
+
+    if expiration < PING_TIME_SECS:
         raise ValueError(
             f"--rerun-lost {expiration} s is shorter than FireWorks' ping interval PING_TIME_SECS = "
             f"{PING_TIME_SECS} s: live runs would be rerun. Use >= {PING_TIME_SECS}, lower PING_TIME_SECS "
