@@ -192,11 +192,12 @@ def _interruptions(cluster, seen: Watch) -> list[Interruption]:
     for n, job in enumerate(seen.jobs[:-1]):
         own = [c for c in seen.checkpoints if c[2] == job]
         later = [c for c in seen.checkpoints if c[2] == seen.jobs[n + 1]]
-        end = seen.ended_at.get(job) if seen.plan[n] != "TIMEOUT" else ends.get(job, seen.ended_at.get(job))
+        kind = seen.plan[n] if n < len(seen.plan) else states.get(job, "?")  # more jobs than planned: TIMEOUTs
+        end = seen.ended_at.get(job) if kind in ("scancel", "kill -9") else ends.get(job, seen.ended_at.get(job))
         last = own[-1] if own else None
         age = max(0.0, end - last[0]) if last and end else None
         result.append(Interruption(
-            kind=seen.plan[n] if n < len(seen.plan) else states.get(job, "?"), job_id=job,
+            kind=kind, job_id=job,
             slurm_state=states.get(job, ""), last_checkpoint=last[1] if last else None,
             checkpoint_age_s=None if age is None else round(age, 1),
             work_lost=None if age is None or rate is None else int(round(age * rate)),

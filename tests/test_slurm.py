@@ -59,7 +59,7 @@ def queue_campaign(cluster, tmp_path: Path, mongo_uri: str, flow: str, campaign:
     lpad.reset("", require_password=False)
     env = {**cluster.env, "FW_CONFIG_FILE": str(fw_config(tmp_path))}
     submit(flow, campaign, options, lp_file, mongo_uri, env)
-    qadapter = qadapter_for(tmp_path, lp_file, tmp_path / "checkpoints", walltime="00:10:00")
+    qadapter = qadapter_for(tmp_path, lp_file, tmp_path / "checkpoints")  # paths edited, nothing else
     launch_dir = tmp_path / "qlaunch"
     launch_dir.mkdir()
     cmd = [str(BIN / "qlaunch"), "-l", str(lp_file), "-w", str(WORKFLOWS / "my_fworker.yaml"), "-q", str(qadapter),
@@ -89,7 +89,7 @@ def test_qlaunch_runs_every_firework_through_sbatch_with_the_documents_of_run_lo
     assert {job_of[fw]: finished.get(job_of[fw]) for fw in job_of} == {j: "COMPLETED" for j in job_of.values()}
     some = sorted(job_of.values())[0]
     shown = slurm_cluster.run("scontrol", "show", "job", some)
-    assert "JobState=COMPLETED" in shown and "Partition=standard" in shown and "TimeLimit=00:10:00" in shown
+    assert "JobState=COMPLETED" in shown and "Partition=standard" in shown and "TimeLimit=02:00:00" in shown
     print(f"\n{campaign}: {len(job_of)} Fireworks COMPLETED through sbatch; scontrol show job {some}:\n"
           + "\n".join(ln for ln in shown.splitlines() if re.search("JobId=|JobState=|RunTime=|WorkDir=", ln)))
 
