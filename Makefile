@@ -12,9 +12,13 @@ TORCH_SPEC ?= torch==2.13.0
 # The tested versions (docs/install.md): every install is `pip install -c` these; `make upgrade` refreshes them.
 CONSTRAINTS := requirements/constraints.txt
 WIRE_CONSTRAINTS := requirements/constraints-wire.txt
+# jobflow-remote (extra `remote`) needs pymongo < 4.11, the project pins 4.16: it gets its own venv with
+# constraints.txt minus its pymongo pin plus constraints-remote.txt (tests marked `remote` run jobs in it)
+REMOTE_VENV := .venv-remote
+REMOTE_CONSTRAINTS := requirements/constraints-remote.txt
 EXTRAS := test,cpu-trainer,docs
 
-.PHONY: install wire-venv lint test test-all demo docs clean upgrade install-dft install-slurm install-system
+.PHONY: install wire-venv remote-venv lint test test-all demo docs clean upgrade install-dft install-slurm install-system
 
 install: $(VENV)/.installed
 
@@ -35,6 +39,15 @@ $(WIRE_VENV)/.installed: $(WIRE_CONSTRAINTS)
 	$(WIRE_VENV)/bin/pip install -q -c $(WIRE_CONSTRAINTS) "mongoeco[wire]"
 	touch $@
 
+remote-venv: $(REMOTE_VENV)/.installed
+
+$(REMOTE_VENV)/.installed: pyproject.toml $(CONSTRAINTS) $(REMOTE_CONSTRAINTS)
+	$(PYTHON) -m venv $(REMOTE_VENV)
+	grep -v '^pymongo==' $(CONSTRAINTS) > $(REMOTE_VENV)/constraints.txt
+	$(REMOTE_VENV)/bin/pip install -q -c $(REMOTE_VENV)/constraints.txt -c $(REMOTE_CONSTRAINTS) --upgrade pip
+	$(REMOTE_VENV)/bin/pip install -q -c $(REMOTE_VENV)/constraints.txt -c $(REMOTE_CONSTRAINTS) -e ".[remote]"
+	touch $@
+
 # Re-resolve to the newest versions in separate venvs (.venv-upgrade, .venv-upgrade-mongo), run the fast
 # suite there, and rewrite the constraints only if it passes (requirements/upgrade.sh).
 upgrade:
@@ -46,10 +59,10 @@ lint: install
 	$(BIN)/ruff check mlip_glass
 	$(BIN)/mypy
 
-test: install wire-venv lint
+test: install wire-venv remote-venv lint
 	$(BIN)/pytest -q
 
-test-all: install wire-venv
+test-all: install wire-venv remote-venv
 	$(BIN)/pytest -q -m "slow or not slow"
 
 # Optional engines from Debian's packages (root, or sudo): CP2K for real DFT labels (the `dft` preset and
@@ -77,4 +90,4 @@ docs: install
 	$(BIN)/mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) $(WIRE_VENV) mlip_glass_data site
+	rm -rf $(VENV) $(WIRE_VENV) $(REMOTE_VENV) mlip_glass_data site

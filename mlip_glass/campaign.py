@@ -2,8 +2,7 @@
 
 jobflow gives every job a random uuid when a flow is built, so a second ``run_locally`` of the same command
 recomputes everything and writes a second set of documents. Here every job's uuid is derived instead from
-the campaign and the job's identity — its name, function (with the Maker's settings), static inputs and the
-identities of the jobs it takes outputs from (plus an ordinal among identical twins) — so that:
+the campaign and the job's identity (:mod:`mlip_glass.job_ids`), so that:
 
 - a job whose document (and dynamic sub-jobs) finished is found in the store by campaign + uuid and skipped;
 - a re-run job overwrites its own document (the JobStore updates on ``uuid`` + ``index``): no duplicates;
@@ -16,21 +15,18 @@ Jobs created at run time (``Response.replace/addition/detour``) get uuids derive
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import time
 import traceback
-import uuid as uuid_lib
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from hashlib import sha256
 from pathlib import Path
 
 from mlip_glass import queries
 from mlip_glass.errors import CampaignError
+from mlip_glass.job_ids import deterministic_flow, ordered_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +34,6 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_DIR_ENV = "MLIP_GLASS_CHECKPOINT_DIR"
 #: metadata key marking a job whose document and dynamic sub-jobs all finished
 DONE_KEY = "resume_complete"
-#: namespace of the deterministic job uuids (uuid5)
-JOB_NAMESPACE = uuid_lib.UUID("5d9f3a52-6c1e-4b7a-9a51-2f0c7b0e4d11")
-_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-#: parts of a job's dict that are not its identity (random ids, provenance stamps, run-time config)
-_VOLATILE = ("uuid", "index", "hosts", "metadata", "metadata_updates", "config", "config_updates",
-             "name_updates", "@version")
 
 
 def job_checkpoint_dir(default: str | os.PathLike | None = None) -> Path:
@@ -72,88 +62,10 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "_"
 
 
-def _strip_versions(obj):
-    if isinstance(obj, dict):
-        return {k: _strip_versions(v) for k, v in obj.items() if k != "@version"}
-    if isinstance(obj, list):
-        return [_strip_versions(v) for v in obj]
-    return obj
-
-
-def _flows_of(flow) -> Iterable:
-    from jobflow import Flow
-
-    yield flow
-    for item in flow.jobs:
-        if isinstance(item, Flow):
-            yield from _flows_of(item)
-
-
-def _declared_jobs(flow) -> list:
-    from jobflow import Flow
-
-    jobs = []
-    for item in flow.jobs:
-        jobs.extend(_declared_jobs(item) if isinstance(item, Flow) else [item])
-    return jobs
-
-
-def ordered_jobs(flow) -> list[tuple]:
-    """``(job, parents)`` in dependency order, ties broken by the order jobs were added to the flow
-    (jobflow's own order of independent jobs is random)."""
-    items = {job.uuid: (job, parents) for job, parents in flow.iterflow()}
-    declared = [j.uuid for j in _declared_jobs(flow) if j.uuid in items]
-    declared += [u for u in items if u not in set(declared)]
-    emitted: set[str] = set()
-    order: list[tuple] = []
-    while len(order) < len(declared):
-        for uid in declared:
-            if uid in emitted:
-                continue
-            job, parents = items[uid]
-            if all(p in emitted or p not in items for p in parents):
-                order.append((job, parents))
-                emitted.add(uid)
-                break
-        else:  # a cycle cannot happen in a valid flow; keep jobflow's order for the rest
-            order += [items[u] for u in declared if u not in emitted]
-            break
-    return order
-
-
-def deterministic_flow(flow, salt: str, keep: Iterable[str] = ()):
-    """A copy of ``flow`` whose job and flow uuids derive from ``salt`` and each job's identity.
-
-    ``keep``: uuids left unchanged (e.g. the parent's uuid that a replacing flow inherits).
-    Returns ``(flow, identities)`` with ``identities[uuid]`` the hex identity hash of each job.
-    """
-    from jobflow import Flow
-    from monty.json import MontyDecoder, MontyEncoder
-
-    flow = flow if isinstance(flow, Flow) else Flow(flow)
-    keep = set(keep)
-    mapping: dict[str, str] = {}
-    identities: dict[str, str] = {}
-    twins: Counter = Counter()
-
-    def sub(text: str) -> str:
-        return _UUID_RE.sub(lambda m: mapping.get(m.group(0), m.group(0)), text)
-
-    for job, _ in ordered_jobs(flow):
-        if job.uuid in keep or job.uuid in mapping:
-            continue
-        data = {k: v for k, v in job.as_dict().items() if k not in _VOLATILE}
-        text = sub(json.dumps(_strip_versions(json.loads(json.dumps(data, cls=MontyEncoder))), sort_keys=True))
-        digest = sha256(f"{salt}\n{text}".encode()).hexdigest()
-        twins[digest] += 1
-        identity = f"{digest}#{twins[digest]}"
-        mapping[job.uuid] = str(uuid_lib.uuid5(JOB_NAMESPACE, identity))
-        identities[mapping[job.uuid]] = identity
-    for k, sub_flow in enumerate(_flows_of(flow)):
-        if sub_flow.uuid not in keep:
-            mapping[sub_flow.uuid] = str(uuid_lib.uuid5(JOB_NAMESPACE, f"{salt}/flow/{k}"))
-    new = MontyDecoder().decode(sub(json.dumps(flow.as_dict(), cls=MontyEncoder)))
-    return new, identities
+def campaign_salt(campaign: str, iteration: int) -> str:
+    """The salt of a campaign's top-level job uuids: ``mlip-glass submit`` uses the one ``mlip-glass run`` uses
+    (:class:`CampaignRunner` with ``salt=f"iteration {iteration}"``)."""
+    return f"{campaign}\niteration {iteration}"
 
 
 @dataclass
@@ -213,7 +125,7 @@ class CampaignRunner:
         """Run ``flow`` (built fresh: random uuids) as a resumable campaign; returns what happened."""
         self.store.connect()
         self.root_dir.mkdir(parents=True, exist_ok=True)
-        flow, _ = deterministic_flow(flow, salt=f"{self.campaign}\n{self.salt}")
+        flow, _ = deterministic_flow(flow, salt=f"{self.campaign}\n{self.salt}")  # see campaign_salt
         self._done = self.finished_uuids()
         self._result = CampaignRun()
         self._errored: set[str] = set()

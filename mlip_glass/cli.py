@@ -298,9 +298,13 @@ def cmd_submit(args) -> int:
     lpad = get_launchpad(args.launchpad, args.project_dir)  # before fireworks is imported (embedded)
     from jobflow.managers.fireworks import flow_to_workflow
 
+    from mlip_glass.campaign import campaign_salt
+    from mlip_glass.job_ids import deterministic_flow
     from mlip_glass.store import EMBEDDED, STORE_URI_ENV, fireworks_job_store
 
     flow = _build_flow(args.flow, args.campaign, args.iteration, _flow_options(args))
+    # the job uuids `mlip-glass run` gives the same campaign: documents comparable across managers
+    flow, _ = deterministic_flow(flow, salt=campaign_salt(args.campaign, args.iteration))
     store, env_vars = _job_store(args), []
     if (args.store or os.environ.get(STORE_URI_ENV) or EMBEDDED) != EMBEDDED:  # servers may hold passwords
         store, env_vars = fireworks_job_store(args.store, args.project_dir)  # none written into Fireworks
@@ -335,21 +339,52 @@ def cmd_launch(args) -> int:
     return 0
 
 
+def cmd_queue(args) -> int:
+    from mlip_glass.campaign import CHECKPOINT_DIR_ENV
+    from mlip_glass.store import get_launchpad
+
+    expiration = _lost_expiration(args)  # before connecting: bad options fail first
+    lpad = get_launchpad(args.launchpad, args.project_dir)
+    from fireworks.core.fworker import FWorker
+    from fireworks.utilities.fw_serializers import load_object_from_file
+
+    from mlip_glass.queue_loop import QueueLoop
+
+    qadapter = load_object_from_file(args.qadapter)
+    if CHECKPOINT_DIR_ENV not in str(qadapter.get("pre_rocket") or ""):
+        print(f"warning: the pre_rocket of {args.qadapter} does not set {CHECKPOINT_DIR_ENV}: a rerun job cannot "
+              "find the checkpoints of a lost one (docs/hpc.md)", file=sys.stderr)
+    loop = QueueLoop(lpad, FWorker.from_file(args.fworker) if args.fworker else FWorker(), qadapter,
+                     Path(args.launch_dir), max_jobs=args.max_jobs, sleep_s=args.sleep, reserve=args.reserve,
+                     lost_after_s=expiration)
+    passes = loop.run(args.passes, progress=lambda line: print(line, flush=True))
+    print(f"queue loop left after {passes} pass(es); fireworks READY/RESERVED/RUNNING: {loop.active()}")
+    return 0
+
+
+def _lost_expiration(args) -> float | None:
+    """``--rerun-lost SECONDS`` checked against FireWorks' ping interval (shorter would rerun live runs)."""
+    expiration = args.rerun_lost
+    if expiration is None:
+        return None
+    from fireworks.fw_config import PING_TIME_SECS  # only now: the embedded LaunchPad is chosen before the import
+
+    if expiration < PING_TIME_SECS:
+        raise ValueError(
+            f"--rerun-lost {expiration} s is shorter than FireWorks' ping interval PING_TIME_SECS = "
+            f"{PING_TIME_SECS} s: live runs would be rerun. Use >= {PING_TIME_SECS}, lower PING_TIME_SECS "
+            "in FW_config.yaml, or --no-live-workers when no worker is alive"
+        )
+    return expiration
+
+
 def _rerun_lost(lpad, args) -> None:
     """``--rerun-lost S`` / ``--no-live-workers``: FireWorks' ``detect_lostruns(rerun=True)`` first."""
-    from fireworks.fw_config import PING_TIME_SECS
-
     if args.no_live_workers:
-        expiration = 0
-    elif args.rerun_lost is not None:
-        expiration = args.rerun_lost
-        if expiration < PING_TIME_SECS:
-            raise ValueError(
-                f"--rerun-lost {expiration} s is shorter than FireWorks' ping interval PING_TIME_SECS = "
-                f"{PING_TIME_SECS} s: live runs would be rerun. Use >= {PING_TIME_SECS}, lower PING_TIME_SECS "
-                "in FW_config.yaml, or --no-live-workers when no worker is alive"
-            )
+        expiration: float | None = 0
     else:
+        expiration = _lost_expiration(args)
+    if expiration is None:
         return
     _, lost, _ = lpad.detect_lostruns(expiration_secs=expiration, rerun=True)
     print(f"lost runs put back to READY: {len(lost)}" + (f" (fw_ids {sorted(lost)})" if lost else ""))
@@ -572,6 +607,27 @@ def build_parser(flow_names: bool = True) -> argparse.ArgumentParser:  # noqa: P
     lost.add_argument("--no-live-workers", action="store_true",
                       help="no worker is alive (e.g. after kill -9): every RUNNING firework is lost, rerun it")
     launch.set_defaults(func=cmd_launch)
+
+    queue = sub.add_parser(
+        "queue", parents=[common],
+        help="submit READY fireworks to SLURM and re-queue those whose job died (TIMEOUT, scancel, dead node), "
+             "pass after pass (qlaunch rapidfire that needs no human)",
+    )
+    _add_launchpad_option(queue)
+    queue.add_argument("--project-dir", default=None, help="project directory of the embedded LaunchPad")
+    queue.add_argument("--fworker", default=None, help="my_fworker.yaml (category/query of the fireworks)")
+    queue.add_argument("--qadapter", required=True, help="queue adapter, e.g. my_qadapter_slurm.yaml")
+    queue.add_argument("--launch-dir", default=".", help="folder of the launcher folders (one loop per folder)")
+    queue.add_argument("--max-jobs", type=int, default=0, help="queue jobs kept at most (0 = no limit)")
+    queue.add_argument("--sleep", type=float, default=60.0, help="seconds between passes")
+    queue.add_argument("--passes", type=int, default=None, help="stop after this many passes (default: when no "
+                       "firework is READY, RESERVED or RUNNING)")
+    queue.add_argument("--reserve", action="store_true", help="reservation mode (qlaunch -r: per-firework "
+                       "_queueadapter settings apply)")
+    queue.add_argument("--rerun-lost", type=float, default=None, metavar="SECONDS",
+                       help="also rerun fireworks without a ping for SECONDS (queues other than SLURM; "
+                            ">= FireWorks' PING_TIME_SECS)")
+    queue.set_defaults(func=cmd_queue)
 
     status = sub.add_parser(
         "status", parents=[common], help="completed jobs per campaign and stage; FireWorks states"

@@ -125,13 +125,17 @@ def stamp(flow_or_job, campaign: str, iteration: int = 0, stage: str | None = No
 
 def inherit_provenance(new_jobs, parent_metadata: dict | None = None):
     """Give jobs created inside a running job that job's campaign and iteration (call before returning
-    them in a ``Response``); keeps the new jobs' own ``stage``. Without a current job, does nothing."""
+    them in a ``Response``); keeps the new jobs' own ``stage``. A new Flow also gets uuids derived from the
+    running job's (:func:`mlip_glass.job_ids.deterministic_replacement`: the same under every manager).
+    Without a current job, does nothing."""
+    from mlip_glass.job_ids import deterministic_replacement
+
     if parent_metadata is None:
         from jobflow import CURRENT_JOB
 
         parent_metadata = CURRENT_JOB.job.metadata if CURRENT_JOB.job is not None else {}
     campaign = parent_metadata.get("campaign")
     if not campaign:
-        return new_jobs
+        return deterministic_replacement(new_jobs)
     extra = {k: v for k, v in parent_metadata.items() if k not in ("campaign", "iteration", "stage")}
-    return stamp(new_jobs, campaign, int(parent_metadata.get("iteration", 0)), **extra)
+    return deterministic_replacement(stamp(new_jobs, campaign, int(parent_metadata.get("iteration", 0)), **extra))

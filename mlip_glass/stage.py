@@ -17,9 +17,7 @@ from jobflow import CURRENT_JOB, job
 from monty.json import jsanitize
 
 from mlip_glass.provenance import STAGES
-
-#: name of the JobStore additional store that receives big arrays and files
-DATA_STORE = "data"
+from mlip_glass.store import DATA_STORE, query_store_override
 
 
 def stage_job(stage: str, data: list | bool | None = None, **job_kwargs: Any) -> Callable:
@@ -90,11 +88,15 @@ class RunningJob:
 
 
 def current_job() -> RunningJob:
-    """The running job (uuid and metadata empty outside jobflow)."""
-    running = CURRENT_JOB.job
+    """The running job (uuid and metadata empty outside jobflow). Its store is the one the manager exposes, or
+    the campaign store named by ``$MLIP_GLASS_QUERY_STORE`` (:func:`mlip_glass.store.query_store_override`: for
+    jobflow-remote, whose jobs see a store of their own outputs only)."""
+    running, store = CURRENT_JOB.job, CURRENT_JOB.store
+    if store is not None:
+        store = query_store_override() or store
     if running is None:
-        return RunningJob(store=CURRENT_JOB.store)
-    return RunningJob(uuid=running.uuid, metadata=running.metadata, store=CURRENT_JOB.store)
+        return RunningJob(store=store)
+    return RunningJob(uuid=running.uuid, metadata=running.metadata, store=store)
 
 
 def plain_output(doc: Any) -> Any:

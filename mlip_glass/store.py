@@ -22,11 +22,15 @@ from maggma.stores import MemoryStore
 
 from mlip_glass.credentials import EnvGridFSStore, EnvMongoStore, credential_free, expand_env, expand_env_tree, redact
 from mlip_glass.embedded_store import ProjectMontyStore, acquire_writer_lock
-from mlip_glass.stage import DATA_STORE
 from mlip_glass.store_errors import StoreConfigError
 
 PROJECT_DIR_ENV = "MLIP_GLASS_PROJECT_DIR"
 STORE_URI_ENV = "MLIP_GLASS_STORE_URI"
+#: the store that running jobs query instead of the one their manager exposes (a ``mongodb://`` URI or
+#: ``jobflow``); set it in the environment of jobflow-remote workers that run store-reading jobs
+QUERY_STORE_ENV = "MLIP_GLASS_QUERY_STORE"
+#: name of the JobStore additional store that receives big arrays and files
+DATA_STORE = "data"
 DEFAULT_PROJECT_DIR = "mlip_glass_data"
 DEFAULT_DATABASE = "mlip_glass"
 #: server selection timeout for MongoDB connections (ms)
@@ -367,3 +371,25 @@ def ensure_indexes(store: JobStore, fields=None) -> list[str]:
         except Exception:  # noqa: BLE001 - e.g. a backend without index support
             continue
     return done
+
+
+_query_stores: dict[str, JobStore] = {}
+
+
+def query_store_override() -> JobStore | None:
+    """The JobStore named by ``$MLIP_GLASS_QUERY_STORE`` (one per process, connected), or None when unset.
+
+    jobflow-remote runs every job against a file store of that job's own outputs, so jobs that look up earlier
+    results of the campaign (the active-learning loop, dataset assembly) find nothing there; on a worker whose
+    environment sets this variable they query the campaign's store instead (reads only: outputs still go
+    through the manager)."""
+    spec = os.environ.get(QUERY_STORE_ENV)
+    if not spec:
+        return None
+    if spec not in _query_stores:
+        if spec in (EMBEDDED, MEMORY):
+            raise StoreConfigError(f"${QUERY_STORE_ENV}={spec!r}: use a mongodb:// URI or 'jobflow'")
+        store = get_job_store(spec)
+        store.connect()
+        _query_stores[spec] = store
+    return _query_stores[spec]

@@ -34,3 +34,21 @@ def mongo_uri(wire_server, request):
     """A URI with a fresh database name per test (keeps collections small: the server is O(n))."""
     name = "t_" + request.node.name.replace("[", "_").replace("]", "").replace("-", "_")[:40]
     return f"mongodb://127.0.0.1:{wire_server.port}/{name}?directConnection=true"
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory):
+    """A real single-node SLURM (``tests/slurm_cluster.py``) for the whole session, stopped by PID at the end.
+
+    Not root or no ``slurm-wlm``/``munge``: skip with the reason, except under CI (``$CI`` set), where it fails.
+    """
+    from slurm_cluster import start_cluster, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the SLURM tests: {reason}")
+        pytest.skip(reason)
+    cluster = start_cluster(tmp_path_factory.mktemp("slurm"))
+    yield cluster
+    cluster.stop()

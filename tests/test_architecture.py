@@ -26,6 +26,7 @@ LEVELS = {
     "report": 7,
     "cli": 7,
     "flow_options": 7,
+    "remote": 7,
 }
 #: test doubles: production modules never import them
 TEST_DOUBLES = "mlip_glass.testing"

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlip_glass.campaign import CampaignRunner, deterministic_flow
+from mlip_glass.campaign import CampaignRunner
+from mlip_glass.job_ids import deterministic_flow
 from mlip_glass.cli import main
 from mlip_glass.flows import build_flow
 from mlip_glass.store import get_job_store, memory_job_store

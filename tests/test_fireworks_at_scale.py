@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fireworks_queue import UNFINISHED, launchpad_file, states
 
 from mlip_glass import queries
 from mlip_glass.store import INDEXED_FIELDS, ensure_indexes, get_job_store, get_launchpad
@@ -25,19 +26,12 @@ pytestmark = pytest.mark.wire
 BIN = Path(sys.executable).parent
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows" / "fireworks"
 CAMPAIGN = "fw"
-UNFINISHED = ["READY", "WAITING", "RESERVED", "RUNNING"]
-
-
-def _launchpad_file(uri: str, path: Path) -> Path:
-    db = uri.split("/")[3].split("?")[0] + "_fw"
-    path.write_text(yaml.safe_dump({"host": uri.replace(uri.split("/")[3], db), "uri_mode": True, "name": db}))
-    return path
 
 
 def _submit(mongo_uri: str, tmp_path: Path, **campaign):
     from jobflow.managers.fireworks import flow_to_workflow
 
-    lp_file = _launchpad_file(mongo_uri, tmp_path / "launchpad.yaml")
+    lp_file = launchpad_file(mongo_uri, tmp_path / "launchpad.yaml")
     lpad = get_launchpad(str(lp_file))
     lpad.reset("", require_password=False)
     store = get_job_store(mongo_uri)
@@ -66,10 +60,6 @@ def _rlaunch(lp_file: Path, workdir: Path, *args: str, **popen) -> subprocess.Po
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
 
 
-def _states(lpad) -> Counter:
-    return Counter(fw["state"] for fw in lpad.fireworks.find({}, {"state": 1}))
-
-
 def test_two_concurrent_workers_run_every_firework_once(mongo_uri, tmp_path):
     # feedback runs of 1.5 s: the two of an iteration are READY together and one worker cannot take both before
     # the other starts (with instant jobs one fast worker could drain the whole workflow alone)
@@ -83,7 +73,7 @@ def test_two_concurrent_workers_run_every_firework_once(mongo_uri, tmp_path):
             assert w.returncode == 0, out[-3000:]
         rounds += 1
     n_fw = lpad.fireworks.count_documents({})
-    assert _states(lpad) == {"COMPLETED": n_fw}
+    assert states(lpad) == {"COMPLETED": n_fw}
     launches = list(lpad.launches.find({}, {"fw_id": 1, "launch_dir": 1}))
     assert len(launches) == n_fw and len({la["fw_id"] for la in launches}) == n_fw  # each ran exactly once
     by_worker = Counter(Path(la["launch_dir"]).parent.name for la in launches)
@@ -138,7 +128,7 @@ def test_killed_worker_is_detected_and_its_job_rerun_without_loss(mongo_uri, tmp
     out, _ = rescue.communicate(timeout=600)
     assert rescue.returncode == 0, out[-3000:]
     n_fw = lpad.fireworks.count_documents({})
-    assert _states(lpad) == {"COMPLETED": n_fw}
+    assert states(lpad) == {"COMPLETED": n_fw}
     counts = _counts(get_job_store(mongo_uri))  # asserts no (uuid, index) twice
     assert counts == _local_counts(tmp_path, **campaign)
     assert counts[("active_learning", 1, queries.FEEDBACK_JOB_NAME)] == 1
@@ -191,7 +181,7 @@ def test_qlaunch_rapidfire_with_the_slurm_adapter(mongo_uri, tmp_path):
         if not lpad.fireworks.count_documents({"state": {"$in": UNFINISHED}}):
             break
     n_fw = lpad.fireworks.count_documents({})
-    assert _states(lpad) == {"COMPLETED": n_fw}
+    assert states(lpad) == {"COMPLETED": n_fw}
     scripts = (state / "submitted").read_text().split()
     assert len(scripts) >= n_fw  # every firework went through sbatch
     text = Path(scripts[0]).read_text()
@@ -208,7 +198,7 @@ def test_worker_categories_route_fits_and_other_jobs_to_their_workers(mongo_uri,
     flow = toy_campaign_flow(CAMPAIGN, max_iterations=1, n_feedback_runs=1)
     set_resources(flow, category="cpu", cores=1, walltime="01:00:00")
     set_resources(flow, name_filter="nep fit", category="nep", cores=4, walltime="12:00:00", gres="gpu:1")
-    lp_file = _launchpad_file(mongo_uri, tmp_path / "launchpad.yaml")
+    lp_file = launchpad_file(mongo_uri, tmp_path / "launchpad.yaml")
     lpad = get_launchpad(str(lp_file))
     lpad.reset("", require_password=False)
     lpad.add_wf(flow_to_workflow(flow, store=get_job_store(mongo_uri)))

@@ -60,6 +60,19 @@ def test_md_cooling_is_reproducible_and_resumes_from_checkpoint(model, hot, tmp_
     assert rest.trace_temperature[-3:].mean() == pytest.approx(2.0, abs=0.6)
 
 
+def test_md_checkpoints_fall_on_trace_steps_whatever_the_interval_asked(model, hot, tmp_path, monkeypatch):
+    # 1000 steps, a trace point every 100: an interval of 250 steps becomes 200 (it used to be written only at
+    # the multiples of 250 that are trace steps, every 500: a job killed before then kept nothing)
+    from mlip_glass.surrogate import lammps_md
+
+    written = []
+    monkeypatch.setattr(lammps_md, "_write_checkpoint",
+                        lambda lmp, ck, meta, settings, done, *rest: written.append(done))
+    md_cooling(hot, model, 3.0, 2.0, 2.0, seed=5, n_trace=10, checkpoint_path=tmp_path / "md.ckpt",
+               checkpoint_every=250)
+    assert written == [200, 400, 600, 800, 1000]
+
+
 @pytest.mark.parametrize("kwargs, field", [({"duration": 0.0}, "duration"), ({"t_start": -1.0}, "t_start"),
                                            ({"timestep": 0.0}, "timestep"), ({"seed": -1}, "seed")])
 def test_md_bad_input_is_named(model, hot, kwargs, field):

@@ -42,6 +42,7 @@ from mlip_glass.active_learning.protocols import FeedbackMDProtocol
 from mlip_glass.active_learning.resources import ASSEMBLE, LABEL
 from mlip_glass.datasets.jobs import AssembleDatasetMaker, labelled_frames
 from mlip_glass.errors import MakerInputError
+from mlip_glass.job_ids import deterministic_replacement
 from mlip_glass.provenance import stamp, structure_hash
 from mlip_glass.reference.jobs import LabelMaker as ReferenceLabelMaker
 from mlip_glass.stage import current_job, plain_output, stage_job
@@ -383,7 +384,7 @@ class ActiveLearningMaker(Maker):
         _prepare_dynamic_jobs()
         plan = {"campaign": campaign, "stopped": False, "iteration": k, "model_uuid": model["uuid"],
                 "dataset_uuid": dataset["uuid"], "n_jobs": len(flow.jobs)}
-        return Response(output=plan, replace=flow)
+        return Response(output=plan, replace=deterministic_replacement(flow))
 
     def stop_reason(self, store, campaign: str, k: int) -> str | None:
         """Why the loop stops after finished iteration ``k`` (None: continue)."""

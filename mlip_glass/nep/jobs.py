@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from jobflow import Maker, Response
 
+from mlip_glass.campaign import job_checkpoint_dir
 from mlip_glass.nep.fit import dataset_field, dataset_hash, fit_nep
 from mlip_glass.nep.schemas import DATA_FIELDS, NEPModelDocument
 from mlip_glass.nep.settings import CPUTrainerSettings, NEPInputError, NEPSettings
@@ -47,9 +48,10 @@ class NEPFitMaker(Maker):
         continues an annealed model: restarting its cosine schedule at the cold-start rate (1e-2) first undoes
         part of the earlier fit, so the demo continues at the rate the previous schedule had reached.
     run_dir
-        Parent directory of the run directories (default: the job's working directory). The run directory
-        is ``<run_dir>/nep_fit_<hash of dataset + settings>``, so re-running the same job after a kill
-        resumes from its checkpoint there.
+        Parent directory of the run directories (default: the job's checkpoint folder
+        ``$MLIP_GLASS_CHECKPOINT_DIR/<campaign>/<job uuid>``, else its working directory). The run directory
+        is ``<run_dir>/nep_fit_<hash of dataset + settings>``, so re-running the same job after a kill (a
+        FireWorks rerun in a new launcher folder too) resumes from its checkpoint there.
     """
 
     name: str = "nep fit"
@@ -96,7 +98,7 @@ class NEPFitMaker(Maker):
             sort_keys=True, default=str,
         )
         digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-        return Path(self.run_dir or Path.cwd()) / f"nep_fit_{digest}"
+        return (Path(self.run_dir) if self.run_dir else job_checkpoint_dir()) / f"nep_fit_{digest}"
 
     @nep_job
     def make(self, dataset: Any, warm_start: Any = None):

@@ -189,6 +189,9 @@ class MDCoolingMaker(_CoolingBase):
         Nose-Hoover damping time (reduced).
     n_trace
         Trace points (to the data store).
+    checkpoint_every
+        MD steps between checkpoints (None = 10 % of the run; rounded to whole trace intervals). Keep it well
+        below a queue job's wall time: a job that never reaches a checkpoint makes no progress across reruns.
     """
 
     name: str = "MD cooling"
@@ -198,6 +201,8 @@ class MDCoolingMaker(_CoolingBase):
     n_trace: int = 200
     #: short minimisation before MD (for inputs with overlaps; generated liquids are equilibrated already)
     preminimize: bool = False
+    #: MD steps between checkpoints (None = 10 % of the run)
+    checkpoint_every: int | None = None
 
     @surrogate_job
     def make(self, structure: Structure | None = None, sample: int = 0, seed: int | None = None):
@@ -207,7 +212,7 @@ class MDCoolingMaker(_CoolingBase):
         ckpt = self._ckpt("md", initial, seed)
         res = md_cooling(initial, model, self.t_start, self.t_end, self.duration, seed, timestep=self.timestep,
                          tdamp=self.tdamp, n_trace=self.n_trace, preminimize=self.preminimize,
-                         checkpoint_path=ckpt)
+                         checkpoint_path=ckpt, checkpoint_every=self.checkpoint_every)
         doc = SurrogateStateDocument.from_result(res, "md", model, sample=sample, initial=initial)
         doc = self._finish(doc, model)
         ckpt.unlink(missing_ok=True)

@@ -229,7 +229,7 @@ def md_cooling(  # noqa: PLR0913, PLR0915 - the cooling schedule's parameters an
     checkpoint_path
         LAMMPS restart file (a ``.json`` sidecar holds progress and traces); resumes if present.
     checkpoint_every
-        Steps between checkpoints (default 10 % of the run).
+        Steps between checkpoints (default 10 % of the run), rounded down to whole trace intervals.
     stop_after
         Stop (after checkpointing) once this many steps were run in this call.
     """
@@ -244,6 +244,7 @@ def md_cooling(  # noqa: PLR0913, PLR0915 - the cooling schedule's parameters an
     n_trace = max(1, min(int(n_trace), n_steps))
     every = max(1, n_steps // n_trace)
     checkpoint_every = int(checkpoint_every or max(every, n_steps // 10))
+    checkpoint_every = max(every, checkpoint_every // every * every)  # checkpoints fall on trace steps
     state = to_reduced(structure, model)
     ckpt = Path(checkpoint_path) if checkpoint_path else None
     meta_path = ckpt.with_name(ckpt.name + ".json") if ckpt else None

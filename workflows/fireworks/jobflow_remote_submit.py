@@ -1,33 +1,20 @@
-"""Submit a flow with jobflow-remote (compute nodes without MongoDB access).  NOT tested here:
-jobflow-remote is not installed in the project environment.
+"""Submit a campaign to jobflow-remote (compute nodes without MongoDB access; tested: tests/test_remote.py).
 
-The runner daemon on the front end resolves job inputs from MongoDB, ships them to the cluster over
-SSH, submits with SLURM and inserts the outputs; compute nodes never connect to the database. Route
-jobs to workers by name (``dynamic=True`` reaches jobs created at run time):
+The runner on the front end resolves job inputs from MongoDB, submits the jobs (SLURM) and inserts their
+outputs. Jobs that query the campaign's store while they run (the active-learning loop) run on the ``frontend``
+worker, whose environment sets ``MLIP_GLASS_QUERY_STORE``; everything else on ``cluster_cpu``
+(:func:`mlip_glass.remote.route_jobs`). Job uuids are those ``mlip-glass run``/``submit`` give the campaign.
 
-    pip install jobflow-remote      # configure ~/.jfremote/mlip_glass.yaml from jobflow_remote_project.yaml
+    pip install "mlip_glass[remote]"   # configure ~/.jfremote/mlip_glass.yaml from jobflow_remote_project.yaml
     python workflows/fireworks/jobflow_remote_submit.py demo my-campaign
-
-Limitation: jobs that query the JobStore *while they run* (the active-learning loop's ``al step``,
-``al select``, ``al assemble dataset`` and ``mlip feedback run``) need a manager that hands them the
-real store (``run_locally`` or FireWorks); jobflow-remote runs each job against a store local to its
-run directory. Run the loop with FireWorks on a network where workers reach MongoDB, or run it with
-``run_locally`` on the front end and submit only the heavy static stages through jobflow-remote.
+    jf runner start; jf job list
 """
 
 import sys
 
-from jobflow_remote import set_run_config, submit_flow
-
-from mlip_glass.flows import build_flow
-
-
-def main(name: str, campaign: str) -> None:
-    flow = build_flow(name, campaign)
-    set_run_config(flow, worker="cluster_cpu", dynamic=True)  # default for every job
-    set_run_config(flow, name_filter="nep fit", worker="cluster_gpu", dynamic=True)
-    print(submit_flow(flow, worker="cluster_cpu", project="mlip_glass"))
-
+from mlip_glass.remote import submit_campaign
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "demo", sys.argv[2] if len(sys.argv) > 2 else "default")
+    flow, campaign = (sys.argv[1:3] + ["demo", "default"][len(sys.argv[1:3]):])[:2]
+    print(submit_campaign(flow, campaign, compute_worker="cluster_cpu", frontend_worker="frontend",
+                          project="mlip_glass"))
