@@ -53,7 +53,10 @@ def pair_tables(model: LJModel):
     )
 
 
-def validate_run(t_start, t_end, n_sweeps, delta_r_max, swap_fraction, seed):
+def validate_run(model: LJModel, t_start, t_end, n_sweeps, delta_r_max, swap_fraction, swap_species, seed):
+    """SurrogateInputError naming the first swap-MC argument out of its range."""
+    if swap_species is not None and swap_species not in model.species:
+        raise SurrogateInputError(f"swap_species must be one of {model.species} or None, got {swap_species!r}")
     if not (np.isfinite(t_start) and t_start > 0):
         raise SurrogateInputError(f"t_start must be a finite reduced temperature > 0, got {t_start}")
     if not (np.isfinite(t_end) and t_end > 0):
@@ -66,6 +69,21 @@ def validate_run(t_start, t_end, n_sweeps, delta_r_max, swap_fraction, seed):
         raise SurrogateInputError(f"swap_fraction must be in [0, 1], got {swap_fraction}")
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise SurrogateInputError(f"seed must be an integer >= 0, got {seed!r}")
+
+
+def trace_schedule(n_trace: int, n_sweeps: int) -> tuple[int, int]:
+    """(trace points, sweeps between them): at most ``n_trace`` points evenly spaced over ``n_sweeps``."""
+    trace_every = max(1, n_sweeps // max(1, min(int(n_trace), n_sweeps)))
+    return n_sweeps // trace_every, trace_every
+
+
+def swap_partners(types: np.ndarray, model: LJModel, swap_species: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(sites of the swap species, sites of every other species); both empty without swaps."""
+    if swap_species is None:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy()
+    st = model.species.index(swap_species)
+    return np.flatnonzero(types == st).astype(np.int64), np.flatnonzero(types != st).astype(np.int64)
 
 
 def acceptance_summary(arr_trans, swap_att, swap_acc, species) -> dict:

@@ -23,9 +23,11 @@ from mlip_glass.surrogate.mc_common import (
     SwapMCResult,
     acceptance_summary,
     pair_tables,
+    swap_partners,
+    trace_schedule,
     validate_run,
 )
-from mlip_glass.surrogate.model import LJModel, SurrogateInputError
+from mlip_glass.surrogate.model import LJModel
 from mlip_glass.surrogate.state import from_reduced, to_reduced
 
 
@@ -164,9 +166,7 @@ def small_box_swap_mc(
     run in seconds). The chain differs from the main kernel's (another random stream), not its statistics.
     """
     model = model or LJModel.paper()
-    validate_run(t_start, t_end, n_sweeps, delta_r_max, swap_fraction, seed)
-    if swap_species is not None and swap_species not in model.species:
-        raise SurrogateInputError(f"swap_species must be one of {model.species} or None, got {swap_species!r}")
+    validate_run(model, t_start, t_end, n_sweeps, delta_r_max, swap_fraction, swap_species, seed)
     n_sweeps = int(n_sweeps)
     state = to_reduced(structure, model)
     sig2, eps4, rc2, shift, rcmax = pair_tables(model)
@@ -174,15 +174,8 @@ def small_box_swap_mc(
     shifts = image_shifts(box, rcmax)
     pos = np.ascontiguousarray(state.positions, dtype=float).copy()
     types = state.types.astype(np.int64).copy()
-    if swap_species is not None:
-        st = model.species.index(swap_species)
-        swap_list = np.flatnonzero(types == st).astype(np.int64)
-        partner_list = np.flatnonzero(types != st).astype(np.int64)
-    else:
-        swap_list = partner_list = np.zeros(0, dtype=np.int64)
-    n_trace = max(1, min(int(n_trace), n_sweeps))
-    trace_every = max(1, n_sweeps // n_trace)
-    n_trace = n_sweeps // trace_every
+    swap_list, partner_list = swap_partners(types, model, swap_species)
+    n_trace, trace_every = trace_schedule(n_trace, n_sweeps)
     trace_e, trace_t = np.zeros(n_trace), np.zeros(n_trace)
     nt = model.n_types
     trans_cnt = np.zeros(2, dtype=np.int64)

@@ -32,6 +32,8 @@ from mlip_glass.surrogate.mc_common import (
     SwapMCResult,
     acceptance_summary,
     pair_tables,
+    swap_partners,
+    trace_schedule,
     validate_run,
 )
 from mlip_glass.surrogate.model import LJModel, SurrogateInputError
@@ -149,13 +151,7 @@ def _setup(state: ReducedState, model: LJModel, seed: int, swap_species: str | N
     types = site_types[order].copy()
     block = np.searchsorted(types, np.arange(nt + 1)).astype(np.int64) if not neighbour_lists else \
         np.zeros(nt + 1, dtype=np.int64)
-    if swap_species is not None and swap_species in model.species:
-        st = model.species.index(swap_species)
-        swap_list = np.flatnonzero(site_types == st).astype(np.int64)
-        partner_list = np.flatnonzero(site_types != st).astype(np.int64)
-    else:
-        swap_list = np.zeros(0, dtype=np.int64)
-        partner_list = np.zeros(0, dtype=np.int64)
+    swap_list, partner_list = swap_partners(site_types, model, swap_species)
     arr = _Arrays(
         x, y, z, types, box, np.zeros(n), np.zeros(1), seed_state(int(seed)), swap_list, partner_list,
         np.zeros(2, dtype=np.int64), np.zeros((nt, nt), dtype=np.int64), np.zeros((nt, nt), dtype=np.int64),
@@ -263,10 +259,8 @@ def swap_mc(  # noqa: PLR0913, PLR0915 - the kernel's Python wrapper (STYLE.md K
         Seconds between progress log lines.
     """
     model = model or LJModel.paper()
-    validate_run(t_start, t_end, n_sweeps, delta_r_max, swap_fraction, seed)
+    validate_run(model, t_start, t_end, n_sweeps, delta_r_max, swap_fraction, swap_species, seed)
     n_sweeps = int(n_sweeps)
-    if swap_species is not None and swap_species not in model.species:
-        raise SurrogateInputError(f"swap_species must be one of {model.species} or None, got {swap_species!r}")
     state = to_reduced(structure, model)
     if state.box.min() < 2 * pair_tables(model)[4]:  # the minimum image would miss periodic images: sum them all
         from mlip_glass.surrogate.small_box import small_box_swap_mc
@@ -275,9 +269,7 @@ def swap_mc(  # noqa: PLR0913, PLR0915 - the kernel's Python wrapper (STYLE.md K
                     state.box.min())
         return small_box_swap_mc(structure, model, t_start, t_end, n_sweeps, seed, delta_r_max=delta_r_max,
                                  swap_fraction=swap_fraction, swap_species=swap_species, n_trace=n_trace)
-    n_trace = max(1, min(int(n_trace), n_sweeps))
-    trace_every = max(1, n_sweeps // n_trace)
-    n_trace = n_sweeps // trace_every
+    n_trace, trace_every = trace_schedule(n_trace, n_sweeps)
     checkpoint_every = int(checkpoint_every or max(1, n_sweeps // 100))
     if checkpoint_every < 1:
         raise SurrogateInputError(f"checkpoint_every must be >= 1 sweep, got {checkpoint_every}")
