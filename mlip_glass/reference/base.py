@@ -74,6 +74,10 @@ class ReferenceEngine(MSONable, ABC):
         """Engine settings recorded in every frame (potential, INCAR, ...)."""
         return {}
 
+    def settings_for(self, atoms: Atoms) -> dict[str, Any]:
+        """The settings recorded in the frame of ``atoms`` (default :meth:`settings`; e.g. its k-point grid)."""
+        return self.settings()
+
     @abstractmethod
     def compute(self, atoms: Atoms) -> tuple[float, np.ndarray, np.ndarray]:
         """(energy eV, forces (N,3) eV/Å, stress 3x3 eV/Å^3 ASE sign) of one configuration."""
@@ -121,7 +125,7 @@ class ReferenceEngine(MSONable, ABC):
             stress,
             engine=self.name,
             subset=subset,
-            engine_settings=self.settings(),
+            engine_settings=self.settings_for(atoms),
             parent_hash=parent_hash,
             source=source,
             cpu_time_s=cpu_time_s,
@@ -146,7 +150,7 @@ class ReferenceEngine(MSONable, ABC):
         return LabelledFrame(
             structure=to_structure(atoms),
             engine=self.name,
-            engine_settings=self.settings(),
+            engine_settings=self.settings_for(atoms),
             subset=subset,
             structure_hash=structure_hash(atoms),
             parent_hash=parent_hash,

@@ -29,7 +29,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -273,7 +273,6 @@ class CP2KResult:
     cpu_time_s: float
     wall_time_s: float
     wfn: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 _ENERGY = re.compile(r"ENERGY\| Total FORCE_EVAL \( QS \) energy \[a\.u\.\]:\s+(\S+)")
@@ -444,7 +443,7 @@ class CP2KEngine(ReferenceEngine):
     ----------
     dft
         The DFT protocol (a :class:`CP2KSettings` or its fields as a dict); default: PBE, DZVP-MOLOPT-SR,
-        GTH-PBE, 400/50 Ry, Fermi–Dirac 0.1 eV, Γ point, EPS_SCF 1e-6.
+        GTH-PBE, 400/40 Ry, Fermi–Dirac 0.1 eV, Γ point, EPS_SCF 1e-6.
     workdir
         Folder for the runs' files (kept: input, output, restart wavefunction); default: a temporary folder
         removed after each run.
@@ -470,7 +469,7 @@ class CP2KEngine(ReferenceEngine):
         return tuple(GTH_VALENCE)
 
     def settings(self) -> dict[str, Any]:
-        """Code, version and every protocol field (stored with each label; a frame adds its k-point grid)."""
+        """Code, version and every protocol field (a frame's settings add its k-point grid: :meth:`settings_for`)."""
         s = self.dft
         return {
             "code": "cp2k",
@@ -481,10 +480,8 @@ class CP2KEngine(ReferenceEngine):
             "energy": "Mermin free energy (consistent with the forces)",
         }
 
-    def frame(self, atoms, energy, forces, stress, **kwargs):
-        frame = super().frame(atoms, energy, forces, stress, **kwargs)
-        grid = list(self.dft.kpoint_grid(atoms.cell.array))
-        return frame.model_copy(update={"engine_settings": {**frame.engine_settings, "kpoint_grid": grid}})
+    def settings_for(self, atoms: Atoms) -> dict[str, Any]:
+        return {**self.settings(), "kpoint_grid": list(self.dft.kpoint_grid(atoms.cell.array))}
 
     def compute(self, atoms):
         result = self.run(atoms)
